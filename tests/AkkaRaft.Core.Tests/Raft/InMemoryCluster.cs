@@ -1,0 +1,142 @@
+using AkkaRaft.Core.Raft;
+
+namespace AkkaRaft.Core.Tests.Raft;
+
+/// <summary>
+/// A synchronous in-memory group for tests: every Ready is persisted to <see cref="MemoryStorage"/>, its messages are
+/// queued, committed entries are recorded as applied. Messages move only when the test says so.
+/// </summary>
+public sealed class InMemoryCluster
+{
+    private readonly Dictionary<ulong, RaftNode> _nodes = [];
+    private readonly Queue<Message> _inFlight = new();
+    private readonly HashSet<(ulong From, ulong To)> _cut = [];
+
+    public InMemoryCluster(int size, Func<ulong, RaftConfig>? configure = null)
+    {
+        var ids = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
+        foreach (var id in ids)
+        {
+            var storage = MemoryStorage.WithVoters(ids);
+            Storages[id] = storage;
+            Applied[id] = [];
+            _nodes[id] = new RaftNode(configure?.Invoke(id) ?? DefaultConfig(id), storage);
+        }
+    }
+
+    public static RaftConfig DefaultConfig(ulong id) => new() { Id = id, ElectionTicks = 10, HeartbeatTicks = 1, RandomSeed = (int)id };
+
+    public Dictionary<ulong, MemoryStorage> Storages { get; } = [];
+    public Dictionary<ulong, List<Entry>> Applied { get; } = [];
+    public Dictionary<ulong, List<ReadState>> ReadStates { get; } = [];
+    public IEnumerable<ulong> Ids => _nodes.Keys;
+
+    public RaftNode this[ulong id] => _nodes[id];
+
+    /// <summary>Adds a replica that starts with an empty log and the given membership (for conf change tests).</summary>
+    public RaftNode AddNode(ulong id, params ulong[] voters)
+    {
+        var storage = MemoryStorage.WithVoters(voters);
+        Storages[id] = storage;
+        Applied[id] = [];
+        return _nodes[id] = new RaftNode(DefaultConfig(id), storage);
+    }
+
+    /// <summary>Crashes a replica (losing whatever was not persisted) and restarts it from its storage.</summary>
+    public RaftNode Restart(ulong id)
+    {
+        var applied = Applied[id].Count == 0 ? 0 : Applied[id][^1].Index;
+        return _nodes[id] = new RaftNode(DefaultConfig(id) with { Applied = applied }, Storages[id]);
+    }
+
+    public void Cut(ulong a, ulong b)
+    {
+        _cut.Add((a, b));
+        _cut.Add((b, a));
+    }
+
+    public void Isolate(ulong id)
+    {
+        foreach (var other in Ids) if (other != id) Cut(id, other);
+    }
+
+    public void Heal() => _cut.Clear();
+
+    /// <summary>Processes every Ready (persist, queue messages, apply, advance) until none is left.</summary>
+    public void ProcessReadies()
+    {
+        bool any;
+        do
+        {
+            any = false;
+            foreach (var (id, node) in _nodes)
+            {
+                while (node.HasReady)
+                {
+                    any = true;
+                    var ready = node.Ready();
+                    var storage = Storages[id];
+                    if (ready.Snapshot is { } snapshot) storage.ApplySnapshot(snapshot);
+                    storage.Append(ready.Entries);
+                    if (ready.HardState is { } hs) storage.SetHardState(hs);
+                    foreach (var m in ready.AllMessages) _inFlight.Enqueue(m);
+                    Applied[id].AddRange(ready.CommittedEntries);
+                    if (ready.ReadStates.Count > 0)
+                    {
+                        if (!ReadStates.TryGetValue(id, out var list)) ReadStates[id] = list = [];
+                        list.AddRange(ready.ReadStates);
+                    }
+                    node.Advance(ready);
+                }
+            }
+        } while (any);
+    }
+
+    /// <summary>Delivers queued messages (and the ones they cause) until the network is quiet.</summary>
+    public int Deliver(int maxMessages = 100_000)
+    {
+        var delivered = 0;
+        ProcessReadies();
+        while (_inFlight.Count > 0 && delivered < maxMessages)
+        {
+            var m = _inFlight.Dequeue();
+            delivered++;
+            if (_cut.Contains((m.From, m.To)) || !_nodes.TryGetValue(m.To, out var node)) continue;
+            node.Step(m);
+            ProcessReadies();
+        }
+        return delivered;
+    }
+
+    /// <summary>Drops everything queued.</summary>
+    public void DropInFlight() => _inFlight.Clear();
+
+    /// <summary>Makes <paramref name="id"/> campaign and lets the election run to completion.</summary>
+    public void Elect(ulong id)
+    {
+        _nodes[id].Campaign();
+        Deliver();
+    }
+
+    public void TickAll(int ticks = 1)
+    {
+        for (var i = 0; i < ticks; i++)
+        {
+            foreach (var node in _nodes.Values) node.Tick();
+            Deliver();
+        }
+    }
+
+    public ProposeResult Propose(ulong id, string data)
+    {
+        var result = _nodes[id].Propose(System.Text.Encoding.UTF8.GetBytes(data));
+        Deliver();
+        return result;
+    }
+
+    /// <summary>Data of the non-empty normal entries a replica applied, in order.</summary>
+    public List<string> AppliedData(ulong id) =>
+        Applied[id].Where(e => e.Type == EntryType.Normal && e.Data.Length > 0).Select(e => System.Text.Encoding.UTF8.GetString(e.Data)).ToList();
+
+    public RaftNode? LeaderNode => _nodes.Values.SingleOrDefault(n => n.Role == StateRole.Leader && _nodes.Values.All(o => o.Term <= n.Term));
+}
