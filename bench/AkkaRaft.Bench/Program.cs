@@ -1,0 +1,26 @@
+using System.Text.Json;
+using AkkaRaft.Bench;
+
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core] [--seconds N] [--batch N] [--payload N]
+var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
+var seconds = IntOption("--seconds", 5);
+var batch = IntOption("--batch", 64);
+var payload = IntOption("--payload", 128);
+
+BenchResult result = scenario switch
+{
+    "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core)"),
+};
+Console.WriteLine(JsonSerializer.Serialize(result));
+
+int IntOption(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    if (i < 0) return fallback;
+    if (i + 1 >= args.Length || !int.TryParse(args[i + 1], out var value) || value <= 0)
+    {
+        throw new ArgumentException($"{name} needs a positive integer");
+    }
+    return value;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test of the solution. Installs first whatever the tests need and the machine lacks.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+dotnet test AkkaRaft.sln -c Release "$@"
