@@ -1,0 +1,117 @@
+using Akka.Actor;
+using AkkaRaft.Core.Raft;
+
+namespace AkkaRaft.Actors.Runtime;
+
+// ---- Client-facing messages (local to a node) ----
+
+/// <summary>Why a proposal or read did not succeed.</summary>
+public enum RaftFailure : byte
+{
+    /// <summary>This replica does not lead; retry at <see cref="ProposeFailed.LeaderHint"/>'s node.</summary>
+    NotLeader,
+    /// <summary>No group with that id on this node.</summary>
+    GroupNotFound,
+    /// <summary>Too many requests are waiting; back off and retry.</summary>
+    Busy,
+    /// <summary>The request is larger than allowed.</summary>
+    TooLarge,
+    /// <summary>The entry was overwritten by a new leader: definitely not applied, safe to retry.</summary>
+    Dropped,
+    /// <summary>No answer within the deadline: the outcome is unknown.</summary>
+    Timeout,
+    /// <summary>Refused by Raft for another reason (see detail).</summary>
+    Refused,
+}
+
+/// <summary>Proposes a command to a group; answered with <see cref="ProposeSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
+public sealed record Propose(ulong GroupId, byte[] Data) : INoSerializationVerificationNeeded;
+
+/// <summary>Proposes a membership change to a group; <paramref name="PeerNodes"/> says where added peers live.</summary>
+public sealed record ProposeMembership(ulong GroupId, ConfChange Change, IReadOnlyDictionary<ulong, ulong> PeerNodes) : INoSerializationVerificationNeeded;
+
+/// <summary>The command was committed and applied at <paramref name="Index"/>; <paramref name="Result"/> is the state machine's answer.</summary>
+public sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result);
+
+/// <summary>The command was not applied (or its outcome is unknown, for <see cref="RaftFailure.Timeout"/>).</summary>
+public sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong LeaderHint, string Detail);
+
+/// <summary>Linearizable read: <paramref name="Query"/> runs against the state machine once the read index is applied.</summary>
+public sealed record ReadRequest(ulong GroupId, Func<IRaftStateMachine, object?> Query) : INoSerializationVerificationNeeded;
+
+/// <summary>Answer to a <see cref="ReadRequest"/>.</summary>
+public sealed record ReadSucceeded(ulong GroupId, object? Value);
+
+/// <summary>Asks the leader of a group to hand leadership to <paramref name="TransfereePeer"/>.</summary>
+public sealed record TransferLeadership(ulong GroupId, ulong TransfereePeer) : INoSerializationVerificationNeeded;
+
+/// <summary>Creates (or recovers) this node's replica of a group. Voters of a new group are <paramref name="InitialPeers"/>.</summary>
+public sealed record CreateGroup(
+    ulong GroupId,
+    ulong PeerId,
+    IReadOnlyDictionary<ulong, ulong> InitialPeers,
+    Func<IRaftStateMachine> StateMachineFactory) : INoSerializationVerificationNeeded;
+
+/// <summary>The replica is running (answer to <see cref="CreateGroup"/>).</summary>
+public sealed record GroupCreated(ulong GroupId, ulong PeerId);
+
+/// <summary>Stops this node's replica of a group (its journal is kept).</summary>
+public sealed record RemoveGroup(ulong GroupId) : INoSerializationVerificationNeeded;
+
+/// <summary>The replica was stopped.</summary>
+public sealed record GroupRemoved(ulong GroupId);
+
+/// <summary>Asks for a group's status; answered with <see cref="GroupStatus"/> or <see cref="ProposeFailed"/> (GroupNotFound).</summary>
+public sealed record GetGroupStatus(ulong GroupId) : INoSerializationVerificationNeeded;
+
+/// <summary>A snapshot of one replica's Raft state.</summary>
+public sealed record GroupStatus(
+    ulong GroupId, ulong PeerId, StateRole Role, ulong Term, ulong Leader, ulong Committed, ulong Applied, ulong LastIndex,
+    bool Hibernating, ConfState Membership, IReadOnlyDictionary<ulong, ulong> PeerNodes);
+
+/// <summary>Asks the coordinator which groups it hosts; answered with <see cref="HostedGroups"/>.</summary>
+public sealed record GetHostedGroups : INoSerializationVerificationNeeded
+{
+    /// <summary>The instance.</summary>
+    public static GetHostedGroups Instance { get; } = new();
+}
+
+/// <summary>Group ids hosted by a node.</summary>
+public sealed record HostedGroups(ulong NodeId, IReadOnlyList<ulong> GroupIds);
+
+// ---- Node-to-node messages (serialized by RaftWireSerializer) ----
+
+/// <summary>All Raft messages from one node to another in one flush.</summary>
+public sealed record RaftBatch(ulong FromNode, IReadOnlyList<GroupMessage> Messages);
+
+/// <summary>Reply to a message for a group the receiving node does not host.</summary>
+public sealed record UnknownGroupReply(ulong FromNode, ulong GroupId, ulong ToPeer);
+
+/// <summary>Introduces a node's coordinator to another node's coordinator.</summary>
+public sealed record NodeHello(ulong NodeId);
+
+// ---- Internal signals ----
+
+/// <summary>One logical tick for a group.</summary>
+internal sealed record GroupTick : INoSerializationVerificationNeeded
+{
+    public static GroupTick Instance { get; } = new();
+}
+
+/// <summary>A Raft message delivered to a group actor, with the node it came from.</summary>
+internal sealed record InboundRaftMessage(ulong FromNode, Message Message) : INoSerializationVerificationNeeded;
+
+/// <summary>Messages a group wants sent, already resolved to destination nodes.</summary>
+internal sealed record OutboundRaftMessages(IReadOnlyList<(ulong Node, GroupMessage Message)> Messages) : INoSerializationVerificationNeeded;
+
+/// <summary>Wakes a hibernating group (a peer node became unreachable, or an operator asked).</summary>
+internal sealed record WakeUp : INoSerializationVerificationNeeded
+{
+    public static WakeUp Instance { get; } = new();
+}
+
+/// <summary>A group stopped ticking; the coordinator skips it until it is woken.</summary>
+internal sealed record GroupHibernated(ulong GroupId) : INoSerializationVerificationNeeded;
+
+/// <summary>A group wants ticks again.</summary>
+internal sealed record GroupAwake(ulong GroupId) : INoSerializationVerificationNeeded;
