@@ -34,6 +34,13 @@ public abstract record KvCommand(ulong RegionId, RegionEpoch Epoch)
     /// <summary>Every key the command touches (all must lie in the region).</summary>
     public abstract IEnumerable<byte[]> Keys { get; }
 
+    /// <summary>The Redis verb, for messages and logs.</summary>
+    protected abstract string Verb { get; }
+
+    /// <summary>Renders as <c>SET "a" (region 1 v1/1)</c>; values are left out of logs.</summary>
+    public sealed override string ToString() =>
+        $"{Verb} {string.Join(" ", Keys.Select(k => KeyText.Quote(k)))} (region {RegionId} {Epoch})";
+
     private protected static bool SameKeys(ImmutableArray<byte[]> a, ImmutableArray<byte[]> b) =>
         a.Length == b.Length && a.Zip(b).All(p => ByteKeyComparer.Instance.Equals(p.First, p.Second));
 }
@@ -51,6 +58,9 @@ public abstract record KvWriteCommand(ulong RegionId, RegionEpoch Epoch, long No
 public sealed record GetCommand(ulong RegionId, RegionEpoch Epoch, byte[] Key) : KvReadCommand(RegionId, Epoch)
 {
     /// <inheritdoc />
+    protected override string Verb => "GET";
+
+    /// <inheritdoc />
     public override IEnumerable<byte[]> Keys => [Key];
 
     /// <summary>Content equality.</summary>
@@ -63,6 +73,9 @@ public sealed record GetCommand(ulong RegionId, RegionEpoch Epoch, byte[] Key) :
 /// <summary>EXISTS key [key ...]: counts present keys, a repeated key counting each time.</summary>
 public sealed record ExistsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> KeyList) : KvReadCommand(RegionId, Epoch)
 {
+    /// <inheritdoc />
+    protected override string Verb => "EXISTS";
+
     /// <inheritdoc />
     public override IEnumerable<byte[]> Keys => KeyList;
 
@@ -79,6 +92,9 @@ public sealed record SetCommand(
     byte[] Key, byte[] Value, long? ExpireAtMs = null, SetCondition Condition = SetCondition.None, bool GetOld = false)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
+    /// <inheritdoc />
+    protected override string Verb => "SET";
+
     /// <inheritdoc />
     public override IEnumerable<byte[]> Keys => [Key];
 
@@ -97,6 +113,9 @@ public sealed record DeleteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />
+    protected override string Verb => "DEL";
+
+    /// <inheritdoc />
     public override IEnumerable<byte[]> Keys => KeyList;
 
     /// <summary>Content equality.</summary>
@@ -110,6 +129,9 @@ public sealed record DeleteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs
 public sealed record IncrByCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, byte[] Key, long Delta)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
+    /// <inheritdoc />
+    protected override string Verb => "INCRBY";
+
     /// <inheritdoc />
     public override IEnumerable<byte[]> Keys => [Key];
 
@@ -125,6 +147,9 @@ public sealed record IncrByCommand(ulong RegionId, RegionEpoch Epoch, long NowMs
 public sealed record MSetCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<KeyValue> Pairs)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
+    /// <inheritdoc />
+    protected override string Verb => "MSET";
+
     /// <inheritdoc />
     public override IEnumerable<byte[]> Keys => Pairs.Select(p => p.Key);
 
@@ -142,6 +167,9 @@ public sealed record MSetCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, 
 public sealed record SplitCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, byte[] SplitKey, ulong NewRegionId, ImmutableArray<ulong> NewPeerIds)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
+    /// <inheritdoc />
+    protected override string Verb => "SPLIT";
+
     /// <inheritdoc />
     public override IEnumerable<byte[]> Keys => [SplitKey];
 

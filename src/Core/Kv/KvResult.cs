@@ -26,6 +26,9 @@ public abstract record KvResult
 
         /// <inheritdoc />
         public override int GetHashCode() => Data?.Length ?? -1;
+
+        /// <summary>Renders as <c>Value "abc"</c> or <c>Value nil</c>.</summary>
+        public override string ToString() => $"Value {(Data is null ? "nil" : KeyText.Quote(Data))}";
     }
 
     /// <summary>An integer reply (DEL, EXISTS, INCRBY).</summary>

@@ -79,7 +79,7 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     }
 
     /// <summary>Executes a decoded write (the same path <see cref="Apply"/> takes after decoding).</summary>
-    internal KvResult Execute(KvWriteCommand command)
+    private KvResult Execute(KvWriteCommand command)
     {
         if (Check(command) is { } rejection) return rejection;
         var now = LogicalNowMs = Math.Max(LogicalNowMs, command.NowMs);

@@ -54,6 +54,15 @@ public class KvCommandCodecTests
     }
 
     [Fact]
+    public void Commands_and_values_render_readably_without_values_in_logs()
+    {
+        Assert.Equal("SET \"k\" (region 7 v3/9)", new SetCommand(7, Epoch, 1, K("k"), K("secret")).ToString());
+        Assert.Equal("DEL \"a\" \"\\xff\" (region 7 v3/9)", new DeleteCommand(7, Epoch, 1, [K("a"), [0xff]]).ToString());
+        Assert.Equal("Value \"v\"", new KvResult.ValueResult(K("v")).ToString());
+        Assert.Equal("Value nil", new KvResult.ValueResult(null).ToString());
+    }
+
+    [Fact]
     public void Command_equality_compares_bytes_by_content()
     {
         Assert.Equal(new SetCommand(1, Epoch, 1, K("k"), K("v")), new SetCommand(1, Epoch, 1, K("k"), K("v")));
