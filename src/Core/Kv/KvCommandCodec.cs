@@ -1,0 +1,185 @@
+using System.Collections.Immutable;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Core.Kv;
+
+/// <summary>
+/// Compact, versioned binary encoding of <see cref="KvCommand"/>: format version byte, op code, region id and epoch
+/// as varints, then (for writes) the proposer's NowMs and the op's fields as varints and length-prefixed bytes.
+/// </summary>
+public static class KvCommandCodec
+{
+    /// <summary>The format version written first; decoding any other version fails.</summary>
+    public const byte FormatVersion = 1;
+
+    private enum OpCode : byte
+    {
+        Get = 1,
+        Exists = 2,
+        Set = 3,
+        Delete = 4,
+        IncrBy = 5,
+        MSet = 6,
+        Split = 7,
+    }
+
+    // SET flag bits; any other bit set is a decode error so a newer writer cannot be misread silently.
+    private const byte HasExpiryFlag = 0x01;
+    private const byte GetOldFlag = 0x02;
+    private const int ConditionShift = 2;
+    private const byte ConditionMask = 0x0c;
+    private const byte KnownSetFlags = HasExpiryFlag | GetOldFlag | ConditionMask;
+
+    /// <summary>Encodes a command.</summary>
+    public static byte[] Encode(KvCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        EnsureEncodable(command);
+        var writer = new WireWriter();
+        writer.WriteByte(FormatVersion);
+        writer.WriteByte((byte)OpOf(command));
+        writer.WriteVarUInt(command.RegionId);
+        writer.WriteVarUInt(command.Epoch.ConfVersion);
+        writer.WriteVarUInt(command.Epoch.Version);
+        if (command is KvWriteCommand write) writer.WriteVarInt(write.NowMs);
+
+        switch (command)
+        {
+            case GetCommand get:
+                writer.WriteBytes(get.Key);
+                break;
+            case ExistsCommand exists:
+                WriteKeyList(writer, exists.KeyList);
+                break;
+            case SetCommand set:
+                writer.WriteBytes(set.Key);
+                writer.WriteBytes(set.Value);
+                writer.WriteByte((byte)((set.ExpireAtMs.HasValue ? HasExpiryFlag : 0)
+                    | (set.GetOld ? GetOldFlag : 0)
+                    | ((byte)set.Condition << ConditionShift)));
+                if (set.ExpireAtMs is { } expireAt) writer.WriteVarInt(expireAt);
+                break;
+            case DeleteCommand delete:
+                WriteKeyList(writer, delete.KeyList);
+                break;
+            case IncrByCommand incr:
+                writer.WriteBytes(incr.Key);
+                writer.WriteVarInt(incr.Delta);
+                break;
+            case MSetCommand mset:
+                writer.WriteVarUInt((ulong)mset.Pairs.Length);
+                foreach (var pair in mset.Pairs)
+                {
+                    writer.WriteBytes(pair.Key);
+                    writer.WriteBytes(pair.Value);
+                }
+                break;
+            case SplitCommand split:
+                writer.WriteBytes(split.SplitKey);
+                writer.WriteVarUInt(split.NewRegionId);
+                writer.WriteVarUInt((ulong)split.NewPeerIds.Length);
+                foreach (var peerId in split.NewPeerIds) writer.WriteVarUInt(peerId);
+                break;
+        }
+        return writer.ToArray();
+    }
+
+    /// <summary>Decodes a command; throws <see cref="KvCodecException"/> on anything but a complete, valid encoding.</summary>
+    public static KvCommand Decode(ReadOnlySpan<byte> data)
+    {
+        var reader = new WireReader(data, "KV command");
+        var version = reader.ReadByte("format version");
+        if (version != FormatVersion)
+            throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
+        var op = (OpCode)reader.ReadByte("op code");
+        if (op is < OpCode.Get or > OpCode.Split) throw reader.Fail($"unknown op code {(byte)op}");
+        var regionId = reader.ReadVarUInt("region id");
+        var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
+        var nowMs = op is OpCode.Get or OpCode.Exists ? 0 : reader.ReadVarInt("now ms");
+
+        KvCommand command;
+        switch (op)
+        {
+            case OpCode.Get:
+                command = new GetCommand(regionId, epoch, reader.ReadBytes("key"));
+                break;
+            case OpCode.Exists:
+                command = new ExistsCommand(regionId, epoch, ReadKeyList(ref reader));
+                break;
+            case OpCode.Set:
+                var key = reader.ReadBytes("key");
+                var value = reader.ReadBytes("value");
+                var flags = reader.ReadByte("set flags");
+                if ((flags & ~KnownSetFlags) != 0) throw reader.Fail($"unknown set flags 0x{flags:x2}");
+                var condition = (SetCondition)((flags & ConditionMask) >> ConditionShift);
+                if (condition > SetCondition.IfPresent) throw reader.Fail($"unknown set condition {(byte)condition}");
+                long? expireAt = (flags & HasExpiryFlag) != 0 ? reader.ReadVarInt("expire at ms") : null;
+                command = new SetCommand(regionId, epoch, nowMs, key, value, expireAt, condition, (flags & GetOldFlag) != 0);
+                break;
+            case OpCode.Delete:
+                command = new DeleteCommand(regionId, epoch, nowMs, ReadKeyList(ref reader));
+                break;
+            case OpCode.IncrBy:
+                command = new IncrByCommand(regionId, epoch, nowMs, reader.ReadBytes("key"), reader.ReadVarInt("delta"));
+                break;
+            case OpCode.MSet:
+                var pairCount = reader.ReadCount("pair count", minBytesPerItem: 2);
+                if (pairCount == 0) throw reader.Fail("MSET needs at least one pair");
+                var pairs = ImmutableArray.CreateBuilder<KeyValue>(pairCount);
+                for (var i = 0; i < pairCount; i++) pairs.Add(new KeyValue(reader.ReadBytes("key"), reader.ReadBytes("value")));
+                command = new MSetCommand(regionId, epoch, nowMs, pairs.MoveToImmutable());
+                break;
+            default: // OpCode.Split
+                var splitKey = reader.ReadBytes("split key");
+                var newRegionId = reader.ReadVarUInt("new region id");
+                var peerCount = reader.ReadCount("new peer count", minBytesPerItem: 1);
+                var peerIds = ImmutableArray.CreateBuilder<ulong>(peerCount);
+                for (var i = 0; i < peerCount; i++) peerIds.Add(reader.ReadVarUInt("new peer id"));
+                command = new SplitCommand(regionId, epoch, nowMs, splitKey, newRegionId, peerIds.MoveToImmutable());
+                break;
+        }
+        reader.EnsureEnd();
+        return command;
+    }
+
+    private static OpCode OpOf(KvCommand command) => command switch
+    {
+        GetCommand => OpCode.Get,
+        ExistsCommand => OpCode.Exists,
+        SetCommand => OpCode.Set,
+        DeleteCommand => OpCode.Delete,
+        IncrByCommand => OpCode.IncrBy,
+        MSetCommand => OpCode.MSet,
+        SplitCommand => OpCode.Split,
+        _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
+    };
+
+    // Reject what Decode would reject, so every encoding round-trips.
+    private static void EnsureEncodable(KvCommand command)
+    {
+        var problem = command switch
+        {
+            ExistsCommand { KeyList.IsDefaultOrEmpty: true } or DeleteCommand { KeyList.IsDefaultOrEmpty: true } => "needs at least one key",
+            MSetCommand { Pairs.IsDefaultOrEmpty: true } => "needs at least one pair",
+            SetCommand { Condition: > SetCondition.IfPresent } set => $"has unknown condition {(byte)set.Condition}",
+            SplitCommand { NewPeerIds.IsDefault: true } => "has no new peer ids",
+            _ => null,
+        };
+        if (problem is not null) throw new ArgumentException($"{command.GetType().Name} {problem}", nameof(command));
+    }
+
+    private static void WriteKeyList(WireWriter writer, ImmutableArray<byte[]> keys)
+    {
+        writer.WriteVarUInt((ulong)keys.Length);
+        foreach (var key in keys) writer.WriteBytes(key);
+    }
+
+    private static ImmutableArray<byte[]> ReadKeyList(ref WireReader reader)
+    {
+        var count = reader.ReadCount("key count", minBytesPerItem: 1);
+        if (count == 0) throw reader.Fail("a multi-key command needs at least one key");
+        var keys = ImmutableArray.CreateBuilder<byte[]>(count);
+        for (var i = 0; i < count; i++) keys.Add(reader.ReadBytes("key"));
+        return keys.MoveToImmutable();
+    }
+}

@@ -1,0 +1,87 @@
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Core.Kv;
+
+/// <summary>The answer to a KV command: a value or a typed error the caller can act on (never an exception).</summary>
+public abstract record KvResult
+{
+    private KvResult()
+    {
+    }
+
+    /// <summary>True for the error variants.</summary>
+    public virtual bool IsError => false;
+
+    /// <summary>The shared <see cref="OkResult"/>.</summary>
+    public static OkResult Ok { get; } = new();
+
+    /// <summary>Plain success (SET, MSET).</summary>
+    public sealed record OkResult : KvResult;
+
+    /// <summary>A bulk value; null is Redis's nil (absent key, or SET NX/XX not performed).</summary>
+    public sealed record ValueResult(byte[]? Data) : KvResult
+    {
+        /// <summary>Content equality.</summary>
+        public bool Equals(ValueResult? other) => other is not null && ByteKeyComparer.Instance.Equals(Data, other.Data);
+
+        /// <inheritdoc />
+        public override int GetHashCode() => Data?.Length ?? -1;
+
+        /// <summary>Renders as <c>Value "abc"</c> or <c>Value nil</c>.</summary>
+        public override string ToString() => $"Value {(Data is null ? "nil" : KeyText.Quote(Data))}";
+    }
+
+    /// <summary>An integer reply (DEL, EXISTS, INCRBY).</summary>
+    public sealed record IntegerResult(long Value) : KvResult;
+
+    /// <summary>Right-hand region created by an applied split, with its data; the runtime starts a replica from it.</summary>
+    public sealed record SplitResult(Region Left, Region Right, KvStateMachine RightHalf) : KvResult;
+
+    /// <summary>A key lies outside the region: the router's cache is outdated.</summary>
+    public sealed record KeyNotInRegion(byte[] Key, Region Region) : KvResult
+    {
+        /// <inheritdoc />
+        public override bool IsError => true;
+
+        /// <summary>Content equality.</summary>
+        public bool Equals(KeyNotInRegion? other) =>
+            other is not null && ByteKeyComparer.Instance.Equals(Key, other.Key) && Region == other.Region;
+
+        /// <inheritdoc />
+        public override int GetHashCode() => HashCode.Combine(Key.Length, Region);
+
+        /// <inheritdoc />
+        public override string ToString() => $"KeyNotInRegion: key {KeyText.Quote(Key)} is not in {Region}";
+    }
+
+    /// <summary>The command was routed with another region id or epoch than the region's current one.</summary>
+    public sealed record EpochNotMatch(Region Current) : KvResult
+    {
+        /// <inheritdoc />
+        public override bool IsError => true;
+
+        /// <inheritdoc />
+        public override string ToString() => $"EpochNotMatch: current is {Current}";
+    }
+
+    /// <summary>The stored value is not a decimal 64-bit integer (Redis: "value is not an integer or out of range").</summary>
+    public sealed record NotAnInteger : KvResult
+    {
+        /// <inheritdoc />
+        public override bool IsError => true;
+    }
+
+    /// <summary>The increment would overflow a 64-bit integer (Redis: "increment or decrement would overflow").</summary>
+    public sealed record Overflow : KvResult
+    {
+        /// <inheritdoc />
+        public override bool IsError => true;
+    }
+
+    /// <summary>A command that cannot be executed as sent (undecodable, read through the log, bad split).</summary>
+    public sealed record InvalidCommand(string Reason) : KvResult
+    {
+        /// <inheritdoc />
+        public override bool IsError => true;
+    }
+}

@@ -1,0 +1,263 @@
+using System.Globalization;
+using AkkaRaft.Core.Raft;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Core.Kv;
+
+/// <summary>
+/// The key-value state machine of one region: an ordered map of the region's keys, applied from committed Raft
+/// entries. Commands routed with a stale epoch or with keys outside the range are rejected on apply, never applied.
+/// </summary>
+/// <remarks>
+/// Storage is a <see cref="SortedDictionary{TKey,TValue}"/> (a red-black tree) ordered by <see cref="ByteKeyComparer"/>:
+/// O(log n) inserts and deletes at any key, in-order enumeration for snapshots and splits. A SortedList would make
+/// every insert in the middle O(n) array shifting, which random client keys would hit constantly.
+/// Time: each write carries the proposer's NowMs; the machine keeps the highest NowMs applied so far as its logical
+/// clock and judges expiry by it, so replicas agree and logical time never runs backwards across leader changes.
+/// </remarks>
+public sealed partial class KvStateMachine : IRaftStateMachine
+{
+    /// <summary>Bytes counted per entry on top of its key and value (tree node, entry fields).</summary>
+    public const int EntryOverheadBytes = 48;
+
+    private SortedDictionary<byte[], StoredValue> _entries = new(ByteKeyComparer.Instance);
+
+    /// <summary>A fresh, empty state machine for <paramref name="region"/>.</summary>
+    public KvStateMachine(Region region)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        Region = region;
+    }
+
+    /// <summary>The region as this replica knows it: range and epoch every command is checked against.</summary>
+    public Region Region { get; private set; }
+
+    /// <inheritdoc />
+    public ulong AppliedIndex { get; private set; }
+
+    /// <summary>The highest proposer NowMs applied so far; expiry is judged against it (or a later read clock).</summary>
+    public long LogicalNowMs { get; private set; } = long.MinValue;
+
+    /// <summary>Sum over stored entries of key bytes + value bytes + <see cref="EntryOverheadBytes"/>; tracked incrementally.</summary>
+    public long ApproximateSizeBytes { get; private set; }
+
+    /// <summary>Number of stored entries, including expired ones not yet reclaimed by a write or snapshot.</summary>
+    public int KeyCount => _entries.Count;
+
+    /// <inheritdoc />
+    public IReadOnlyList<object?> Apply(IReadOnlyList<CommittedCommand> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var results = new object?[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var committed = batch[i];
+            // Invariant: entries arrive once each, in index order.
+            if (committed.Index <= AppliedIndex)
+                throw new InvalidOperationException($"[region {Region.Id}] apply of index {committed.Index} after index {AppliedIndex}: entries must arrive in increasing index order");
+            results[i] = ApplyOne(committed.Data);
+            AppliedIndex = committed.Index;
+        }
+        return results;
+    }
+
+    /// <summary>Applies one encoded command; undecodable bytes are rejected the same way on every replica.</summary>
+    private KvResult ApplyOne(byte[] data)
+    {
+        KvCommand command;
+        try
+        {
+            command = KvCommandCodec.Decode(data);
+        }
+        catch (KvCodecException e)
+        {
+            return new KvResult.InvalidCommand($"undecodable command: {e.Message}");
+        }
+        return command is KvWriteCommand write
+            ? Execute(write)
+            : new KvResult.InvalidCommand($"{command.GetType().Name} is a read: serve it with Read, not through the log");
+    }
+
+    /// <summary>Executes a decoded write (the same path <see cref="Apply"/> takes after decoding).</summary>
+    private KvResult Execute(KvWriteCommand command)
+    {
+        if (Check(command) is { } rejection) return rejection;
+        var now = LogicalNowMs = Math.Max(LogicalNowMs, command.NowMs);
+        return command switch
+        {
+            SetCommand set => ExecuteSet(set, now),
+            DeleteCommand delete => ExecuteDelete(delete, now),
+            IncrByCommand incr => ExecuteIncrBy(incr, now),
+            MSetCommand mset => ExecuteMSet(mset),
+            SplitCommand split => ExecuteSplit(split),
+            _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
+        };
+    }
+
+    /// <summary>Serves a read without changing anything; <paramref name="nowMs"/> is the reader's logical clock.</summary>
+    public KvResult Read(KvReadCommand command, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (Check(command) is { } rejection) return rejection;
+        var now = Math.Max(LogicalNowMs, nowMs);
+        switch (command)
+        {
+            case GetCommand get:
+                return new KvResult.ValueResult(TryGetLive(get.Key, now, out var value) ? (byte[])value.Value.Clone() : null);
+            case ExistsCommand exists:
+                long count = 0;
+                foreach (var key in exists.KeyList)
+                    if (TryGetLive(key, now, out _)) count++;
+                return new KvResult.IntegerResult(count);
+            default:
+                return new KvResult.InvalidCommand($"unknown read {command.GetType().Name}");
+        }
+    }
+
+    /// <summary>
+    /// Moves every entry at or after <paramref name="splitKey"/> into a new state machine for
+    /// <paramref name="newRegion"/> (which must be [splitKey, this end)); this region shrinks to [start, splitKey)
+    /// and its version goes up by one. The new machine starts at applied index 0: it is the start of another group's log.
+    /// </summary>
+    public KvStateMachine SplitOff(byte[] splitKey, Region newRegion)
+    {
+        ArgumentNullException.ThrowIfNull(splitKey);
+        ArgumentNullException.ThrowIfNull(newRegion);
+        if (!IsStrictlyInside(splitKey))
+            throw new ArgumentException($"split key {KeyText.Quote(splitKey)} must lie strictly inside {Region}", nameof(splitKey));
+        if (!ByteKeyComparer.Instance.Equals(newRegion.StartKey, splitKey) || !ByteKeyComparer.Instance.Equals(newRegion.EndKey, Region.EndKey))
+            throw new ArgumentException($"{newRegion} must span {KeyText.Range(splitKey, Region.EndKey)}", nameof(newRegion));
+        if (newRegion.Id == Region.Id)
+            throw new ArgumentException($"{newRegion} must have a new id, not {Region.Id}", nameof(newRegion));
+
+        var right = new KvStateMachine(newRegion) { LogicalNowMs = LogicalNowMs };
+        var moving = _entries.Keys.Where(key => ByteKeyComparer.Instance.Compare(key, splitKey) >= 0).ToList();
+        foreach (var key in moving)
+        {
+            var value = _entries[key];
+            Remove(key);
+            right.Put(key, value);
+        }
+        Region = Region.WithRange(Region.StartKey, splitKey).WithEpoch(Region.Epoch.WithNextVersion());
+        return right;
+    }
+
+    /// <summary>Rejects a command for another region or epoch, or with a key outside the range; null when it may run.</summary>
+    private KvResult? Check(KvCommand command)
+    {
+        // Data commands check only the version (range changes); membership changes (conf version) do not move keys,
+        // so writes in flight across a conf change stay valid. Splits change the range and must match exactly.
+        var epochMatches = command is SplitCommand
+            ? command.Epoch == Region.Epoch
+            : command.Epoch.Version == Region.Epoch.Version;
+        if (command.RegionId != Region.Id || !epochMatches) return new KvResult.EpochNotMatch(Region);
+        foreach (var key in command.Keys)
+            if (!Region.Contains(key)) return new KvResult.KeyNotInRegion((byte[])key.Clone(), Region);
+        return null;
+    }
+
+    private KvResult ExecuteSet(SetCommand set, long now)
+    {
+        var exists = TryGetLive(set.Key, now, out var old);
+        var oldValue = exists ? (byte[])old.Value.Clone() : null;
+        var allowed = set.Condition switch
+        {
+            SetCondition.IfAbsent => !exists,
+            SetCondition.IfPresent => exists,
+            _ => true,
+        };
+        if (allowed)
+        {
+            // An expiry already in the past leaves nothing to store.
+            if (set.ExpireAtMs is { } expireAt && expireAt <= now) Remove(set.Key);
+            else Put(set.Key, new StoredValue(set.Value, set.ExpireAtMs));
+        }
+        if (set.GetOld) return new KvResult.ValueResult(oldValue);
+        return allowed ? KvResult.Ok : new KvResult.ValueResult(null);
+    }
+
+    private KvResult.IntegerResult ExecuteDelete(DeleteCommand delete, long now)
+    {
+        long removed = 0;
+        foreach (var key in delete.KeyList)
+        {
+            if (TryGetLive(key, now, out _)) removed++;
+            Remove(key); // also reclaims an expired entry
+        }
+        return new KvResult.IntegerResult(removed);
+    }
+
+    private KvResult ExecuteIncrBy(IncrByCommand incr, long now)
+    {
+        long current = 0;
+        long? expireAt = null;
+        if (TryGetLive(incr.Key, now, out var stored))
+        {
+            if (!TryParseInteger(stored.Value, out current)) return new KvResult.NotAnInteger();
+            expireAt = stored.ExpireAtMs;
+        }
+        if ((incr.Delta > 0 && current > long.MaxValue - incr.Delta) || (incr.Delta < 0 && current < long.MinValue - incr.Delta))
+            return new KvResult.Overflow();
+        var next = current + incr.Delta;
+        Put(incr.Key, new StoredValue(FormatInteger(next), expireAt));
+        return new KvResult.IntegerResult(next);
+    }
+
+    private KvResult.OkResult ExecuteMSet(MSetCommand mset)
+    {
+        foreach (var pair in mset.Pairs) Put(pair.Key, new StoredValue(pair.Value, null));
+        return KvResult.Ok;
+    }
+
+    private KvResult ExecuteSplit(SplitCommand split)
+    {
+        if (!IsStrictlyInside(split.SplitKey))
+            return new KvResult.InvalidCommand($"split key {KeyText.Quote(split.SplitKey)} is not strictly inside {Region}");
+        if (split.NewPeerIds.Length != Region.Peers.Length)
+            return new KvResult.InvalidCommand($"split of {Region} needs {Region.Peers.Length} new peer ids, got {split.NewPeerIds.Length}");
+        if (split.NewRegionId == Region.Id)
+            return new KvResult.InvalidCommand($"split of {Region} must name a new region id");
+        var rightPeers = Region.Peers.Select((peer, i) => peer with { PeerId = split.NewPeerIds[i] });
+        var rightRegion = new Region(split.NewRegionId, split.SplitKey, Region.EndKey, Region.Epoch.WithNextVersion(), rightPeers);
+        var rightHalf = SplitOff(split.SplitKey, rightRegion);
+        return new KvResult.SplitResult(Region, rightRegion, rightHalf);
+    }
+
+    private bool IsStrictlyInside(byte[] key) =>
+        ByteKeyComparer.Instance.Compare(key, Region.StartKey) > 0 && ByteKeyComparer.IsBeforeEnd(key, Region.EndKey);
+
+    private bool TryGetLive(byte[] key, long now, out StoredValue value) =>
+        _entries.TryGetValue(key, out value) && !value.IsExpiredAt(now);
+
+    private void Put(byte[] key, StoredValue value)
+    {
+        if (_entries.TryGetValue(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        _entries[key] = value;
+        ApproximateSizeBytes += Cost(key, value);
+    }
+
+    private void Remove(byte[] key)
+    {
+        if (_entries.Remove(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+    }
+
+    private static long Cost(byte[] key, StoredValue value) => key.Length + value.Value.Length + EntryOverheadBytes;
+
+    /// <summary>Redis's integer rule: optional '-', decimal digits, no '+', spaces or leading zeros, within 64 bits.</summary>
+    private static bool TryParseInteger(byte[] bytes, out long value)
+    {
+        value = 0;
+        if (bytes.Length is 0 or > 20) return false;
+        var text = System.Text.Encoding.ASCII.GetString(bytes);
+        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)
+            && text == value.ToString(CultureInfo.InvariantCulture); // canonical form only: "+1", "01", "-0" are not integers
+    }
+
+    private static byte[] FormatInteger(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>A stored value and its absolute expiry on the logical clock (null = never).</summary>
+    private readonly record struct StoredValue(byte[] Value, long? ExpireAtMs)
+    {
+        public bool IsExpiredAt(long now) => ExpireAtMs is { } expireAt && expireAt <= now;
+    }
+}
