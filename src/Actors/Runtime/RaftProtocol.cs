@@ -25,10 +25,10 @@ public enum RaftFailure : byte
 }
 
 /// <summary>Proposes a command to a group; answered with <see cref="ProposeSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
-public sealed record Propose(ulong GroupId, byte[] Data) : INoSerializationVerificationNeeded;
+public sealed record Propose(ulong GroupId, byte[] Data) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Proposes a membership change to a group; <paramref name="PeerNodes"/> says where added peers live.</summary>
-public sealed record ProposeMembership(ulong GroupId, ConfChange Change, IReadOnlyDictionary<ulong, ulong> PeerNodes) : INoSerializationVerificationNeeded;
+public sealed record ProposeMembership(ulong GroupId, ConfChange Change, IReadOnlyDictionary<ulong, ulong> PeerNodes) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>The command was committed and applied at <paramref name="Index"/>; <paramref name="Result"/> is the state machine's answer.</summary>
 public sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result);
@@ -37,13 +37,13 @@ public sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result
 public sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong LeaderHint, string Detail);
 
 /// <summary>Linearizable read: <paramref name="Query"/> runs against the state machine once the read index is applied.</summary>
-public sealed record ReadRequest(ulong GroupId, Func<IRaftStateMachine, object?> Query) : INoSerializationVerificationNeeded;
+public sealed record ReadRequest(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Answer to a <see cref="ReadRequest"/>.</summary>
 public sealed record ReadSucceeded(ulong GroupId, object? Value);
 
 /// <summary>Asks the leader of a group to hand leadership to <paramref name="TransfereePeer"/>.</summary>
-public sealed record TransferLeadership(ulong GroupId, ulong TransfereePeer) : INoSerializationVerificationNeeded;
+public sealed record TransferLeadership(ulong GroupId, ulong TransfereePeer) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Creates (or recovers) this node's replica of a group. Voters of a new group are <paramref name="InitialPeers"/>.</summary>
 public sealed record CreateGroup(
@@ -62,7 +62,7 @@ public sealed record RemoveGroup(ulong GroupId) : INoSerializationVerificationNe
 public sealed record GroupRemoved(ulong GroupId);
 
 /// <summary>Asks for a group's status; answered with <see cref="GroupStatus"/> or <see cref="ProposeFailed"/> (GroupNotFound).</summary>
-public sealed record GetGroupStatus(ulong GroupId) : INoSerializationVerificationNeeded;
+public sealed record GetGroupStatus(ulong GroupId) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>A snapshot of one replica's Raft state.</summary>
 public sealed record GroupStatus(

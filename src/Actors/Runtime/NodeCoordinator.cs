@@ -1,0 +1,268 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using AkkaRaft.Actors.Settings;
+using AkkaRaft.Core.Raft;
+
+namespace AkkaRaft.Actors.Runtime;
+
+/// <summary>
+/// One per node: owns the only timer (ticks awake groups), hosts the group actors, batches outbound Raft messages
+/// per destination node into one envelope per flush, and fans inbound batches out to the groups.
+/// </summary>
+public sealed class NodeCoordinator : ReceiveActor, IWithTimers
+{
+    /// <summary>Actor name under /system.</summary>
+    public const string Name = "akka-raft-coordinator";
+
+    private const string TickTimer = "tick";
+    private readonly ulong _nodeId;
+    private readonly RaftSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<ulong, IActorRef> _groups = [];
+    private readonly Dictionary<IActorRef, ulong> _groupOfActor = [];
+    private readonly HashSet<ulong> _hibernating = [];
+    private readonly Dictionary<ulong, IActorRef> _nodes = [];
+    private readonly Dictionary<ulong, List<GroupMessage>> _outbox = [];
+    private readonly Dictionary<ulong, List<IActorRef>> _creationWaiters = [];
+    private readonly HashSet<ulong> _unknownGroupsLogged = [];
+    private readonly OutboxLimits _limits;
+    private bool _flushScheduled;
+
+    /// <summary>Props for the coordinator of node <paramref name="nodeId"/>.</summary>
+    public static Props Props(ulong nodeId, RaftSettings settings) => Akka.Actor.Props.Create(() => new NodeCoordinator(nodeId, settings));
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Creates the coordinator.</summary>
+    public NodeCoordinator(ulong nodeId, RaftSettings settings)
+    {
+        _nodeId = nodeId;
+        _settings = settings;
+        _limits = new OutboxLimits((ulong)settings.MaxBatchBytes, MaxQueuedPerNode: 100_000);
+
+        Receive<CoordinatorTick>(_ => TickGroups());
+        Receive<RaftBatch>(OnInbound);
+        Receive<OutboundRaftMessages>(OnOutbound);
+        Receive<Flush>(_ => FlushAll());
+        Receive<UnknownGroupReply>(reply => _log.Warning("node {0} does not host group {1} (peer {2})", reply.FromNode, reply.GroupId, reply.ToPeer));
+        Receive<NodeHello>(OnHello);
+        Receive<RegisterNode>(r => RegisterNodeRef(r.NodeId, r.Coordinator));
+        Receive<CreateGroup>(OnCreateGroup);
+        Receive<GroupCreated>(OnGroupCreated);
+        Receive<RemoveGroup>(OnRemoveGroup);
+        Receive<GroupHibernated>(h => _hibernating.Add(h.GroupId));
+        Receive<GroupAwake>(a => _hibernating.Remove(a.GroupId));
+        Receive<Terminated>(OnGroupTerminated);
+        Receive<GetHostedGroups>(_ => Sender.Tell(new HostedGroups(_nodeId, [.. _groups.Keys.Order()])));
+        Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
+        });
+        Receive<ClusterEvent.UnreachableMember>(_ => WakeAll());
+        Receive<ClusterEvent.MemberRemoved>(_ => WakeAll());
+        Receive<IGroupRequest>(ForwardToGroup);
+    }
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer(TickTimer, CoordinatorTick.Instance, _settings.TickInterval);
+        if (IsClustered)
+        {
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        if (IsClustered)
+        {
+            Cluster.Get(Context.System).Unsubscribe(Self);
+        }
+    }
+
+    private static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider;
+
+    private void TickGroups()
+    {
+        foreach (var (id, group) in _groups)
+        {
+            if (!_hibernating.Contains(id)) group.Tell(GroupTick.Instance);
+        }
+    }
+
+    private void WakeAll()
+    {
+        // A node went away: sleeping groups must notice, since their leader may have been there.
+        foreach (var id in _hibernating) _groups[id].Tell(WakeUp.Instance);
+        _hibernating.Clear();
+    }
+
+    private void OnInbound(RaftBatch batch)
+    {
+        if (!_nodes.ContainsKey(batch.FromNode) && !Sender.IsNobody()) RegisterNodeRef(batch.FromNode, Sender);
+        foreach (var gm in batch.Messages)
+        {
+            if (_groups.TryGetValue(gm.GroupId, out var group))
+            {
+                _hibernating.Remove(gm.GroupId);
+                group.Tell(new InboundRaftMessage(batch.FromNode, gm.Message));
+                continue;
+            }
+            if (_unknownGroupsLogged.Add(gm.GroupId))
+            {
+                _log.Warning("[group {0}] message {1} from node {2} for a group this node does not host", gm.GroupId, gm.Message.Type, batch.FromNode);
+            }
+            Sender.Tell(new UnknownGroupReply(_nodeId, gm.GroupId, gm.Message.To));
+        }
+    }
+
+    private void OnOutbound(OutboundRaftMessages outbound)
+    {
+        foreach (var (node, message) in outbound.Messages)
+        {
+            if (!_outbox.TryGetValue(node, out var queue)) _outbox[node] = queue = [];
+            if (queue.Count >= _limits.MaxQueuedPerNode)
+            {
+                // Raft retransmits; dropping here beats unbounded memory when a node is slow or gone.
+                _log.Warning("outbox to node {0} is full ({1} messages): dropping {2} for group {3}", node, queue.Count, message.Message.Type, message.GroupId);
+                continue;
+            }
+            queue.Add(message);
+        }
+        if (!_flushScheduled)
+        {
+            // Flush after the messages already in the mailbox: everything they produce joins this envelope.
+            _flushScheduled = true;
+            Self.Tell(Flush.Instance);
+        }
+    }
+
+    private void FlushAll()
+    {
+        _flushScheduled = false;
+        foreach (var (node, queue) in _outbox)
+        {
+            if (queue.Count == 0) continue;
+            if (node == _nodeId)
+            {
+                OnInbound(new RaftBatch(_nodeId, [.. queue]));
+                queue.Clear();
+                continue;
+            }
+            if (!_nodes.TryGetValue(node, out var target))
+            {
+                _log.Debug("node {0} is not known yet: {1} messages dropped (Raft retransmits)", node, queue.Count);
+                queue.Clear();
+                continue;
+            }
+            var ordered = queue.OrderBy(m => NodeBatch.IsBulk(m.Message.Type) ? 1 : 0).ToList();
+            foreach (var batch in new NodeBatch(node, ordered).SplitBySize(_limits.MaxBatchBytes))
+            {
+                target.Tell(new RaftBatch(_nodeId, batch.Messages));
+            }
+            queue.Clear();
+        }
+    }
+
+    private void SayHello(Address address)
+    {
+        var path = new RootActorPath(address) / "system" / Name;
+        Context.ActorSelection(path).Tell(new NodeHello(_nodeId));
+    }
+
+    private void OnHello(NodeHello hello)
+    {
+        var known = _nodes.TryGetValue(hello.NodeId, out var existing) && existing.Equals(Sender);
+        RegisterNodeRef(hello.NodeId, Sender);
+        // Answer once so both sides know each other even if only one saw the other's MemberUp.
+        if (!known && hello.NodeId != _nodeId) Sender.Tell(new NodeHello(_nodeId));
+    }
+
+    private void RegisterNodeRef(ulong nodeId, IActorRef coordinator)
+    {
+        if (_nodes.TryGetValue(nodeId, out var existing) && existing.Equals(coordinator)) return;
+        _nodes[nodeId] = coordinator;
+        _log.Info("node {0} is at {1}", nodeId, coordinator.Path);
+    }
+
+    private void OnCreateGroup(CreateGroup create)
+    {
+        if (_groups.ContainsKey(create.GroupId))
+        {
+            Sender.Tell(new GroupCreated(create.GroupId, create.PeerId));
+            return;
+        }
+        var props = RaftGroupSupervision.Props(_nodeId, create, _settings, Self);
+        var child = Context.ActorOf(props, $"group-{create.GroupId}");
+        Context.Watch(child);
+        _groups[create.GroupId] = child;
+        _groupOfActor[child] = create.GroupId;
+        _unknownGroupsLogged.Remove(create.GroupId);
+        if (!_creationWaiters.TryGetValue(create.GroupId, out var waiters)) _creationWaiters[create.GroupId] = waiters = [];
+        waiters.Add(Sender);
+    }
+
+    private void OnGroupCreated(GroupCreated created)
+    {
+        if (!_creationWaiters.Remove(created.GroupId, out var waiters)) return;
+        foreach (var waiter in waiters) waiter.Tell(created);
+    }
+
+    private void OnRemoveGroup(RemoveGroup remove)
+    {
+        if (_groups.Remove(remove.GroupId, out var child))
+        {
+            _groupOfActor.Remove(child);
+            _hibernating.Remove(remove.GroupId);
+            Context.Unwatch(child);
+            Context.Stop(child);
+        }
+        Sender.Tell(new GroupRemoved(remove.GroupId));
+    }
+
+    private void OnGroupTerminated(Terminated terminated)
+    {
+        if (!_groupOfActor.Remove(terminated.ActorRef, out var groupId)) return;
+        _groups.Remove(groupId);
+        _hibernating.Remove(groupId);
+        _log.Error("[group {0}] replica stopped for good (its supervisor gave up)", groupId);
+    }
+
+    private void ForwardToGroup(IGroupRequest request)
+    {
+        if (_groups.TryGetValue(request.GroupId, out var group))
+        {
+            group.Forward(request);
+            return;
+        }
+        Sender.Tell(new ProposeFailed(request.GroupId, RaftFailure.GroupNotFound, 0, $"group {request.GroupId} is not hosted on node {_nodeId}"));
+    }
+
+    private sealed record Flush : INoSerializationVerificationNeeded
+    {
+        public static Flush Instance { get; } = new();
+    }
+
+    private sealed record CoordinatorTick : INoSerializationVerificationNeeded
+    {
+        public static CoordinatorTick Instance { get; } = new();
+    }
+
+    private sealed record OutboxLimits(ulong MaxBatchBytes, int MaxQueuedPerNode);
+}
+
+/// <summary>Tells a coordinator where another node's coordinator is (when not discovered through the cluster).</summary>
+public sealed record RegisterNode(ulong NodeId, IActorRef Coordinator) : INoSerializationVerificationNeeded;
+
+/// <summary>A request routed by the coordinator to the group it names.</summary>
+public interface IGroupRequest
+{
+    /// <summary>Target group.</summary>
+    ulong GroupId { get; }
+}

@@ -1,0 +1,456 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using AkkaRaft.Actors.Settings;
+using AkkaRaft.Core.Raft;
+
+namespace AkkaRaft.Actors.Runtime;
+
+/// <summary>
+/// One replica of one Raft group: wraps a <see cref="RaftNode"/>, journals each Ready as one event, sends
+/// acknowledgements only after the write is durable, applies committed entries to the state machine and answers
+/// proposers. Recovery rebuilds the log, hard state and state machine from the Akka snapshot plus the journal.
+/// </summary>
+public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
+{
+    private readonly ulong _nodeId;
+    private readonly CreateGroup _spec;
+    private readonly RaftSettings _settings;
+    private readonly IActorRef _coordinator;
+    private readonly ILoggingAdapter _log;
+    private readonly MemoryStorage _storage;
+    private readonly IRaftStateMachine _stateMachine;
+    private readonly Dictionary<ulong, ulong> _peerNodes;
+    private readonly PendingRequests _pending;
+    private RaftNode? _node;
+    private bool _writing;
+    private ulong _snapshotIndexInJournal;
+    private int _idleTicks;
+    private bool _hibernating;
+    private StateRole _lastRole;
+
+    /// <summary>Props for a replica hosted by the coordinator of <paramref name="nodeId"/>.</summary>
+    public static Props Props(ulong nodeId, CreateGroup spec, RaftSettings settings, IActorRef coordinator) =>
+        Akka.Actor.Props.Create(() => new RaftGroupActor(nodeId, spec, settings, coordinator));
+
+    /// <summary>Creates the actor; state is recovered before any command is handled.</summary>
+    public RaftGroupActor(ulong nodeId, CreateGroup spec, RaftSettings settings, IActorRef coordinator)
+    {
+        _nodeId = nodeId;
+        _spec = spec;
+        _settings = settings;
+        _coordinator = coordinator;
+        _log = Context.GetLogger().WithContext("group", spec.GroupId);
+        _storage = MemoryStorage.WithVoters([.. spec.InitialPeers.Keys.Order()]);
+        _stateMachine = spec.StateMachineFactory();
+        _peerNodes = new Dictionary<ulong, ulong>(spec.InitialPeers);
+        _pending = new PendingRequests(spec.GroupId, settings.MaxPendingProposals, settings.MaxPendingReads, settings.ElectionTicks * 5);
+        JournalPluginId = settings.JournalPluginId;
+        SnapshotPluginId = settings.SnapshotPluginId;
+    }
+
+    /// <inheritdoc />
+    public override string PersistenceId => $"raft-{_nodeId}-{_spec.GroupId}";
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private RaftNode Node => _node ?? throw new InvalidOperationException($"[group {_spec.GroupId}] not recovered yet");
+
+    /// <inheritdoc />
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer { Snapshot: RaftGroupSnapshot snapshot } offer:
+                _storage.ApplySnapshot(snapshot.Snapshot);
+                _storage.Append(snapshot.Tail);
+                _storage.SetHardState(snapshot.HardState);
+                _stateMachine.Restore(snapshot.Snapshot.Data, snapshot.Snapshot.Metadata.Index);
+                MergePeers(snapshot.PeerNodes);
+                _snapshotIndexInJournal = snapshot.Snapshot.Metadata.Index;
+                _log.Debug("[group {0}] recovering from snapshot {1} at index {2}", _spec.GroupId, offer.Metadata.SequenceNr, _snapshotIndexInJournal);
+                break;
+            case RaftLogWritten written:
+                ApplyToStorage(written.HardState, written.Entries, written.Snapshot);
+                MergePeers(written.PeerNodes);
+                break;
+            case RecoveryCompleted:
+                StartNode();
+                break;
+        }
+    }
+
+    private void StartNode()
+    {
+        var config = new RaftConfig
+        {
+            Id = _spec.PeerId,
+            ElectionTicks = _settings.ElectionTicks,
+            HeartbeatTicks = _settings.HeartbeatTicks,
+            PreVote = _settings.PreVote,
+            CheckQuorum = _settings.CheckQuorum,
+            ReadOnlyMode = _settings.ReadOnlyMode == Settings.ReadOnlyMode.Lease ? Core.Raft.ReadOnlyMode.LeaseBased : Core.Raft.ReadOnlyMode.Safe,
+            MaxInflightMessages = _settings.MaxInflight,
+            MaxInflightBytes = (ulong)_settings.MaxInflightBytes,
+            MaxSizePerMessage = (ulong)Math.Max(1, _settings.MaxBatchBytes / 2),
+            MaxApplyBytes = (ulong)_settings.MaxApplyBytes,
+            MaxProposalBytes = (ulong)_settings.MaxEntryBytes,
+            MaxPendingReads = _settings.MaxPendingReads,
+            Applied = _stateMachine.AppliedIndex,
+            // Different replicas (and restarts) get different election timeouts.
+            RandomSeed = HashCode.Combine(_nodeId, _spec.GroupId, _spec.PeerId, Environment.TickCount),
+        };
+        _node = new RaftNode(config, _storage);
+        _lastRole = _node.Role;
+        _log.Info($"[group {_spec.GroupId}] replica {_spec.PeerId} started: term {_node.Term}, commit {_node.Committed}, " +
+            $"applied {_stateMachine.AppliedIndex}, last index {_node.LastIndex}, members {_node.ConfState}");
+        Context.Parent.Tell(new GroupCreated(_spec.GroupId, _spec.PeerId));
+        Pump();
+    }
+
+    /// <inheritdoc />
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case GroupTick:
+                OnTick();
+                break;
+            case InboundRaftMessage inbound:
+                Wake();
+                _peerNodes[inbound.Message.From] = inbound.FromNode;
+                var result = Node.Step(inbound.Message);
+                if (result.Status == StepStatus.Ignored && _log.IsDebugEnabled)
+                {
+                    _log.Debug("[group {0}] {1}: {2}", _spec.GroupId, inbound.Message, result.Reason);
+                }
+                break;
+            case Propose propose:
+                Wake();
+                HandlePropose(propose);
+                break;
+            case ProposeMembership change:
+                Wake();
+                MergePeers(change.PeerNodes);
+                Answer(Node.ProposeConfChange(change.Change with { Context = PeerNodeCodec.Encode(change.PeerNodes) }), Sender);
+                break;
+            case ReadRequest read:
+                Wake();
+                HandleRead(read);
+                break;
+            case TransferLeadership transfer:
+                Wake();
+                var outcome = Node.TransferLeader(transfer.TransfereePeer);
+                Sender.Tell(outcome.Accepted
+                    ? new ProposeSucceeded(_spec.GroupId, outcome.Index, null)
+                    : new ProposeFailed(_spec.GroupId, ToFailure(outcome.Refusal), outcome.LeaderHint, outcome.Detail ?? ""));
+                break;
+            case WakeUp:
+                Wake();
+                break;
+            case GetGroupStatus:
+                Sender.Tell(Status());
+                break;
+            case SaveSnapshotSuccess success:
+                // Everything up to the snapshot's sequence number is now redundant.
+                DeleteMessages(success.Metadata.SequenceNr);
+                DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+                break;
+            case SaveSnapshotFailure failure:
+                _log.Warning("[group {0}] snapshot failed, journal kept: {1}", _spec.GroupId, failure.Cause.Message);
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                break;
+            case DeleteMessagesFailure deleteFailure:
+                _log.Warning("[group {0}] journal compaction failed: {1}", _spec.GroupId, deleteFailure.Cause.Message);
+                break;
+            default:
+                Unhandled(message);
+                return;
+        }
+        Pump();
+    }
+
+    private void OnTick()
+    {
+        if (_hibernating) return;
+        Node.Tick();
+        foreach (var (sender, failure) in _pending.ExpireOneTick())
+        {
+            sender.Tell(failure);
+        }
+        MaybeHibernate();
+    }
+
+    private void HandlePropose(Propose propose)
+    {
+        if (!_pending.CanAcceptProposal)
+        {
+            Sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.Busy, Node.Leader, $"{_settings.MaxPendingProposals} proposals are already waiting"));
+            return;
+        }
+        var result = Node.Propose(propose.Data);
+        Answer(result, Sender);
+    }
+
+    private void Answer(ProposeResult result, IActorRef sender)
+    {
+        if (!result.Accepted)
+        {
+            sender.Tell(new ProposeFailed(_spec.GroupId, ToFailure(result.Refusal), result.LeaderHint, result.Detail ?? result.Refusal.ToString()));
+            return;
+        }
+        _pending.AddProposal(result.Index, result.Term, sender);
+    }
+
+    private void HandleRead(ReadRequest read)
+    {
+        if (!_pending.CanAcceptRead)
+        {
+            Sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.Busy, Node.Leader, $"{_settings.MaxPendingReads} reads are already waiting"));
+            return;
+        }
+        if (Node.Role != StateRole.Leader)
+        {
+            // Reads are served by the leader only, so a client never reads from a replica that is behind.
+            Sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.NotLeader, Node.Leader, $"replica {_spec.PeerId} is not the leader"));
+            return;
+        }
+        var context = _pending.AddRead(Sender, read.Query);
+        var result = Node.ReadIndex(context);
+        if (!result.Accepted)
+        {
+            _pending.RemoveRead(context);
+            Sender.Tell(new ProposeFailed(_spec.GroupId, ToFailure(result.Refusal), result.LeaderHint, result.Detail ?? ""));
+        }
+    }
+
+    private static RaftFailure ToFailure(RefusalReason reason) => reason switch
+    {
+        RefusalReason.NotLeader or RefusalReason.NoLeader or RefusalReason.TransferInProgress => RaftFailure.NotLeader,
+        RefusalReason.TooLarge => RaftFailure.TooLarge,
+        RefusalReason.Busy => RaftFailure.Busy,
+        _ => RaftFailure.Refused,
+    };
+
+    /// <summary>Handles Readies until one needs a durable write; the next waits for that write (group commit).</summary>
+    private void Pump()
+    {
+        if (_node is null) return;
+        while (!_writing && _node.HasReady)
+        {
+            var ready = _node.Ready();
+            SendMessages(ready.Messages);
+            if (NeedsWrite(ready))
+            {
+                WriteThenContinue(ready);
+                return;
+            }
+            OnDurable(ready);
+        }
+    }
+
+    private void WriteThenContinue(Ready ready)
+    {
+        _writing = true;
+        var written = new RaftLogWritten(ready.HardState, ready.Entries, ready.Snapshot, new Dictionary<ulong, ulong>(_peerNodes));
+        // PersistAsync keeps commands flowing during the write; they join the next Ready (group commit).
+        PersistAsync(written, _ =>
+        {
+            OnDurable(ready);
+            _writing = false;
+            Pump();
+        });
+    }
+
+    // A commit-only hard state change need not be synced: commit is recoverable from a quorum.
+    private bool NeedsWrite(Ready ready) =>
+        ready.Entries.Count > 0 || ready.Snapshot is not null ||
+        (ready.HardState is { } hs && (hs.Term != _storage.HardState.Term || hs.Vote != _storage.HardState.Vote));
+
+    private void OnDurable(Ready ready)
+    {
+        ApplyToStorage(ready.HardState, ready.Entries, ready.Snapshot);
+        SendMessages(ready.PersistedMessages);
+        if (ready.Snapshot is { } snapshot)
+        {
+            _stateMachine.Restore(snapshot.Data, snapshot.Metadata.Index);
+            _log.Info("[group {0}] installed snapshot at index {1} (term {2})", _spec.GroupId, snapshot.Metadata.Index, snapshot.Metadata.Term);
+        }
+        Apply(ready.CommittedEntries);
+        foreach (var readState in ready.ReadStates) _pending.ReadIndexConfirmed(readState.Context, readState.Index);
+        ServeReads();
+        Node.Advance(ready);
+        if (ready.SoftState is { } soft) OnSoftStateChanged(soft);
+        MaybeCompact();
+    }
+
+    private void ApplyToStorage(HardState? hardState, IReadOnlyList<Entry> entries, Snapshot? snapshot)
+    {
+        if (snapshot is not null) _storage.ApplySnapshot(snapshot);
+        _storage.Append(entries);
+        if (hardState is { } hs) _storage.SetHardState(hs);
+    }
+
+    private void Apply(IReadOnlyList<Entry> committed)
+    {
+        if (committed.Count == 0) return;
+        var commands = new List<CommittedCommand>();
+        foreach (var entry in committed)
+        {
+            if (entry.Type == EntryType.ConfChange)
+            {
+                FlushCommands(commands);
+                var change = ConfChange.Decode(entry.Data);
+                MergePeers(PeerNodeCodec.Decode(change.Context));
+                _log.Info("[group {0}] membership change {1} applied at {2}", _spec.GroupId, change, entry.Index);
+                _pending.Applied(entry.Index, entry.Term, null);
+                continue;
+            }
+            if (entry.Data.Length == 0)
+            {
+                // The leader's no-op: nothing for the state machine, but it still answers nobody.
+                FlushCommands(commands);
+                _pending.Applied(entry.Index, entry.Term, null);
+                continue;
+            }
+            commands.Add(new CommittedCommand(entry.Index, entry.Term, entry.Data));
+        }
+        FlushCommands(commands);
+    }
+
+    private void FlushCommands(List<CommittedCommand> commands)
+    {
+        if (commands.Count == 0) return;
+        var results = _stateMachine.Apply(commands);
+        for (var i = 0; i < commands.Count; i++) _pending.Applied(commands[i].Index, commands[i].Term, results[i]);
+        commands.Clear();
+    }
+
+    private void ServeReads()
+    {
+        foreach (var (sender, query) in _pending.ReadsReadyAt(_stateMachine.AppliedIndex))
+        {
+            object? value;
+            try
+            {
+                value = query(_stateMachine);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+            {
+                sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.Refused, Node.Leader, $"read failed: {e.Message}"));
+                continue;
+            }
+            sender.Tell(new ReadSucceeded(_spec.GroupId, value));
+        }
+    }
+
+    private void OnSoftStateChanged(SoftState soft)
+    {
+        if (soft.Role != _lastRole)
+        {
+            _log.Info("[group {0}] replica {1} is now {2} (term {3}, leader {4})", _spec.GroupId, _spec.PeerId, soft.Role, Node.Term, soft.Leader);
+            if (_lastRole == StateRole.Leader)
+            {
+                // Reads waiting on this replica can no longer be confirmed by it.
+                foreach (var sender in _pending.DropReads()) sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.NotLeader, soft.Leader, "leadership lost"));
+            }
+            _lastRole = soft.Role;
+        }
+    }
+
+    private void MaybeCompact()
+    {
+        var applied = _stateMachine.AppliedIndex;
+        if (_settings.SnapshotEveryEntries <= 0 || applied < _snapshotIndexInJournal + (ulong)_settings.SnapshotEveryEntries) return;
+        var appliedInLog = Math.Min(applied, _storage.LastIndex());
+        if (appliedInLog <= _storage.Snapshot().Metadata.Index) return;
+        var raftSnapshot = _storage.CreateSnapshot(appliedInLog, Node.ConfState, _stateMachine.TakeSnapshot());
+        var tail = appliedInLog < _storage.LastIndex() ? _storage.Entries(appliedInLog + 1, _storage.LastIndex() + 1, ulong.MaxValue) : [];
+        SaveSnapshot(new RaftGroupSnapshot(raftSnapshot, tail, _storage.HardState, new Dictionary<ulong, ulong>(_peerNodes)));
+        // Keep a few entries so slightly lagging followers catch up from the log rather than a snapshot.
+        var keep = (ulong)Math.Min(_settings.SnapshotEveryEntries / 4, 1000);
+        if (appliedInLog > keep) _storage.Compact(appliedInLog - keep);
+        _snapshotIndexInJournal = appliedInLog;
+        _log.Debug("[group {0}] snapshot at {1}, log compacted", _spec.GroupId, appliedInLog);
+    }
+
+    private void SendMessages(IReadOnlyList<Message> messages)
+    {
+        if (messages.Count == 0) return;
+        var resolved = new List<(ulong, GroupMessage)>(messages.Count);
+        foreach (var m in messages)
+        {
+            if (_peerNodes.TryGetValue(m.To, out var node)) resolved.Add((node, new GroupMessage(_spec.GroupId, m)));
+            else _log.Warning("[group {0}] no node known for peer {1}; {2} not sent", _spec.GroupId, m.To, m.Type);
+        }
+        if (resolved.Count > 0) _coordinator.Tell(new OutboundRaftMessages(resolved));
+    }
+
+    private void MergePeers(IReadOnlyDictionary<ulong, ulong> peers)
+    {
+        foreach (var (peer, node) in peers) _peerNodes[peer] = node;
+    }
+
+    private void Wake()
+    {
+        _idleTicks = 0;
+        if (!_hibernating) return;
+        _hibernating = false;
+        _coordinator.Tell(new GroupAwake(_spec.GroupId));
+    }
+
+    private void MaybeHibernate()
+    {
+        if (_settings.HibernateAfterTicks <= 0) return;
+        _idleTicks++;
+        if (_idleTicks < _settings.HibernateAfterTicks || !CanHibernate()) return;
+        _hibernating = true;
+        _coordinator.Tell(new GroupHibernated(_spec.GroupId));
+    }
+
+    // Only a settled group sleeps: a leader whose followers have everything, or a follower of a known leader.
+    private bool CanHibernate()
+    {
+        if (_pending.Count > 0 || Node.Committed != Node.LastIndex || Node.Applied != Node.Committed) return false;
+        if (Node.Role == StateRole.Leader)
+        {
+            return Node.Tracker.Progress.Values.All(p => p.Match == Node.LastIndex);
+        }
+        return Node.Role == StateRole.Follower && Node.Leader != 0;
+    }
+
+    private GroupStatus Status() => _node is null
+        ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, _peerNodes)
+        : new GroupStatus(_spec.GroupId, _spec.PeerId, _node.Role, _node.Term, _node.Leader, _node.Committed, _stateMachine.AppliedIndex,
+            _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes));
+
+    /// <inheritdoc />
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "[group {0}] journal write {1} failed; replica stops and restarts from the journal", _spec.GroupId, sequenceNr);
+        FailAllPending("journal write failed");
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <inheritdoc />
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "[group {0}] journal rejected write {1}; replica stops", _spec.GroupId, sequenceNr);
+        FailAllPending("journal rejected a write");
+        Context.Stop(Self);
+    }
+
+    /// <inheritdoc />
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        _log.Error(reason, "[group {0}] recovery failed (corrupt or unreadable journal): replica does not start", _spec.GroupId);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    private void FailAllPending(string why)
+    {
+        foreach (var sender in _pending.DropAll()) sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.Timeout, 0, $"{why}; outcome unknown"));
+    }
+}
