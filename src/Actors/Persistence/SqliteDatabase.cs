@@ -9,11 +9,13 @@ namespace AkkaRaft.Actors.Persistence;
 /// <item><c>journal_mode=WAL</c> is stored in the database header, so setting it once here
 /// applies to every later connection, including the journal's pooled ones. A commit appends
 /// frames to the -wal file; readers never block the writer.</item>
-/// <item><c>synchronous=FULL</c> (2) is SQLite's compile-time default and the e_sqlite3 build
-/// shipped with Microsoft.Data.Sqlite keeps it (no DEFAULT_SYNCHRONOUS / DEFAULT_WAL_SYNCHRONOUS
-/// override). Microsoft.Data.Sqlite has no connection-string keyword for it, and it is per
-/// connection, so it cannot be persisted here; tests assert a fresh connection reports 2.
-/// With WAL + FULL, SQLite fsyncs the -wal file at every commit before returning, so once the
+/// <item><c>synchronous=FULL</c> (2) is per connection and Microsoft.Data.Sqlite has no
+/// connection-string keyword for it, so it cannot be set here for the journal's connections.
+/// It does not need to be: the e_sqlite3 build bundled with Microsoft.Data.Sqlite 11 (SQLite
+/// 3.53) is compiled with DEFAULT_SYNCHRONOUS=2 and DEFAULT_WAL_SYNCHRONOUS=2, so every new
+/// connection, in WAL mode too, starts at FULL. Tests assert both the compile options and the
+/// value a fresh connection reports, so a package upgrade that changes this fails loudly.
+/// /// With WAL + FULL, SQLite fsyncs the -wal file at every commit before returning, so once the
 /// journal acknowledges a write it is on disk: kill -9 (and power loss, if the disk honours
 /// fsync) cannot lose it. WAL + NORMAL would only fsync at checkpoints and could lose the last
 /// commits on power loss, which Raft forbids (votes and acks must be durable).</item>

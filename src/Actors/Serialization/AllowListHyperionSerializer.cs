@@ -23,6 +23,11 @@ public sealed class AllowListHyperionSerializer : Serializer
     /// <summary>HOCON key (under the system config) holding the allowed prefixes.</summary>
     public const string AllowedPrefixesKey = "akka-raft.serialization.allowed-type-prefixes";
 
+    // Hyperion's wire format for a root object (no known types, no version tolerance):
+    // 0xFF, int32 little-endian length, UTF-8 type name, then the fields.
+    private const byte HyperionManifestFull = 255;
+    private const int MaxTypeNameBytes = 1024;
+
     private readonly HyperionSerializer _hyperion;
 
     /// <summary>Created by Akka from akka.actor.serializers; reads the allow-list from the system config (reference.conf as fallback).</summary>
@@ -66,7 +71,7 @@ public sealed class AllowListHyperionSerializer : Serializer
     {
         ArgumentNullException.ThrowIfNull(obj);
         var type = obj.GetType();
-        if (!Filter.IsAllowed(type))
+        if (!Filter.IsAllowedMessageType(type))
             throw new SerializationException($"Type '{type.FullName}' is not on the allow-list ({AllowedPrefixesKey}: {string.Join(", ", AllowedTypePrefixes)}); refusing to serialize it.");
         try
         {
@@ -84,11 +89,14 @@ public sealed class AllowListHyperionSerializer : Serializer
     public override object FromBinary(byte[] bytes, Type? type)
     {
         ArgumentNullException.ThrowIfNull(bytes);
+        CheckRootHeader(bytes);
         object? result;
         try
         {
-            using var stream = new MemoryStream(bytes, writable: false);
+            using var stream = new EndCheckedReadStream(bytes);
             result = _hyperion.Deserialize(stream);
+            if (stream.Position != bytes.Length)
+                throw new SerializationException($"{bytes.Length - stream.Position} trailing bytes after the message.");
         }
         catch (Exception e) when (e is not (OutOfMemoryException or StackOverflowException))
         {
@@ -103,9 +111,20 @@ public sealed class AllowListHyperionSerializer : Serializer
         if (result is null)
             throw new SerializationException($"Deserializing {bytes.Length} bytes produced null; messages are never null.");
         var actual = result.GetType();
-        if (!Filter.IsAllowed(actual))
+        if (!Filter.IsAllowedMessageType(actual))
             throw new SerializationException($"Deserialized type '{actual.FullName}' is not on the allow-list ({AllowedPrefixesKey}); refusing it.");
         return result;
+    }
+
+    // Cheap structural check before Hyperion allocates anything: a message is always an object
+    // with a short type name. Without it a forged root length makes Hyperion allocate up to 2 GiB.
+    private static void CheckRootHeader(byte[] bytes)
+    {
+        if (bytes.Length < 5 || bytes[0] != HyperionManifestFull)
+            throw new SerializationException($"Not an allow-list Hyperion message: {bytes.Length} bytes without an object header (first byte {(bytes.Length > 0 ? bytes[0] : -1)}).");
+        var nameLength = BitConverter.ToInt32(bytes, 1);
+        if (nameLength <= 0 || nameLength > MaxTypeNameBytes || nameLength > bytes.Length - 5)
+            throw new SerializationException($"Not an allow-list Hyperion message: type name length {nameLength} is impossible for a {bytes.Length}-byte payload.");
     }
 
     private static IEnumerable<string> ReadPrefixes(Config systemConfig)

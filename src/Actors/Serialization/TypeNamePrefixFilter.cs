@@ -5,7 +5,7 @@ namespace AkkaRaft.Actors.Serialization;
 
 /// <summary>
 /// Hyperion type filter that admits a type name only if it and every type named inside it
-/// (generic arguments, array element types) start with an allowed prefix.
+/// (generic arguments, array element types) start with an allowed prefix or is a core value type.
 /// </summary>
 /// <remarks>
 /// Hyperion's own TypeFilterBuilder admits an exact, closed set of types, which would have to be
@@ -23,6 +23,16 @@ public sealed class TypeNamePrefixFilter : ITypeFilter
             throw new ArgumentException("At least one allowed type-name prefix is required.", nameof(allowedPrefixes));
     }
 
+    /// <summary>
+    /// Behaviour-free core types always allowed by exact name (they appear as generic arguments,
+    /// e.g. ImmutableList`1[[System.String, ...]]); allowing "System." by prefix would admit everything.
+    /// </summary>
+    public static readonly ImmutableHashSet<string> CoreValueTypes = ImmutableHashSet.Create(StringComparer.Ordinal,
+        "System.String", "System.Boolean", "System.Char", "System.Byte", "System.SByte",
+        "System.Int16", "System.UInt16", "System.Int32", "System.UInt32", "System.Int64", "System.UInt64",
+        "System.Single", "System.Double", "System.Decimal", "System.Guid",
+        "System.DateTime", "System.DateTimeOffset", "System.TimeSpan", "System.Nullable`1");
+
     /// <summary>The allowed type-name prefixes.</summary>
     public ImmutableArray<string> AllowedPrefixes { get; }
 
@@ -33,7 +43,7 @@ public sealed class TypeNamePrefixFilter : ITypeFilter
             return false;
         foreach (var name in NamedTypes(typeName))
         {
-            if (!AllowedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
+            if (!CoreValueTypes.Contains(name) && !AllowedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
                 return false;
         }
         return true;
@@ -44,6 +54,14 @@ public sealed class TypeNamePrefixFilter : ITypeFilter
     {
         ArgumentNullException.ThrowIfNull(type);
         return IsAllowed(type.FullName ?? type.Name);
+    }
+
+    /// <summary>True if <paramref name="type"/> may be a whole message: its own name matches a prefix (core value types alone are not messages) and everything inside it is allowed.</summary>
+    public bool IsAllowedMessageType(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        var name = type.FullName ?? type.Name;
+        return AllowedPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) && IsAllowed(name);
     }
 
     // Splits "Outer`1[[Arg, Asm],[Arg2[], Asm]], OuterAsm" into "Outer`1", "Arg", "Arg2".

@@ -1,0 +1,166 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using AkkaRaft.Actors.Persistence;
+using AkkaRaft.Actors.Settings;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace AkkaRaft.Actors.Tests.Persistence;
+
+public sealed class SqlitePersistenceTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "akkaraft-tests", "persistence-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a pooled SQLite handle may still be closing; the temp folder is disposable.
+        }
+    }
+
+    [Fact]
+    public async Task Events_persisted_with_PersistAsync_are_recovered_by_a_new_actor_system_from_the_same_file()
+    {
+        var config = NodeConfig("node-a");
+        SqliteDatabase.PrepareForDurability(SqlitePersistenceConfig.DatabasePath(_dataDir, "node-a"));
+
+        var first = ActorSystem.Create("first", config);
+        try
+        {
+            var counter = first.ActorOf(Props.Create(() => new EventCountingActor("counter-1")));
+            var persisted = await counter.Ask<EventCountingActor.Persisted>(new EventCountingActor.PersistEvents(100), TimeSpan.FromSeconds(60));
+            Assert.Equal(100, persisted.Count);
+        }
+        finally
+        {
+            await first.Terminate();
+        }
+
+        var second = ActorSystem.Create("second", config);
+        try
+        {
+            var recovered = second.ActorOf(Props.Create(() => new EventCountingActor("counter-1")));
+            var state = await recovered.Ask<EventCountingActor.State>(EventCountingActor.GetState.Instance, TimeSpan.FromSeconds(60));
+            Assert.Equal(Enumerable.Range(1, 100), state.Events);
+        }
+        finally
+        {
+            await second.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task Database_runs_in_WAL_mode_with_full_sync_on_the_connections_the_journal_uses()
+    {
+        var path = SqlitePersistenceConfig.DatabasePath(_dataDir, "node-b");
+        Assert.Equal("wal", SqliteDatabase.PrepareForDurability(path));
+
+        // Let the journal create its tables and write, then look at the file it left behind.
+        var system = ActorSystem.Create("wal", NodeConfig("node-b"));
+        try
+        {
+            var counter = system.ActorOf(Props.Create(() => new EventCountingActor("counter-2")));
+            await counter.Ask<EventCountingActor.Persisted>(new EventCountingActor.PersistEvents(3), TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+
+        Assert.Equal("wal", SqliteDatabase.ReadPragma(path, "journal_mode"));
+        Assert.Equal(SqliteDatabase.SynchronousFull.ToString(System.Globalization.CultureInfo.InvariantCulture), SqliteDatabase.ReadPragma(path, "synchronous"));
+    }
+
+    [Fact]
+    public void Bundled_SQLite_defaults_every_connection_to_full_sync_even_in_WAL_mode()
+    {
+        // The journal's connections get no pragma from us; durability rests on these compile-time defaults.
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA compile_options;";
+        var options = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+                options.Add(reader.GetString(0));
+        }
+
+        Assert.Contains("DEFAULT_SYNCHRONOUS=2", options);
+        Assert.Contains("DEFAULT_WAL_SYNCHRONOUS=2", options);
+    }
+
+    [Fact]
+    public void Persistence_config_points_journal_and_snapshot_store_at_the_node_database()
+    {
+        var config = SqlitePersistenceConfig.For(_dataDir, "node-c");
+        var expectedPath = Path.Combine(Path.GetFullPath(_dataDir), "node-c.db");
+
+        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
+        Assert.Equal("akka.persistence.snapshot-store.sql", config.GetString("akka.persistence.snapshot-store.plugin"));
+        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        {
+            Assert.Equal("SQLite.MS", config.GetString(plugin + ".provider-name"));
+            Assert.True(config.GetBoolean(plugin + ".auto-initialize"));
+            Assert.Contains(expectedPath, config.GetString(plugin + ".connection-string"));
+            // Fallback from SqlPersistence.DefaultConfiguration supplies the plugin class.
+            Assert.False(string.IsNullOrEmpty(config.GetString(plugin + ".class")));
+        }
+    }
+
+    private Config NodeConfig(string node) =>
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING")
+            .WithFallback(SqlitePersistenceConfig.For(_dataDir, node))
+            .WithFallback(RaftReferenceConfig.Value);
+
+    /// <summary>Persists numbered events; replies once all of them are durable, or with what it recovered.</summary>
+    private sealed class EventCountingActor : ReceivePersistentActor
+    {
+        private readonly List<int> _events = [];
+        private IActorRef _replyTo = ActorRefs.Nobody;
+        private int _target;
+
+        public EventCountingActor(string persistenceId)
+        {
+            PersistenceId = persistenceId;
+            Recover<int>(e => _events.Add(e));
+            Command<PersistEvents>(command =>
+            {
+                _replyTo = Sender;
+                _target = _events.Count + command.Count;
+                // One command per event: each becomes its own PersistAsync call, many in flight at once.
+                foreach (var e in Enumerable.Range(_events.Count + 1, command.Count))
+                    Self.Tell(new PersistOne(e));
+            });
+            Command<PersistOne>(command => PersistAsync(command.Event, persisted =>
+            {
+                _events.Add(persisted);
+                if (_events.Count == _target)
+                    _replyTo.Tell(new Persisted(_events.Count));
+            }));
+            Command<GetState>(_ => Sender.Tell(new State([.. _events])));
+        }
+
+        public override string PersistenceId { get; }
+
+        public sealed record PersistEvents(int Count);
+
+        public sealed record PersistOne(int Event);
+
+        public sealed record Persisted(int Count);
+
+        public sealed record GetState
+        {
+            public static readonly GetState Instance = new();
+        }
+
+        public sealed record State(IReadOnlyList<int> Events);
+    }
+}
