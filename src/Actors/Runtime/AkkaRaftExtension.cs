@@ -73,11 +73,15 @@ public sealed class RaftNodeHandle
     /// <summary>The node coordinator actor (send it the protocol messages directly from actors).</summary>
     public IActorRef Coordinator { get; }
 
-    private TimeSpan DefaultTimeout => _settings.TickInterval * (_settings.ElectionTicks * 6);
+    // Long enough for an election plus a journal write on a slow disk.
+    private TimeSpan DefaultTimeout => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, (_settings.TickInterval * (_settings.ElectionTicks * 6)).Ticks));
+
+    // Creating a group may initialize the journal's tables first.
+    private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Creates (or recovers) this node's replica of a group.</summary>
     public Task<GroupCreated> CreateGroupAsync(ulong groupId, ulong peerId, IReadOnlyDictionary<ulong, ulong> initialPeers, Func<IRaftStateMachine> stateMachine, TimeSpan? timeout = null) =>
-        Coordinator.Ask<GroupCreated>(new CreateGroup(groupId, peerId, initialPeers, stateMachine), timeout ?? DefaultTimeout);
+        Coordinator.Ask<GroupCreated>(new CreateGroup(groupId, peerId, initialPeers, stateMachine), timeout ?? CreateTimeout);
 
     /// <summary>Proposes a command: <see cref="ProposeSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
     public async Task<object> ProposeAsync(ulong groupId, byte[] data, TimeSpan? timeout = null) =>

@@ -105,7 +105,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         _lastRole = _node.Role;
         _log.Info($"[group {_spec.GroupId}] replica {_spec.PeerId} started: term {_node.Term}, commit {_node.Committed}, " +
             $"applied {_stateMachine.AppliedIndex}, last index {_node.LastIndex}, members {_node.ConfState}");
-        Context.Parent.Tell(new GroupCreated(_spec.GroupId, _spec.PeerId));
+        _coordinator.Tell(new GroupCreated(_spec.GroupId, _spec.PeerId));
         Pump();
     }
 
