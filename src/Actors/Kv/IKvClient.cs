@@ -1,0 +1,83 @@
+namespace AkkaRaft.Actors.Kv;
+
+/// <summary>Outcome class of a KV request, chosen so a protocol front end (RESP) can map it without parsing text.</summary>
+public enum KvErrorCode : byte
+{
+    /// <summary>No region (or no leader) could serve the key within the deadline: retry later (RESP -TRYAGAIN).</summary>
+    Unavailable,
+    /// <summary>Too many requests are queued: back off (RESP -BUSY).</summary>
+    Busy,
+    /// <summary>No answer within the deadline: the write may or may not have been applied.</summary>
+    Timeout,
+    /// <summary>The stored value is not an integer (INCR on text).</summary>
+    NotAnInteger,
+    /// <summary>INCR would overflow a signed 64-bit integer.</summary>
+    Overflow,
+    /// <summary>The key or value exceeds the configured limit.</summary>
+    TooLarge,
+    /// <summary>The request is malformed (bad arguments).</summary>
+    InvalidRequest,
+}
+
+/// <summary>Options of SET (Redis semantics).</summary>
+public readonly record struct SetOptions(long? ExpireAfterMs = null, bool OnlyIfAbsent = false, bool OnlyIfPresent = false, bool ReturnOld = false);
+
+/// <summary>The answer to one KV request: exactly one of a value, an integer, OK, or a typed error.</summary>
+public abstract record KvReply
+{
+    private KvReply()
+    {
+    }
+
+    /// <summary>The shared OK reply.</summary>
+    public static OkReply Ok { get; } = new();
+
+    /// <summary>Plain success.</summary>
+    public sealed record OkReply : KvReply;
+
+    /// <summary>A value; null means nil (absent, or a conditional SET that did nothing).</summary>
+    public sealed record Value(byte[]? Data) : KvReply;
+
+    /// <summary>An integer (DEL, EXISTS, INCR, DBSIZE).</summary>
+    public sealed record Integer(long Number) : KvReply;
+
+    /// <summary>A failure the caller can act on; <see cref="Message"/> is for humans.</summary>
+    public sealed record Error(KvErrorCode Code, string Message) : KvReply;
+}
+
+/// <summary>Summary of one region as the router sees it (for INFO, admin APIs and dashboards).</summary>
+public sealed record RegionSummary(ulong Id, byte[] StartKey, byte[] EndKey, string Epoch, ulong LeaderStore, IReadOnlyList<ulong> Stores, long ApproximateSizeBytes);
+
+/// <summary>
+/// A linearizable key-value client over all regions: resolves key → region → leader, retries through region changes
+/// and leader changes within its deadline, and answers with one <see cref="KvReply"/> per request.
+/// </summary>
+public interface IKvClient
+{
+    /// <summary>GET key.</summary>
+    Task<KvReply> GetAsync(byte[] key, CancellationToken cancellationToken = default);
+
+    /// <summary>SET key value [EX|PX] [NX|XX] [GET].</summary>
+    Task<KvReply> SetAsync(byte[] key, byte[] value, SetOptions options = default, CancellationToken cancellationToken = default);
+
+    /// <summary>DEL keys (keys may span regions); the number of keys removed.</summary>
+    Task<KvReply> DeleteAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>EXISTS keys (keys may span regions); how many exist.</summary>
+    Task<KvReply> ExistsAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>INCRBY key delta; the new value.</summary>
+    Task<KvReply> IncrementAsync(byte[] key, long delta, CancellationToken cancellationToken = default);
+
+    /// <summary>MGET: one reply per key, in order (keys may span regions).</summary>
+    Task<IReadOnlyList<KvReply>> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>MSET: atomic per region, not across regions.</summary>
+    Task<KvReply> SetManyAsync(IReadOnlyList<KeyValuePair<byte[], byte[]>> pairs, CancellationToken cancellationToken = default);
+
+    /// <summary>Number of keys over all regions (DBSIZE; approximate while writes are in flight).</summary>
+    Task<KvReply> CountKeysAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The regions as currently known.</summary>
+    Task<IReadOnlyList<RegionSummary>> RegionsAsync(CancellationToken cancellationToken = default);
+}
