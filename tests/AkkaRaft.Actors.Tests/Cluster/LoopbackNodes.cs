@@ -19,6 +19,9 @@ public sealed class LoopbackNodes : IAsyncDisposable
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
 
+    // Akka.Remote.Transport.Blackhole: the throttle mode that drops everything (named apart from our Blackhole method).
+    private static readonly ThrottleMode DropEverything = Akka.Remote.Transport.Blackhole.Instance;
+
     private readonly List<ActorSystem> _systems;
 
     private LoopbackNodes(string rootDir, List<ActorSystem> systems)
@@ -86,8 +89,8 @@ public sealed class LoopbackNodes : IAsyncDisposable
     /// <summary>Drops every message between nodes <paramref name="a"/> and <paramref name="b"/>, both directions, on both sides.</summary>
     public async Task Blackhole(int a, int b)
     {
-        await Throttle(a, b, Blackhole_.Mode);
-        await Throttle(b, a, Blackhole_.Mode);
+        await Throttle(a, b, DropEverything);
+        await Throttle(b, a, DropEverything);
     }
 
     /// <summary>Restores normal delivery between nodes <paramref name="a"/> and <paramref name="b"/>.</summary>
@@ -188,12 +191,5 @@ public sealed class LoopbackNodes : IAsyncDisposable
             .WithFallback(RaftReferenceConfig.Value)
             // Lets tests create TestProbes inside node systems.
             .WithFallback(TestKitBase.DefaultConfig);
-    }
-
-    // ThrottleMode.Blackhole lives in Akka.Remote.Transport as a singleton named Blackhole,
-    // which collides with our method name; this alias keeps call sites readable.
-    private static class Blackhole_
-    {
-        public static ThrottleMode Mode => Akka.Remote.Transport.Blackhole.Instance;
     }
 }

@@ -179,3 +179,48 @@ public sealed class AllowListHyperionSerializerTests : Akka.TestKit.Xunit2.TestK
         }
     }
 }
+
+public sealed class AllowListConfigurationTests
+{
+    [Fact]
+    public async Task Allow_list_comes_from_akka_raft_serialization_in_the_system_config()
+    {
+        var config = Akka.Configuration.ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            akka-raft.serialization.allowed-type-prefixes = ["AkkaRaft.Actors.Tests.Serialization.Sample"]
+            """).WithFallback(RaftReferenceConfig.Value);
+        var system = ActorSystem.Create("allow-list-from-config", config);
+        try
+        {
+            var serializer = Assert.IsType<AllowListHyperionSerializer>(system.Serialization.FindSerializerFor(new Envelope("x")));
+
+            Assert.Equal(new[] { "AkkaRaft.Actors.Tests.Serialization.Sample" }, serializer.AllowedTypePrefixes.ToArray());
+            Assert.Throws<SerializationException>(() => serializer.ToBinary(new Envelope("not on the narrowed list")));
+            Assert.NotEmpty(serializer.ToBinary(new SampleCommand("k", 1, [], [])));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task Serializer_specific_settings_override_the_akka_raft_allow_list()
+    {
+        var config = Akka.Configuration.ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            akka.actor.serialization-settings.akka-raft-hyperion.allowed-type-prefixes = ["AkkaRaft.Actors.Tests.Serialization.Envelope"]
+            """).WithFallback(RaftReferenceConfig.Value);
+        var system = ActorSystem.Create("allow-list-from-binding", config);
+        try
+        {
+            var serializer = Assert.IsType<AllowListHyperionSerializer>(system.Serialization.FindSerializerFor(new Envelope("x")));
+
+            Assert.Equal(new[] { "AkkaRaft.Actors.Tests.Serialization.Envelope" }, serializer.AllowedTypePrefixes.ToArray());
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+}
