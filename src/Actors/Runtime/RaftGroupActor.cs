@@ -25,7 +25,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private RaftNode? _node;
     private bool _writing;
     private ulong _snapshotIndexInJournal;
+    private static readonly byte[] HibernateMarker = "akka-raft:hibernate"u8.ToArray();
     private int _idleTicks;
+    private (ulong, ulong, ulong, StateRole) _activityMark;
     private bool _hibernating;
     private StateRole _lastRole;
 
@@ -118,13 +120,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
                 OnTick();
                 break;
             case InboundRaftMessage inbound:
-                Wake();
-                _peerNodes[inbound.Message.From] = inbound.FromNode;
-                var result = Node.Step(inbound.Message);
-                if (result.Status == StepStatus.Ignored && _log.IsDebugEnabled)
-                {
-                    _log.Debug("[group {0}] {1}: {2}", _spec.GroupId, inbound.Message, result.Reason);
-                }
+                OnInbound(inbound);
                 break;
             case Propose propose:
                 Wake();
@@ -172,6 +168,25 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         Pump();
     }
 
+    private void OnInbound(InboundRaftMessage inbound)
+    {
+        var m = inbound.Message;
+        var hibernateSignal = m.Context.AsSpan().SequenceEqual(HibernateMarker);
+        // The leader's "going to sleep" heartbeat and its answers are not traffic that should keep a group awake.
+        if (!hibernateSignal) Wake();
+        _peerNodes[m.From] = inbound.FromNode;
+        var result = Node.Step(m);
+        if (result.Status == StepStatus.Ignored && _log.IsDebugEnabled)
+        {
+            _log.Debug("[group {0}] {1}: {2}", _spec.GroupId, m, result.Reason);
+        }
+        if (hibernateSignal && m.Type == MessageType.Heartbeat && result.Status == StepStatus.Processed
+            && Node.Role == StateRole.Follower && Node.Leader == m.From)
+        {
+            Hibernate();
+        }
+    }
+
     private void OnTick()
     {
         if (_hibernating) return;
@@ -180,6 +195,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         {
             sender.Tell(failure);
         }
+        TrackActivity();
         MaybeHibernate();
     }
 
@@ -401,24 +417,55 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         _coordinator.Tell(new GroupAwake(_spec.GroupId));
     }
 
-    private void MaybeHibernate()
+    private void Hibernate()
     {
-        if (_settings.HibernateAfterTicks <= 0) return;
-        _idleTicks++;
-        if (_idleTicks < _settings.HibernateAfterTicks || !CanHibernate()) return;
+        if (_hibernating) return;
         _hibernating = true;
         _coordinator.Tell(new GroupHibernated(_spec.GroupId));
     }
 
-    // Only a settled group sleeps: a leader whose followers have everything, or a follower of a known leader.
+    // Activity is a change of log, commit, term or role; heartbeats alone are idleness.
+    private void TrackActivity()
+    {
+        var mark = (Node.LastIndex, Node.Committed, Node.Term, Node.Role);
+        if (mark != _activityMark)
+        {
+            _activityMark = mark;
+            _idleTicks = 0;
+            return;
+        }
+        _idleTicks++;
+    }
+
+    /// <summary>
+    /// The leader of a settled group puts it to sleep: it sends every follower a heartbeat marked "hibernate"
+    /// (followers of that leader stop ticking on receipt) and stops ticking itself. Any proposal, read or real
+    /// Raft message wakes a replica; a node becoming unreachable wakes every group of the observing node.
+    /// </summary>
+    private void MaybeHibernate()
+    {
+        if (_settings.HibernateAfterTicks <= 0 || _idleTicks < _settings.HibernateAfterTicks || !CanHibernate()) return;
+        var signals = new List<(ulong, GroupMessage)>();
+        foreach (var (peer, progress) in Node.Tracker.Progress)
+        {
+            if (peer == _spec.PeerId || !_peerNodes.TryGetValue(peer, out var node)) continue;
+            signals.Add((node, new GroupMessage(_spec.GroupId, new Message
+            {
+                Type = MessageType.Heartbeat, From = _spec.PeerId, To = peer, Term = Node.Term,
+                Commit = Math.Min(progress.Match, Node.Committed), Context = HibernateMarker,
+            })));
+        }
+        if (signals.Count > 0) _coordinator.Tell(new OutboundRaftMessages(signals));
+        Hibernate();
+        _log.Debug("[group {0}] hibernating after {1} idle ticks", _spec.GroupId, _idleTicks);
+    }
+
+    // Only the leader of a settled group initiates sleep: every follower has everything and nothing waits.
     private bool CanHibernate()
     {
-        if (_pending.Count > 0 || Node.Committed != Node.LastIndex || Node.Applied != Node.Committed) return false;
-        if (Node.Role == StateRole.Leader)
-        {
-            return Node.Tracker.Progress.Values.All(p => p.Match == Node.LastIndex);
-        }
-        return Node.Role == StateRole.Follower && Node.Leader != 0;
+        if (Node.Role != StateRole.Leader || _pending.Count > 0) return false;
+        if (Node.Committed != Node.LastIndex || _stateMachine.AppliedIndex != Node.Committed) return false;
+        return Node.Tracker.Progress.Values.All(p => p.Match == Node.LastIndex);
     }
 
     private GroupStatus Status() => _node is null
