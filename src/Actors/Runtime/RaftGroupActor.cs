@@ -123,27 +123,27 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
                 OnInbound(inbound);
                 break;
             case Propose propose:
-                Wake();
+                WakeForRequest();
                 HandlePropose(propose);
                 break;
             case ProposeMembership change:
-                Wake();
+                WakeForRequest();
                 MergePeers(change.PeerNodes);
                 Answer(Node.ProposeConfChange(change.Change with { Context = PeerNodeCodec.Encode(change.PeerNodes) }), Sender);
                 break;
             case ReadRequest read:
-                Wake();
+                WakeForRequest();
                 HandleRead(read);
                 break;
             case TransferLeadership transfer:
-                Wake();
+                WakeForRequest();
                 var outcome = Node.TransferLeader(transfer.TransfereePeer);
                 Sender.Tell(outcome.Accepted
                     ? new ProposeSucceeded(_spec.GroupId, outcome.Index, null)
                     : new ProposeFailed(_spec.GroupId, ToFailure(outcome.Refusal), outcome.LeaderHint, outcome.Detail ?? ""));
                 break;
             case WakeUp:
-                Wake();
+                WakeForRequest();
                 break;
             case GetGroupStatus:
                 Sender.Tell(Status());
@@ -409,9 +409,16 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         foreach (var (peer, node) in peers) _peerNodes[peer] = node;
     }
 
-    private void Wake()
+    // Client requests are activity: a group being read from or written to stays awake.
+    private void WakeForRequest()
     {
         _idleTicks = 0;
+        Wake();
+    }
+
+    // Raft traffic wakes a sleeping replica but is not activity: heartbeats alone must not keep a group awake.
+    private void Wake()
+    {
         if (!_hibernating) return;
         _hibernating = false;
         _coordinator.Tell(new GroupAwake(_spec.GroupId));
@@ -444,7 +451,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void MaybeHibernate()
     {
-        if (_settings.HibernateAfterTicks <= 0 || _idleTicks < _settings.HibernateAfterTicks || !CanHibernate()) return;
+        if (_settings.HibernateAfterTicks <= 0 || _idleTicks < _settings.HibernateAfterTicks) return;
+        if (!CanHibernate()) return;
         var signals = new List<(ulong, GroupMessage)>();
         foreach (var (peer, progress) in Node.Tracker.Progress)
         {
@@ -464,7 +472,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private bool CanHibernate()
     {
         if (Node.Role != StateRole.Leader || _pending.Count > 0) return false;
-        if (Node.Committed != Node.LastIndex || _stateMachine.AppliedIndex != Node.Committed) return false;
+        if (Node.Committed != Node.LastIndex || Node.Applied != Node.Committed) return false;
         return Node.Tracker.Progress.Values.All(p => p.Match == Node.LastIndex);
     }
 
