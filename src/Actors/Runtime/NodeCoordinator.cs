@@ -27,6 +27,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, List<IActorRef>> _creationWaiters = [];
     private readonly HashSet<ulong> _unknownGroupsLogged = [];
     private readonly OutboxLimits _limits;
+    private readonly SnapshotAssembler _snapshots = new(maxTransfers: 8, maxBytes: 1L << 30);
+    private ulong _nextTransferId;
     private bool _flushScheduled;
 
     /// <summary>Props for the coordinator of node <paramref name="nodeId"/>.</summary>
@@ -44,6 +46,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
         Receive<CoordinatorTick>(_ => TickGroups());
         Receive<RaftBatch>(OnInbound);
+        Receive<SnapshotChunk>(OnSnapshotChunk);
         Receive<OutboundRaftMessages>(OnOutbound);
         Receive<Flush>(_ => FlushAll());
         Receive<UnknownGroupReply>(reply => _log.Warning("node {0} does not host group {1} (peer {2})", reply.FromNode, reply.GroupId, reply.ToPeer));
@@ -101,6 +104,21 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         // A node went away: sleeping groups must notice, since their leader may have been there.
         foreach (var id in _hibernating) _groups[id].Tell(WakeUp.Instance);
         _hibernating.Clear();
+    }
+
+    private void OnSnapshotChunk(SnapshotChunk chunk)
+    {
+        Message? whole;
+        try
+        {
+            whole = _snapshots.Add(chunk);
+        }
+        catch (RaftCodecException e)
+        {
+            _log.Warning("[group {0}] bad snapshot chunk from node {1}: {2}", chunk.GroupId, chunk.FromNode, e.Message);
+            return;
+        }
+        if (whole is not null) OnInbound(new RaftBatch(chunk.FromNode, [new GroupMessage(chunk.GroupId, whole)]));
     }
 
     private void OnInbound(RaftBatch batch)
@@ -161,7 +179,14 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
                 queue.Clear();
                 continue;
             }
-            var ordered = queue.OrderBy(m => NodeBatch.IsBulk(m.Message.Type) ? 1 : 0).ToList();
+            var chunkBytes = (int)Math.Max(1024, _limits.MaxBatchBytes / 2);
+            var large = queue.Where(m => m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes).ToList();
+            foreach (var snapshot in large)
+            {
+                // Snapshots travel in chunks below the frame size, after the control traffic of this flush.
+                foreach (var chunk in SnapshotChunker.Split(_nodeId, snapshot.GroupId, ++_nextTransferId, snapshot.Message, chunkBytes)) target.Tell(chunk);
+            }
+            var ordered = queue.Where(m => !(m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes)).OrderBy(m => NodeBatch.IsBulk(m.Message.Type) ? 1 : 0).ToList();
             foreach (var batch in new NodeBatch(node, ordered).SplitBySize(_limits.MaxBatchBytes))
             {
                 target.Tell(new RaftBatch(_nodeId, batch.Messages));

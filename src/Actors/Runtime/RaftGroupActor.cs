@@ -27,6 +27,10 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private ulong _snapshotIndexInJournal;
     private static readonly byte[] HibernateMarker = "akka-raft:hibernate"u8.ToArray();
     private int _idleTicks;
+    // Raft's applied index: includes no-ops and membership entries the state machine never sees.
+    private ulong _appliedIndex;
+    private long _ticks;
+    private readonly Dictionary<ulong, long> _snapshotSentAtTick = [];
     private (ulong, ulong, ulong, StateRole) _activityMark;
     private bool _hibernating;
     private StateRole _lastRole;
@@ -104,6 +108,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
             RandomSeed = HashCode.Combine(_nodeId, _spec.GroupId, _spec.PeerId, Environment.TickCount),
         };
         _node = new RaftNode(config, _storage);
+        _appliedIndex = _stateMachine.AppliedIndex;
         _lastRole = _node.Role;
         _log.Info($"[group {_spec.GroupId}] replica {_spec.PeerId} started: term {_node.Term}, commit {_node.Committed}, " +
             $"applied {_stateMachine.AppliedIndex}, last index {_node.LastIndex}, members {_node.ConfState}");
@@ -191,6 +196,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     {
         if (_hibernating) return;
         Node.Tick();
+        _ticks++;
+        RetryLostSnapshots();
         foreach (var (sender, failure) in _pending.ExpireOneTick())
         {
             sender.Tell(failure);
@@ -294,7 +301,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
             _stateMachine.Restore(snapshot.Data, snapshot.Metadata.Index);
             _log.Info("[group {0}] installed snapshot at index {1} (term {2})", _spec.GroupId, snapshot.Metadata.Index, snapshot.Metadata.Term);
         }
+        if (ready.Snapshot is { } installed) _appliedIndex = Math.Max(_appliedIndex, installed.Metadata.Index);
         Apply(ready.CommittedEntries);
+        if (ready.CommittedEntries.Count > 0) _appliedIndex = ready.CommittedEntries[^1].Index;
         foreach (var readState in ready.ReadStates) _pending.ReadIndexConfirmed(readState.Context, readState.Index);
         ServeReads();
         Node.Advance(ready);
@@ -346,7 +355,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
 
     private void ServeReads()
     {
-        foreach (var (sender, query) in _pending.ReadsReadyAt(_stateMachine.AppliedIndex))
+        foreach (var (sender, query) in _pending.ReadsReadyAt(_appliedIndex))
         {
             object? value;
             try
@@ -392,9 +401,34 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         _log.Debug("[group {0}] snapshot at {1}, log compacted", _spec.GroupId, appliedInLog);
     }
 
+    /// <summary>A snapshot that got no answer for a long time was lost (a dropped chunk, a restart): let Raft send it again.</summary>
+    private void RetryLostSnapshots()
+    {
+        if (_snapshotSentAtTick.Count == 0) return;
+        var timeoutTicks = _settings.ElectionTicks * 20;
+        foreach (var (peer, sentAt) in _snapshotSentAtTick.ToList())
+        {
+            var stillWaiting = Node.Role == StateRole.Leader && Node.Tracker.Progress.TryGetValue(peer, out var progress) && progress.State == ProgressState.Snapshot;
+            if (!stillWaiting)
+            {
+                _snapshotSentAtTick.Remove(peer);
+            }
+            else if (_ticks - sentAt > timeoutTicks)
+            {
+                _log.Warning("[group {0}] snapshot to peer {1} unanswered for {2} ticks: sending it again", _spec.GroupId, peer, timeoutTicks);
+                Node.ReportSnapshot(peer, succeeded: false);
+                _snapshotSentAtTick.Remove(peer);
+            }
+        }
+    }
+
     private void SendMessages(IReadOnlyList<Message> messages)
     {
         if (messages.Count == 0) return;
+        foreach (var m in messages)
+        {
+            if (m.Type == MessageType.Snapshot) _snapshotSentAtTick[m.To] = _ticks;
+        }
         var resolved = new List<(ulong, GroupMessage)>(messages.Count);
         foreach (var m in messages)
         {
@@ -477,9 +511,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     }
 
     private GroupStatus Status() => _node is null
-        ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, _peerNodes)
-        : new GroupStatus(_spec.GroupId, _spec.PeerId, _node.Role, _node.Term, _node.Leader, _node.Committed, _stateMachine.AppliedIndex,
-            _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes));
+        ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, _peerNodes)
+        : new GroupStatus(_spec.GroupId, _spec.PeerId, _node.Role, _node.Term, _node.Leader, _node.Committed, _appliedIndex,
+            _node.FirstIndex, _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes));
 
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)

@@ -66,7 +66,7 @@ public sealed record GetGroupStatus(ulong GroupId) : IGroupRequest, INoSerializa
 
 /// <summary>A snapshot of one replica's Raft state.</summary>
 public sealed record GroupStatus(
-    ulong GroupId, ulong PeerId, StateRole Role, ulong Term, ulong Leader, ulong Committed, ulong Applied, ulong LastIndex,
+    ulong GroupId, ulong PeerId, StateRole Role, ulong Term, ulong Leader, ulong Committed, ulong Applied, ulong FirstIndex, ulong LastIndex,
     bool Hibernating, ConfState Membership, IReadOnlyDictionary<ulong, ulong> PeerNodes);
 
 /// <summary>Asks the coordinator which groups it hosts; answered with <see cref="HostedGroups"/>.</summary>

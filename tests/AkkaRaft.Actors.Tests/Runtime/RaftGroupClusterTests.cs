@@ -12,7 +12,7 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
 {
     private static readonly Config FastTicks = ConfigurationFactory.ParseString("""
         akka-raft {
-          tick-interval = 20ms
+          tick-interval = 50ms
           election-ticks = 10
           heartbeat-ticks = 2
           hibernate-after-ticks = 0
