@@ -39,3 +39,33 @@ public class CoreRegressionTests
         Assert.Equal(cluster[1].Committed, cluster[3].Committed);
     }
 }
+
+/// <summary>A leader demoted to learner must stop leading (found by seed 113; seed 411 reproduces it with the current harness).</summary>
+public class DemotedLeaderRegressionTests
+{
+    [Fact]
+    public void Seed_411_replica_elected_before_applying_its_demotion_does_not_lead_as_a_learner()
+    {
+        var result = Simulation.Run(new SimulationOptions { Seed = 411 });
+        Assert.True(result.Passed, result.Violation);
+    }
+
+    [Fact]
+    public void Leader_that_applies_its_own_demotion_steps_down_and_a_voter_takes_over()
+    {
+        var cluster = new ScenarioCluster(4);
+        cluster[1].Campaign();
+        cluster.Settle();
+        Assert.Equal(StateRole.Leader, cluster[1].Role);
+
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 1))).Accepted);
+        cluster.Settle();
+        Assert.True(cluster[1].IsLearner);
+        Assert.NotEqual(StateRole.Leader, cluster[1].Role);
+
+        cluster.Tick(40);
+        var leaders = cluster.Nodes.Values.Where(n => n.Role == StateRole.Leader).ToList();
+        Assert.Single(leaders);
+        Assert.False(leaders[0].IsLearner);
+    }
+}
