@@ -69,3 +69,55 @@ public class DemotedLeaderRegressionTests
         Assert.False(leaders[0].IsLearner);
     }
 }
+
+/// <summary>A snapshot stepped while a Ready is outstanding supersedes that Ready's membership changes (found by seed 2999).</summary>
+public class SnapshotDuringOutstandingReadyRegressionTests
+{
+    [Fact]
+    public void Seed_2999_follower_restoring_a_snapshot_while_persisting_older_conf_changes_keeps_the_snapshot_membership()
+    {
+        var result = Simulation.Run(new SimulationOptions { Seed = 2999 });
+        Assert.True(result.Passed, result.Violation);
+    }
+
+    [Fact]
+    public void Conf_changes_of_an_outstanding_ready_are_not_applied_over_a_newer_snapshot()
+    {
+        var cluster = new ScenarioCluster(3);
+        cluster[1].Campaign();
+        cluster.Settle();
+        cluster.Paused.Add(3);
+
+        // Replica 3 receives "add learner 4" and learns it committed, but its Ready is still being persisted.
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 4))).Accepted);
+        cluster.Settle();
+        Assert.True(cluster[1].Propose([1]).Accepted);
+        cluster.Settle();
+        var outstanding = cluster[3].Ready();
+        Assert.Contains(outstanding.CommittedEntries, e => e.Type == EntryType.ConfChange);
+
+        // Meanwhile, cut off from replica 3, the group removes 4 again and the leader compacts; its snapshot reaches replica 3.
+        cluster.Drop = m => m.To == 3;
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, 4))).Accepted);
+        cluster.Settle();
+        Assert.True(cluster[1].Propose([2]).Accepted);
+        cluster.Settle();
+        var leaderStorage = cluster.Storages[1];
+        var snapshot = leaderStorage.CreateSnapshot(cluster[1].Applied, cluster[1].ConfState, []);
+        leaderStorage.Compact(snapshot.Metadata.Index);
+        Assert.Empty(snapshot.Metadata.ConfState.Learners);
+        cluster[3].Step(new Message { Type = MessageType.Snapshot, To = 3, From = 1, Term = cluster[1].Term, Snapshot = snapshot });
+
+        // Now the old Ready becomes durable and is acknowledged.
+        var storage = cluster.Storages[3];
+        storage.Append(outstanding.Entries);
+        if (outstanding.HardState is { } hardState) storage.SetHardState(hardState);
+        cluster[3].Advance(outstanding);
+
+        Assert.True(cluster[3].ConfState.SameAs(snapshot.Metadata.ConfState), $"replica 3 has {cluster[3].ConfState}, the snapshot {snapshot.Metadata.ConfState}");
+        cluster.Paused.Clear();
+        cluster.Drop = _ => false;
+        cluster.Tick(3);
+        Assert.Equal(cluster[1].Committed, cluster[3].Committed);
+    }
+}

@@ -22,6 +22,8 @@ internal sealed class ScenarioCluster
 
     public Dictionary<ulong, RaftNode> Nodes { get; } = [];
     public Dictionary<ulong, MemoryStorage> Storages { get; } = [];
+    /// <summary>Replicas whose Readies the cluster leaves alone (the test takes and persists them by hand).</summary>
+    public HashSet<ulong> Paused { get; } = [];
     /// <summary>Messages for which this returns true are lost.</summary>
     public Func<Message, bool> Drop { get; set; } = _ => false;
 
@@ -51,6 +53,7 @@ internal sealed class ScenarioCluster
     {
         foreach (var (id, node) in Nodes)
         {
+            if (Paused.Contains(id)) continue;
             while (node.HasReady)
             {
                 var ready = node.Ready();
