@@ -54,7 +54,8 @@ public static class Program
         }
         var elapsed = stopwatch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
         Console.WriteLine($"{{\"seeds\":{count},\"violations\":{failures.Count},\"steps\":{totalSteps},\"elapsed_s\":{elapsed}}}");
-        foreach (var failure in failures) Console.WriteLine($"{failure.ReplayCommand}    # {failure.Violation}");
+        var stepsArgument = steps == new SimulationOptions { Seed = 0 }.FaultSteps ? "" : $" --steps {steps}";
+        foreach (var failure in failures) Console.WriteLine($"{failure.ReplayCommand}{stepsArgument}    # {failure.Violation}");
         return failures.Count == 0 ? 0 : 1;
     }
 }
