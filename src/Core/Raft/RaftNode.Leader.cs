@@ -77,6 +77,8 @@ public sealed partial class RaftNode
             case MessageType.HeartbeatResponse:
                 progress.RecentActive = true;
                 progress.ProbeSent = false;
+                // Appends lost on the wire never free their slots: free one so a full window cannot stall the follower forever (etcd does the same).
+                if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
                 if (progress.Match < _log.LastIndex()) SendAppend(m.From);
                 if (_config.ReadOnlyMode == ReadOnlyMode.Safe && m.Context.Length > 0) ConfirmReads(m.From, m.Context);
                 return StepResult.Processed;

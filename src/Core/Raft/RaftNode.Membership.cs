@@ -79,9 +79,15 @@ public sealed partial class RaftNode
         Tracker.Progress = progress;
         SyncLearnerFlags();
         if (Role != StateRole.Leader) return;
-        if (!Tracker.Progress.ContainsKey(Id) || IsLearner)
+        if (!Tracker.Progress.ContainsKey(Id))
         {
-            // The leader was removed or demoted: it keeps serving until a new leader emerges, but proposals stop (etcd does the same).
+            // The leader was removed: it keeps serving until a new leader emerges, but proposals stop (etcd does the same).
+            return;
+        }
+        if (IsLearner)
+        {
+            // Invariant: a learner never leads. A replica can win an election before applying its own demotion; it steps down once applied.
+            BecomeFollower(Term, 0);
             return;
         }
         // The quorum may have shrunk: some entries may now be committed.
