@@ -14,6 +14,13 @@ public sealed class Replica
         Node = new RaftNode((configure ?? (c => c))(Config(id)), Storage);
     }
 
+    /// <summary>A replica over a prepared storage (snapshots, compaction).</summary>
+    public Replica(ulong id, MemoryStorage storage, Func<RaftConfig, RaftConfig>? configure = null)
+    {
+        Storage = storage;
+        Node = new RaftNode((configure ?? (c => c))(Config(id)), Storage);
+    }
+
     /// <summary>Paper defaults: no PreVote, no CheckQuorum (like etcd's raft_paper_test.go).</summary>
     public static RaftConfig Config(ulong id) => new()
     {
