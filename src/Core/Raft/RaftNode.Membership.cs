@@ -7,6 +7,8 @@ public sealed partial class RaftNode
     {
         if (Role != StateRole.Leader) return ProposeResult.Refused(RefusalReason.NotLeader, Leader, $"replica {Id} is not the leader");
         if (LeadTransferee != 0) return ProposeResult.Refused(RefusalReason.TransferInProgress, LeadTransferee, $"leadership is moving to {LeadTransferee}");
+        // Like Propose: a leader that was removed from the group must not keep changing its membership.
+        if (!Tracker.Progress.ContainsKey(Id)) return ProposeResult.Refused(RefusalReason.NotLeader, 0, $"replica {Id} was removed from the group");
         if (_pendingConfIndex > _log.Applied)
         {
             return ProposeResult.Refused(RefusalReason.ConfChangePending, Id,

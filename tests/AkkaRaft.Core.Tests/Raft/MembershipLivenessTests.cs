@@ -1,0 +1,65 @@
+using AkkaRaft.Core.Raft;
+using Xunit;
+using static AkkaRaft.Core.Tests.Raft.Msg;
+
+namespace AkkaRaft.Core.Tests.Raft;
+
+/// <summary>Membership changes that involve the leader itself, and leadership changes in the middle of a change.</summary>
+public class MembershipLivenessTests
+{
+    private static ConfChangeSingle Remove(ulong id) => new(ConfChangeType.RemoveNode, id);
+
+    [Fact]
+    public void A_new_leader_leaves_an_auto_leave_joint_configuration_the_old_leader_could_not()
+    {
+        var cluster = new InMemoryCluster(3, id => Replica.Config(id));
+        cluster.Elect(1);
+        cluster.AddNode(4, 1, 2, 3);
+        cluster.AddNode(5, 1, 2, 3);
+        // The old leader's leave-joint entry never leaves it.
+        cluster.Drop = m => m.From == 1 && m.Entries.Any(e => e.Type == EntryType.ConfChange && ConfChange.Decode(e.Data).IsLeaveJoint);
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(new(ConfChangeType.AddNode, 4), new(ConfChangeType.AddNode, 5))).Accepted);
+        cluster.Deliver();
+        cluster.TickAll(2);
+        Assert.True(cluster[2].ConfState.IsJoint);
+        Assert.True(cluster[2].ConfState.AutoLeave);
+        cluster.Drop = null;
+        cluster.Isolate(1);
+        for (var i = 0; i < 3 && cluster[2].Role != StateRole.Leader; i++) cluster.Elect(2);
+        Assert.Equal(StateRole.Leader, cluster[2].Role);
+        cluster.TickAll(3);
+        foreach (var id in new ulong[] { 2, 3, 4, 5 })
+        {
+            Assert.True(cluster[id].ConfState.SameAs(ConfState.OfVoters(1, 2, 3, 4, 5)), $"{id}: {cluster[id].ConfState}");
+        }
+    }
+
+    [Fact]
+    public void A_removed_leader_refuses_further_membership_changes()
+    {
+        var cluster = new InMemoryCluster(3, id => Replica.Config(id));
+        cluster.Elect(1);
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(Remove(1))).Accepted);
+        cluster.Deliver();
+        cluster.TickAll(1);
+        Assert.False(cluster[1].Tracker.Progress.ContainsKey(1));
+        var result = cluster[1].ProposeConfChange(ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 9)));
+        Assert.Equal(RefusalReason.NotLeader, result.Refusal);
+        Assert.True(cluster[2].ConfState.SameAs(ConfState.OfVoters(2, 3)));
+    }
+
+    [Fact]
+    public void After_the_leader_removes_itself_the_remaining_replicas_elect_a_new_leader_even_when_it_stays_reachable()
+    {
+        var cluster = new InMemoryCluster(3, id => InMemoryCluster.DefaultConfig(id) with { PreVote = true, CheckQuorum = true });
+        cluster.Elect(1);
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(Remove(1))).Accepted);
+        cluster.Deliver();
+        cluster.TickAll(60);
+        var leaders = new ulong[] { 2, 3 }.Where(id => cluster[id].Role == StateRole.Leader).ToList();
+        Assert.Single(leaders);
+        Assert.True(cluster.Propose(leaders[0], "after").Accepted);
+        cluster.TickAll(1);
+        Assert.Equal(["after"], cluster.AppliedData(new ulong[] { 2, 3 }.Single(id => id != leaders[0])));
+    }
+}
