@@ -83,7 +83,9 @@ public sealed partial class RaftNode
         if (Role != StateRole.Leader) return;
         if (!Tracker.Progress.ContainsKey(Id) || IsLearner)
         {
-            // The leader was removed or demoted: it keeps serving until a new leader emerges, but proposals stop (etcd does the same).
+            // The leader was removed or demoted: step down (etcd's StepDownOnRemoval). Staying leader would keep
+            // heartbeating the remaining voters, whose leases then ignore every vote request: no new leader, ever.
+            BecomeFollower(Term, 0);
             return;
         }
         // The quorum may have shrunk: some entries may now be committed.

@@ -62,4 +62,21 @@ public class MembershipLivenessTests
         cluster.TickAll(1);
         Assert.Equal(["after"], cluster.AppliedData(new ulong[] { 2, 3 }.Single(id => id != leaders[0])));
     }
+
+    [Fact]
+    public void A_leader_demoted_to_learner_steps_down_and_the_voters_elect_a_new_leader()
+    {
+        var cluster = new InMemoryCluster(3, id => InMemoryCluster.DefaultConfig(id) with { PreVote = true, CheckQuorum = true });
+        cluster.Elect(1);
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(new(ConfChangeType.AddLearnerNode, 1), new(ConfChangeType.AddNode, 2))).Accepted);
+        cluster.Deliver();
+        cluster.TickAll(60);
+        Assert.True(cluster[1].IsLearner);
+        Assert.NotEqual(StateRole.Leader, cluster[1].Role);
+        var leader = new ulong[] { 2, 3 }.Single(id => cluster[id].Role == StateRole.Leader);
+        Assert.True(cluster[leader].ConfState.SameAs(new ConfState([2, 3], [], [1], [], false)), cluster[leader].ConfState.ToString());
+        Assert.True(cluster.Propose(leader, "after").Accepted);
+        cluster.TickAll(1);
+        Assert.Equal(["after"], cluster.AppliedData(1)); // the learner still follows
+    }
 }
