@@ -201,4 +201,41 @@ public class BadInputTests
         Assert.Equal(change.Context, decoded.Context);
         Assert.True(ConfChange.Decode(ConfChange.LeaveJoint.Encode()).IsLeaveJoint);
     }
+
+    [Fact]
+    public void An_append_claiming_term_0_for_an_index_past_the_log_is_rejected_not_matched()
+    {
+        var r = new Replica(2, [1, 2, 3], log: Terms(1, 1));
+        var result = r.Step(Append(1, 2, 1, 100, 0, 50));
+        Assert.Equal(StepStatus.Processed, result.Status);
+        var response = Assert.Single(r.Drain());
+        Assert.True(response.Reject);
+        Assert.Equal(0UL, response.RejectHint); // every entry of ours has a term above 0
+        Assert.Equal((0UL, 2UL), (r.Node.Committed, r.Node.LastIndex));
+    }
+
+    [Fact]
+    public void An_append_with_term_0_entries_past_the_log_is_not_mistaken_for_entries_already_present()
+    {
+        var log = new RaftLog(Replica.NewStorage([1], Terms(1, 1)), ulong.MaxValue);
+        Assert.False(log.MatchTerm(3, 0));
+        Assert.True(log.MatchTerm(0, 0));
+        Assert.True(log.MatchTerm(2, 1));
+    }
+
+    [Fact]
+    public void An_acknowledgement_beyond_the_leaders_log_is_ignored_without_corrupting_progress()
+    {
+        var r = Leader();
+        var match = r.Node.Tracker.Progress[2].Match;
+        var result = r.Step(AppendResp(2, 1, 1, 100));
+        Assert.Equal(StepStatus.Ignored, result.Status);
+        Assert.Contains("100", result.Reason);
+        Assert.Equal(match, r.Node.Tracker.Progress[2].Match);
+        // The leader keeps working.
+        Assert.True(r.Node.Propose(Bytes("x")).Accepted);
+        r.Drain();
+        r.StepAndDrain(AppendResp(2, 1, 1, 2));
+        Assert.Equal(2UL, r.Node.Committed);
+    }
 }

@@ -10,11 +10,28 @@ public class MultiRaftTests
     // Replica id r of any group lives on node r.
     private static ulong? NodeOf(ulong group, ulong peer) => peer is >= 1 and <= 3 ? peer : null;
 
-    private static MultiRaft Host(ulong self, params ulong[] groups)
+    private readonly Dictionary<ulong, MemoryStorage> _storages = [];
+
+    private MultiRaft Host(ulong self, params ulong[] groups)
     {
         var host = new MultiRaft(NodeOf);
-        foreach (var g in groups) Assert.True(host.CreateGroup(g, Replica.Config(self), MemoryStorage.WithVoters(1, 2, 3)));
+        foreach (var g in groups)
+        {
+            _storages[g] = MemoryStorage.WithVoters(1, 2, 3);
+            Assert.True(host.CreateGroup(g, Replica.Config(self), _storages[g]));
+        }
         return host;
+    }
+
+    /// <summary>Persists every group's part of the MultiReady (one durable write) and advances.</summary>
+    private void PersistAndAdvance(MultiRaft host, MultiReady ready)
+    {
+        foreach (var group in ready.Groups)
+        {
+            _storages[group.GroupId].Append(group.Ready.Entries);
+            if (group.Ready.HardState is { } hs) _storages[group.GroupId].SetHardState(hs);
+        }
+        host.Advance(ready);
     }
 
     [Fact]
@@ -42,13 +59,14 @@ public class MultiRaftTests
         var host = Host(1, 10, 20);
         var leader = host.Group(10)!;
         leader.Campaign();
-        var r1 = host.Ready();
-        host.Advance(r1);
+        PersistAndAdvance(host, host.Ready());
         leader.Step(VoteResp(2, 1, 1));
-        while (host.HasReady) host.Advance(host.Ready());
+        while (host.HasReady) PersistAndAdvance(host, host.Ready());
+        Assert.Equal(1UL, leader.LastIndex);
         leader.Step(AppendResp(2, 1, 1, 1));
         leader.Step(AppendResp(3, 1, 1, 1));
-        while (host.HasReady) host.Advance(host.Ready());
+        while (host.HasReady) PersistAndAdvance(host, host.Ready());
+        Assert.Equal(1UL, leader.Committed);
         // Group 10 proposes (appends), group 20 campaigns (votes, sent after durability) and group 10 heartbeats.
         leader.Propose(Bytes("x"));
         host.Group(20)!.Campaign();
@@ -66,7 +84,7 @@ public class MultiRaftTests
         }
         Assert.All(ready.SendAfterDurable.SelectMany(b => b.Messages), m => Assert.Equal((20UL, MessageType.Vote), (m.GroupId, m.Message.Type)));
         Assert.Throws<InvalidOperationException>(() => host.Ready());
-        host.Advance(ready);
+        PersistAndAdvance(host, ready);
     }
 
     [Fact]
