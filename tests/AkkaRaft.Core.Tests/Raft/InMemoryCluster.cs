@@ -59,11 +59,15 @@ public sealed class InMemoryCluster
         return _nodes[id] = new RaftNode(_configure(id), storage);
     }
 
-    /// <summary>Crashes a replica (losing whatever was not persisted) and restarts it from its storage.</summary>
+    /// <summary>
+    /// Crashes a replica (losing whatever was not persisted) and restarts it from its storage. The state machine comes
+    /// back from the snapshot, so committed entries after it (membership changes included) are applied again.
+    /// </summary>
     public RaftNode Restart(ulong id)
     {
-        var applied = Applied[id].Count == 0 ? 0 : Applied[id][^1].Index;
-        return _nodes[id] = new RaftNode(_configure(id) with { Applied = applied }, Storages[id]);
+        var snapshotIndex = Storages[id].Snapshot().Metadata.Index;
+        Applied[id].RemoveAll(e => e.Index > snapshotIndex);
+        return _nodes[id] = new RaftNode(_configure(id) with { Applied = snapshotIndex }, Storages[id]);
     }
 
     public void Cut(ulong a, ulong b)

@@ -79,4 +79,20 @@ public class MembershipLivenessTests
         cluster.TickAll(1);
         Assert.Equal(["after"], cluster.AppliedData(1)); // the learner still follows
     }
+
+    [Fact]
+    public void A_restarted_replica_recovers_the_membership_changes_it_had_applied()
+    {
+        var cluster = new InMemoryCluster(3, id => Replica.Config(id));
+        cluster.Elect(1);
+        Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 4))).Accepted);
+        cluster.Deliver();
+        cluster.TickAll(1);
+        cluster.Propose(1, "x");
+        cluster.TickAll(1);
+        foreach (var id in cluster.Ids.ToList()) cluster.Restart(id);
+        cluster.ProcessReadies();
+        Assert.All(cluster.Ids, id => Assert.Equal([4UL], cluster[id].ConfState.Learners));
+        Assert.All(cluster.Ids, id => Assert.Equal(["x"], cluster.AppliedData(id)));
+    }
 }
