@@ -71,6 +71,11 @@ public sealed partial class RaftNode
         switch (m.Type)
         {
             case MessageType.AppendResponse:
+                if (!m.Reject && m.Index > _log.LastIndex())
+                {
+                    // A peer cannot have more of our log than we do: trusting it would push Match past the log and break SendAppend.
+                    return StepResult.Ignore($"{m.From} acknowledged index {m.Index} beyond our last index {_log.LastIndex()}");
+                }
                 progress.RecentActive = true;
                 HandleAppendResponse(m, progress);
                 return StepResult.Processed;

@@ -7,6 +7,8 @@ public sealed partial class RaftNode
     {
         if (Role != StateRole.Leader) return ProposeResult.Refused(RefusalReason.NotLeader, Leader, $"replica {Id} is not the leader");
         if (LeadTransferee != 0) return ProposeResult.Refused(RefusalReason.TransferInProgress, LeadTransferee, $"leadership is moving to {LeadTransferee}");
+        // Like Propose: a leader that was removed from the group must not keep changing its membership.
+        if (!Tracker.Progress.ContainsKey(Id)) return ProposeResult.Refused(RefusalReason.NotLeader, 0, $"replica {Id} was removed from the group");
         if (_pendingConfIndex > _log.Applied)
         {
             return ProposeResult.Refused(RefusalReason.ConfChangePending, Id,
@@ -79,14 +81,11 @@ public sealed partial class RaftNode
         Tracker.Progress = progress;
         SyncLearnerFlags();
         if (Role != StateRole.Leader) return;
-        if (!Tracker.Progress.ContainsKey(Id))
+        if (!Tracker.Progress.ContainsKey(Id) || IsLearner)
         {
-            // The leader was removed: it keeps serving until a new leader emerges, but proposals stop (etcd does the same).
-            return;
-        }
-        if (IsLearner)
-        {
-            // Invariant: a learner never leads. A replica can win an election before applying its own demotion; it steps down once applied.
+            // The leader was removed or demoted: step down (etcd's StepDownOnRemoval). Staying leader would keep
+            // heartbeating the remaining voters, whose leases then ignore every vote request: no new leader, ever.
+            // A learner never leads, either: a replica may win an election before applying its own demotion.
             BecomeFollower(Term, 0);
             return;
         }
