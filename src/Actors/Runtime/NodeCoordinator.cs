@@ -110,7 +110,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         {
             if (_groups.TryGetValue(gm.GroupId, out var group))
             {
-                _hibernating.Remove(gm.GroupId);
+                // The group decides whether a message wakes it and then says GroupAwake; a heartbeat does not.
                 group.Tell(new InboundRaftMessage(batch.FromNode, gm.Message));
                 continue;
             }

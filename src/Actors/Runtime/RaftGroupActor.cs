@@ -118,7 +118,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
                 OnTick();
                 break;
             case InboundRaftMessage inbound:
-                Wake();
+                // Heartbeats are how an idle group stays idle: stepping them needs no ticks, and counting them as
+                // activity would keep every group with a leader awake forever (heartbeats flow every few ticks).
+                if (!IsHeartbeat(inbound.Message.Type)) Wake();
                 _peerNodes[inbound.Message.From] = inbound.FromNode;
                 var result = Node.Step(inbound.Message);
                 if (result.Status == StepStatus.Ignored && _log.IsDebugEnabled)
@@ -392,6 +394,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     {
         foreach (var (peer, node) in peers) _peerNodes[peer] = node;
     }
+
+    private static bool IsHeartbeat(MessageType type) => type is MessageType.Heartbeat or MessageType.HeartbeatResponse;
 
     private void Wake()
     {
