@@ -1,44 +1,15 @@
 using System.Text;
-using Akka.Configuration;
-
 using Akka.Persistence.TestKit;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Settings;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
 public sealed class JournalFailureTests(ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit(Config, nameof(JournalFailureTests), output)
+    : Akka.TestKit.Xunit2.TestKit(TestJournalConfig.Value, nameof(JournalFailureTests), output)
 {
     private const ulong Group = 1;
-    private const string JournalId = "akka.persistence.journal.test";
-
-    // Akka.Persistence.TestKit's journal and snapshot store (in memory, with failure injection) under the Raft groups.
-    private static Config Config => ConfigurationFactory.ParseString($$"""
-        akka.loglevel = WARNING
-        akka.persistence {
-          journal.plugin = "{{JournalId}}"
-          journal.test {
-            class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
-            plugin-dispatcher = "akka.actor.default-dispatcher"
-          }
-          snapshot-store.plugin = "akka.persistence.snapshot-store.test"
-          snapshot-store.test {
-            class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
-            plugin-dispatcher = "akka.actor.default-dispatcher"
-          }
-        }
-        akka-raft {
-          tick-interval = 20ms
-          election-ticks = 10
-          heartbeat-ticks = 2
-          hibernate-after-ticks = 0
-          journal-plugin-id = "{{JournalId}}"
-          snapshot-plugin-id = "akka.persistence.snapshot-store.test"
-        }
-        """).WithFallback(RaftReferenceConfig.Value);
 
     [Fact]
     public async Task Failed_journal_write_stops_the_replica_fails_the_proposer_and_the_supervisor_restarts_it_from_the_journal()
@@ -52,7 +23,7 @@ public sealed class JournalFailureTests(ITestOutputHelper output)
             return machine;
         });
         await ProposeUntilSucceeded(node, "before");
-        var journal = TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(JournalId));
+        var journal = TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(TestJournalConfig.JournalId));
 
         await journal.OnWrite.Fail();
         var failed = Assert.IsType<ProposeFailed>(await node.ProposeAsync(Group, "during"u8.ToArray(), TimeSpan.FromSeconds(5)));
