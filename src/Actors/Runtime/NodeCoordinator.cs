@@ -26,6 +26,9 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, List<GroupMessage>> _outbox = [];
     private readonly Dictionary<ulong, List<IActorRef>> _creationWaiters = [];
     private readonly HashSet<ulong> _unknownGroupsLogged = [];
+    // Removed replicas that have not terminated yet, and creates of the same group waiting for them (name and journal still in use).
+    private readonly Dictionary<IActorRef, ulong> _stopping = [];
+    private readonly Dictionary<ulong, List<(CreateGroup Create, IActorRef Sender)>> _createsAfterStop = [];
     private readonly OutboxLimits _limits;
     private readonly SnapshotAssembler _snapshots = new(maxTransfers: 8, maxBytes: 1L << 30);
     private ulong _nextTransferId;
@@ -128,7 +131,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         {
             if (_groups.TryGetValue(gm.GroupId, out var group))
             {
-                _hibernating.Remove(gm.GroupId);
+                // The group decides whether a message wakes it and then says GroupAwake; a heartbeat does not.
                 group.Tell(new InboundRaftMessage(batch.FromNode, gm.Message));
                 continue;
             }
@@ -223,6 +226,13 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             Sender.Tell(new GroupCreated(create.GroupId, create.PeerId));
             return;
         }
+        if (_stopping.ContainsValue(create.GroupId))
+        {
+            // The old replica still holds the child name and may still be writing its journal: start after it stopped.
+            if (!_createsAfterStop.TryGetValue(create.GroupId, out var deferred)) _createsAfterStop[create.GroupId] = deferred = [];
+            deferred.Add((create, Sender));
+            return;
+        }
         var props = RaftGroupSupervision.Props(_nodeId, create, _settings, Self);
         var child = Context.ActorOf(props, $"group-{create.GroupId}");
         Context.Watch(child);
@@ -245,7 +255,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         {
             _groupOfActor.Remove(child);
             _hibernating.Remove(remove.GroupId);
-            Context.Unwatch(child);
+            // Still watched: its Terminated releases creates of the same group that arrive meanwhile.
+            _stopping[child] = remove.GroupId;
             Context.Stop(child);
         }
         Sender.Tell(new GroupRemoved(remove.GroupId));
@@ -253,6 +264,14 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void OnGroupTerminated(Terminated terminated)
     {
+        if (_stopping.Remove(terminated.ActorRef, out var removedGroup))
+        {
+            if (_createsAfterStop.Remove(removedGroup, out var deferred))
+            {
+                foreach (var (create, sender) in deferred) Self.Tell(create, sender);
+            }
+            return;
+        }
         if (!_groupOfActor.Remove(terminated.ActorRef, out var groupId)) return;
         _groups.Remove(groupId);
         _hibernating.Remove(groupId);

@@ -30,8 +30,11 @@ public sealed class LoopbackNodes : IAsyncDisposable
         _systems = systems;
     }
 
-    /// <summary>Temporary folder holding every node's data directory; deleted on dispose.</summary>
+    /// <summary>Folder holding every node's data directory; deleted on dispose unless <see cref="KeepDataOnDispose"/>.</summary>
     public string RootDir { get; }
+
+    /// <summary>When true, dispose stops the nodes but keeps <see cref="RootDir"/>, so a new instance can restart them on the same data.</summary>
+    public bool KeepDataOnDispose { get; set; }
 
     /// <summary>The nodes' actor systems, index 0 being the seed.</summary>
     public IReadOnlyList<ActorSystem> Systems => _systems;
@@ -46,10 +49,11 @@ public sealed class LoopbackNodes : IAsyncDisposable
     /// <param name="count">Number of nodes (at least 1).</param>
     /// <param name="overrides">Extra HOCON applied on top of every node's config.</param>
     /// <param name="timeout">How long to wait for every node to be Up (default 30 s).</param>
-    public static async Task<LoopbackNodes> StartAsync(int count, Config? overrides = null, TimeSpan? timeout = null)
+    /// <param name="rootDir">Data of a previous instance (disposed with <see cref="KeepDataOnDispose"/>) to restart on; default a new temporary folder.</param>
+    public static async Task<LoopbackNodes> StartAsync(int count, Config? overrides = null, TimeSpan? timeout = null, string? rootDir = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var rootDir = Path.Combine(Path.GetTempPath(), "akkaraft-tests", "cluster-" + Guid.NewGuid().ToString("N"));
+        rootDir ??= Path.Combine(Path.GetTempPath(), "akkaraft-tests", "cluster-" + Guid.NewGuid().ToString("N"));
         var systems = new List<ActorSystem>(count);
         var nodes = new LoopbackNodes(rootDir, systems);
         try
@@ -121,12 +125,13 @@ public sealed class LoopbackNodes : IAsyncDisposable
         Command(from, new FailureInjectorTransportAdapter.One(AddressOf(to),
             new FailureInjectorTransportAdapter.Drop(outboundDropProbability, inboundDropProbability)));
 
-    /// <summary>Terminates every node and deletes the data directories.</summary>
+    /// <summary>Terminates every node and deletes the data directories (unless <see cref="KeepDataOnDispose"/>).</summary>
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_systems.Select(s => s.Terminate()));
         // Pooled SQLite handles would keep the files open.
         SqliteConnection.ClearAllPools();
+        if (KeepDataOnDispose) return;
         try
         {
             if (Directory.Exists(RootDir))
