@@ -32,7 +32,10 @@ internal sealed class SimulatedGroup(ulong id, IReadOnlyList<ulong> bootstrapVot
 
     public IEnumerable<SimulatedReplica> Live => Replicas.Values.Where(r => r.Alive);
 
-    /// <summary>The live leader with the highest term, if any.</summary>
+    /// <summary>
+    /// The live leader with the highest term, unless a member of its configuration has moved to a later term. Replicas
+    /// outside its configuration (removed, but not yet aware of it) may campaign in later terms without deposing it.
+    /// </summary>
     public RaftNode? Leader()
     {
         RaftNode? best = null;
@@ -41,7 +44,8 @@ internal sealed class SimulatedGroup(ulong id, IReadOnlyList<ulong> bootstrapVot
             if (r.Raft!.Role == StateRole.Leader && (best is null || r.Raft.Term > best.Term)) best = r.Raft;
         }
         if (best is null) return null;
-        return Live.All(r => r.Raft!.Term <= best.Term) ? best : null;
+        var members = best.ConfState;
+        return Live.All(r => r.Raft!.Term <= best.Term || !Membership.Contains(members, r.Id)) ? best : null;
     }
 
     public byte[] NewPayload()

@@ -123,6 +123,7 @@ public sealed partial class Simulation
             RandomSeed = _random.Next(),
             MaxSizePerMessage = 256,
             MaxInflightMessages = 4,
+            PreVote = _options.PreVote,
         };
         replica.Raft = new RaftNode(config, replica.Storage);
         replica.Pending = null;

@@ -9,6 +9,8 @@ public sealed record SimulationOptions
     public int FaultSteps { get; init; } = 300;
     /// <summary>Ticks allowed after healing for every group to elect a leader and commit a fresh proposal.</summary>
     public int LivenessTicks { get; init; } = 300;
+    /// <summary>Replicas ask for pre-votes before campaigning (off: removed or partitioned replicas can raise terms freely).</summary>
+    public bool PreVote { get; init; } = true;
     /// <summary>Where to write the event trace, or null for none.</summary>
     public TextWriter? Trace { get; init; }
 }

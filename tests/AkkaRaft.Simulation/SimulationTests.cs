@@ -23,6 +23,26 @@ public class SimulationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Two_hundred_seeds_without_prevote_break_no_invariant_and_every_group_recovers()
+    {
+        var failures = Enumerable.Range(0, 200)
+            .Select(seed => Simulation.Run(new SimulationOptions { Seed = seed, PreVote = false }))
+            .Where(result => !result.Passed)
+            .Select(result => $"{result.ReplayCommand} --no-prevote  # {result.Violation}")
+            .ToList();
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void Seed_837_without_prevote_a_removed_replica_campaigning_in_later_terms_does_not_hide_the_leader()
+    {
+        // Harness bug found by this seed: the liveness check looked for a leader whose term no live replica exceeded,
+        // including a removed replica that never learned of its removal and kept campaigning.
+        var result = Simulation.Run(new SimulationOptions { Seed = 837, PreVote = false });
+        Assert.True(result.Passed, result.Violation);
+    }
+
+    [Fact]
     public void The_same_seed_replays_to_an_identical_trace()
     {
         foreach (var seed in new[] { 7, 2999 })
