@@ -184,8 +184,8 @@ public class KvCommandTests
     {
         var batch = new[]
         {
-            new Raft.CommittedCommand(7, 2, KvCommandCodec.Encode(new SetCommand(1, Epoch, 1, Keys.K("a"), Keys.K("1")))),
-            new Raft.CommittedCommand(8, 2, KvCommandCodec.Encode(new IncrByCommand(1, Epoch, 1, Keys.K("a"), 2))),
+            new AkkaRaft.Core.Raft.CommittedCommand(7, 2, KvCommandCodec.Encode(new SetCommand(1, Epoch, 1, Keys.K("a"), Keys.K("1")))),
+            new AkkaRaft.Core.Raft.CommittedCommand(8, 2, KvCommandCodec.Encode(new IncrByCommand(1, Epoch, 1, Keys.K("a"), 2))),
         };
         var results = _kv.Machine.Apply(batch);
         Assert.Equal([KvResult.Ok, Integer(3)], results);
@@ -206,8 +206,8 @@ public class KvCommandTests
     public void Undecodable_entries_and_reads_in_the_log_are_rejected_as_values()
     {
         var results = _kv.Machine.Apply([
-            new Raft.CommittedCommand(1, 1, [0xde, 0xad]),
-            new Raft.CommittedCommand(2, 1, KvCommandCodec.Encode(new GetCommand(1, Epoch, Keys.K("a")))),
+            new AkkaRaft.Core.Raft.CommittedCommand(1, 1, [0xde, 0xad]),
+            new AkkaRaft.Core.Raft.CommittedCommand(2, 1, KvCommandCodec.Encode(new GetCommand(1, Epoch, Keys.K("a")))),
         ]);
         Assert.Contains("undecodable", Assert.IsType<KvResult.InvalidCommand>(results[0]).Reason);
         Assert.Contains("read", Assert.IsType<KvResult.InvalidCommand>(results[1]).Reason);
