@@ -43,10 +43,11 @@ public sealed class LoopbackNodes : IAsyncDisposable
     /// <param name="count">Number of nodes (at least 1).</param>
     /// <param name="overrides">Extra HOCON applied on top of every node's config.</param>
     /// <param name="timeout">How long to wait for every node to be Up (default 30 s).</param>
-    public static async Task<LoopbackNodes> StartAsync(int count, Config? overrides = null, TimeSpan? timeout = null)
+    /// <param name="rootDir">Reuse the data directories under this folder (a restart); default: a fresh temporary folder.</param>
+    public static async Task<LoopbackNodes> StartAsync(int count, Config? overrides = null, TimeSpan? timeout = null, string? rootDir = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var rootDir = Path.Combine(Path.GetTempPath(), "akkaraft-tests", "cluster-" + Guid.NewGuid().ToString("N"));
+        rootDir ??= Path.Combine(Path.GetTempPath(), "akkaraft-tests", "cluster-" + Guid.NewGuid().ToString("N"));
         var systems = new List<ActorSystem>(count);
         var nodes = new LoopbackNodes(rootDir, systems);
         try
@@ -118,12 +119,16 @@ public sealed class LoopbackNodes : IAsyncDisposable
         Command(from, new FailureInjectorTransportAdapter.One(AddressOf(to),
             new FailureInjectorTransportAdapter.Drop(outboundDropProbability, inboundDropProbability)));
 
-    /// <summary>Terminates every node and deletes the data directories.</summary>
+    /// <summary>When false, <see cref="DisposeAsync"/> keeps the data directories so a later start with the same root recovers them.</summary>
+    public bool DeleteDataOnDispose { get; set; } = true;
+
+    /// <summary>Terminates every node and deletes the data directories (unless <see cref="DeleteDataOnDispose"/> is false).</summary>
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_systems.Select(s => s.Terminate()));
         // Pooled SQLite handles would keep the files open.
         SqliteConnection.ClearAllPools();
+        if (!DeleteDataOnDispose) return;
         try
         {
             if (Directory.Exists(RootDir))
