@@ -28,6 +28,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private int _idleTicks;
     private bool _hibernating;
     private StateRole _lastRole;
+    // Highest log index applied, counting entries the state machine never sees (the leader's no-op, membership changes).
+    private ulong _appliedThrough;
 
     /// <summary>Props for a replica hosted by the coordinator of <paramref name="nodeId"/>.</summary>
     public static Props Props(ulong nodeId, CreateGroup spec, RaftSettings settings, IActorRef coordinator) =>
@@ -276,6 +278,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         if (ready.Snapshot is { } snapshot)
         {
             _stateMachine.Restore(snapshot.Data, snapshot.Metadata.Index);
+            _appliedThrough = Math.Max(_appliedThrough, snapshot.Metadata.Index);
             _log.Info("[group {0}] installed snapshot at index {1} (term {2})", _spec.GroupId, snapshot.Metadata.Index, snapshot.Metadata.Term);
         }
         Apply(ready.CommittedEntries);
@@ -318,6 +321,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
             commands.Add(new CommittedCommand(entry.Index, entry.Term, entry.Data));
         }
         FlushCommands(commands);
+        _appliedThrough = Math.Max(_appliedThrough, committed[^1].Index);
     }
 
     private void FlushCommands(List<CommittedCommand> commands)
@@ -330,7 +334,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
 
     private void ServeReads()
     {
-        foreach (var (sender, query) in _pending.ReadsReadyAt(_stateMachine.AppliedIndex))
+        // A read index may point at an entry the state machine never sees (a new leader's no-op): count it as applied.
+        foreach (var (sender, query) in _pending.ReadsReadyAt(Math.Max(_stateMachine.AppliedIndex, _appliedThrough)))
         {
             object? value;
             try
