@@ -199,9 +199,10 @@ public sealed class KvClient : IKvClient
             }
             catch (AskTimeoutException)
             {
+                // Whatever the outcome, the next request should not wait on the same silent store first.
+                _leaders.TryRemove(region.Id, out _);
                 if (isWrite) return StoreReply.Of(StoreReplyKind.Timeout, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
                 reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] no answer from store {store} in time");
-                _leaders.TryRemove(region.Id, out _);
             }
             if (!reply.IsRoutingError) return reply;
             last = reply;

@@ -31,6 +31,9 @@ internal sealed class ServiceDirectory
         else _unreachable.Add(address);
     }
 
+    /// <summary>True when the cluster reports node <paramref name="nodeId"/>'s service unreachable.</summary>
+    public bool IsUnreachable(ulong nodeId) => _services.TryGetValue(nodeId, out var service) && _unreachable.Contains(service.Path.Address);
+
     /// <summary>Node ids the cluster reports unreachable.</summary>
     public IEnumerable<ulong> UnreachableNodes() =>
         _unreachable.Select(a => _nodeOfAddress.TryGetValue(a, out var node) ? node : 0).Where(node => node != 0);

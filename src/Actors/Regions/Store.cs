@@ -134,7 +134,9 @@ public sealed class Store : ReceiveActor, IWithTimers
     {
         if (request.TargetStore != _storeId)
         {
-            if (_directory.Find(request.TargetStore) is { } target) target.Forward(request);
+            // Not sending to a node the failure detector gave up on keeps the answer certain: not applied, retry elsewhere.
+            if (_directory.IsUnreachable(request.TargetStore)) Sender.Tell(StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is unreachable from store {_storeId}"));
+            else if (_directory.Find(request.TargetStore) is { } target) target.Forward(request);
             else Sender.Tell(StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is not known to store {_storeId} yet"));
             return;
         }
@@ -220,7 +222,7 @@ public sealed class Store : ReceiveActor, IWithTimers
         {
             self.Tell(RequestDone.Instance);
             return t.IsCompletedSuccessfully
-                ? StoreReplies.FromReplica(t.Result, region, storeId)
+                ? StoreReplies.FromReplica(t.Result, region, storeId, isWrite)
                 : StoreReply.Of(isWrite ? StoreReplyKind.Timeout : StoreReplyKind.Retry, $"[region {region.Id}] no answer from the replica on store {storeId} in time");
         }, TaskScheduler.Default).PipeTo(sender);
     }

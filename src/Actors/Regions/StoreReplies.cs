@@ -10,7 +10,7 @@ namespace AkkaRaft.Actors.Regions;
 internal static class StoreReplies
 {
     /// <summary>Maps a replica's answer (proposal or read outcome) to a store reply; peer-id leader hints become store ids.</summary>
-    public static StoreReply FromReplica(object answer, Region region, ulong storeId) => answer switch
+    public static StoreReply FromReplica(object answer, Region region, ulong storeId, bool isWrite) => answer switch
     {
         ProposeSucceeded succeeded => FromResult(succeeded.Result, region),
         ReadSucceeded read => FromResult(read.Value, region),
@@ -22,7 +22,8 @@ internal static class StoreReplies
             RaftFailure.Busy => StoreReply.Of(StoreReplyKind.ServerIsBusy, $"[region {region.Id}] {failed.Detail}"),
             RaftFailure.TooLarge => StoreReply.Of(StoreReplyKind.TooLarge, $"[region {region.Id}] {failed.Detail}"),
             RaftFailure.Dropped => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Detail}"),
-            RaftFailure.Timeout => StoreReply.Of(StoreReplyKind.Timeout, $"[region {region.Id}] {failed.Detail}"),
+            // A read that timed out changed nothing: it is safe to retry, unlike a write.
+            RaftFailure.Timeout => StoreReply.Of(isWrite ? StoreReplyKind.Timeout : StoreReplyKind.Retry, $"[region {region.Id}] {failed.Detail}"),
             _ => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Failure}: {failed.Detail}"),
         },
         _ => StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] unexpected answer {answer.GetType().Name}"),
