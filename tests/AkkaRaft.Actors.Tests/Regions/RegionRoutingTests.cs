@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Event;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Actors.Regions;
@@ -100,6 +101,26 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
         var unknown = await cluster.SendRawAsync(2, Raw(3, 999, new GetCommand(999, RegionEpoch.Initial, K("a"))));
         Assert.Equal(StoreReplyKind.RegionNotFound, unknown.Kind);
         Assert.Null(await cluster.ReadInGroupAsync(left.Id, K("a")));
+    }
+
+    [Fact]
+    public async Task Store_heartbeats_tell_placement_each_regions_leader_and_size()
+    {
+        await using var cluster = await StartAsync();
+        var client = cluster.Node(3).Client;
+        AssertOk(await client.SetAsync(K("apple"), new byte[1000]));
+        AssertOk(await client.SetAsync(K("zebra"), new byte[3000]));
+
+        await AwaitAssertAsync(async () =>
+        {
+            foreach (var node in cluster.Kv) await node.Store.Ask<HeartbeatSent>(SendHeartbeatNow.Instance, TimeSpan.FromSeconds(5));
+            var regions = await client.RegionsAsync();
+            foreach (var region in regions)
+            {
+                Assert.Equal(await cluster.LeaderNodeAsync(region.Id), region.LeaderStore);
+                Assert.True(region.ApproximateSizeBytes > (region.StartKey.Length == 0 ? 1000 : 3000), $"region {region.Id} size {region.ApproximateSizeBytes}");
+            }
+        }, Patience);
     }
 
     private static string? Text(byte[]? bytes) => bytes is null ? null : System.Text.Encoding.UTF8.GetString(bytes);
