@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+using AkkaRaft.Actors.Kv;
+using AkkaRaft.Actors.Runtime;
+
+namespace AkkaRaft.Actors.Regions;
+
+/// <summary>One node of the key-value store: its Raft node, placement service, store and router.</summary>
+public sealed class KvNode
+{
+    internal KvNode(RaftNodeHandle raft, IActorRef placement, IActorRef store, KvClient client, RegionSettings settings)
+    {
+        Raft = raft;
+        Placement = placement;
+        Store = store;
+        Client = client;
+        Settings = settings;
+    }
+
+    /// <summary>This node's id (also its store id).</summary>
+    public ulong NodeId => Raft.NodeId;
+
+    /// <summary>The node's Raft runtime (groups, status).</summary>
+    public RaftNodeHandle Raft { get; }
+
+    /// <summary>The node's <see cref="PlacementService"/> actor.</summary>
+    public IActorRef Placement { get; }
+
+    /// <summary>The node's <see cref="Regions.Store"/> actor.</summary>
+    public IActorRef Store { get; }
+
+    /// <summary>The node's router.</summary>
+    public KvClient Client { get; }
+
+    /// <summary>The validated region settings in force.</summary>
+    public RegionSettings Settings { get; }
+}
+
+/// <summary>Embedding entry point of the range-partitioned, linearizable key-value store.</summary>
+public static class AkkaRaftKv
+{
+    private static readonly ConditionalWeakTable<ActorSystem, KvNode> Nodes = [];
+    private static readonly object Gate = new();
+
+    /// <summary>
+    /// Starts node <paramref name="nodeId"/> of the KV store in <paramref name="system"/> (a clustered ActorSystem with
+    /// persistence configured) and returns a client for it. <paramref name="initialNodeIds"/> are the nodes (same list on
+    /// every node) that host placement and the initial regions; the layout comes from <c>akka-raft.region</c> and is
+    /// validated before anything starts. Returns at once: requests wait (within the router deadline) until a quorum of the
+    /// initial nodes is up. Calling it again for the same system returns the same client.
+    /// </summary>
+    /// <exception cref="Settings.RaftSettingsException">A setting is invalid, e.g. an overlapping, gapped or unsorted initial layout.</exception>
+    public static Task<IKvClient> StartAsync(ActorSystem system, ulong nodeId, IReadOnlyList<ulong> initialNodeIds, TimeProvider? clock = null) =>
+        Task.FromResult<IKvClient>(StartNode(system, nodeId, initialNodeIds, clock).Client);
+
+    /// <summary>Like <see cref="StartAsync"/>, returning the node's actors and router (for hosts, admin and tests).</summary>
+    public static KvNode StartNode(ActorSystem system, ulong nodeId, IReadOnlyList<ulong> initialNodeIds, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(initialNodeIds);
+        if (initialNodeIds.Count == 0 || initialNodeIds.Contains(0UL) || initialNodeIds.Distinct().Count() != initialNodeIds.Count)
+            throw new ArgumentException($"initial node ids must be distinct and non-zero, got [{string.Join(", ", initialNodeIds)}]", nameof(initialNodeIds));
+        var settings = RegionSettings.Create(system.Settings.Config);
+        lock (Gate)
+        {
+            if (Nodes.TryGetValue(system, out var running))
+            {
+                if (running.NodeId != nodeId) throw new InvalidOperationException($"this actor system already runs KV node {running.NodeId}");
+                return running;
+            }
+            var raft = AkkaRaftExtension.Get(system).StartNode(nodeId);
+            var placement = ((ExtendedActorSystem)system).SystemActorOf(PlacementService.Props(nodeId, initialNodeIds, raft.Coordinator, settings), PlacementService.Name);
+            var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings), Regions.Store.Name);
+            var node = new KvNode(raft, placement, store, new KvClient(store, placement, settings, clock), settings);
+            Nodes.Add(system, node);
+            return node;
+        }
+    }
+}

@@ -1,0 +1,351 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Akka.Actor;
+using AkkaRaft.Actors.Kv;
+using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Actors.Regions;
+
+/// <summary>
+/// The router behind <see cref="IKvClient"/>: keeps a region cache, resolves key → region → leader store, sends the
+/// command (stamped with the region's epoch and the caller's clock) through the local store, refreshes its cache from
+/// typed errors and retries with backoff within the request deadline. Reads are ReadIndex reads on the leader.
+/// Multi-key commands are split by region and are atomic per region only. Thread-safe.
+/// </summary>
+public sealed class KvClient : IKvClient
+{
+    private readonly IActorRef _store;
+    private readonly IActorRef _placement;
+    private readonly RegionSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly ConcurrentDictionary<ulong, ulong> _leaders = new();
+    private readonly object _cacheGate = new();
+    private RoutingTable _cache = RoutingTable.Empty;
+
+    /// <summary>A router sending through the local <paramref name="store"/> and asking the local <paramref name="placement"/> service.</summary>
+    public KvClient(IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
+    {
+        _store = store;
+        _placement = placement;
+        _settings = settings;
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    /// <summary>The regions currently cached (for diagnostics).</summary>
+    public RoutingTable CachedRegions => Volatile.Read(ref _cache);
+
+    private long NowMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <inheritdoc />
+    public async Task<KvReply> GetAsync(byte[] key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var now = NowMs;
+        var reply = await CallAsync([key], r => Request(r, new GetCommand(r.Id, r.Epoch, key), now), false, StartDeadline(), cancellationToken).ConfigureAwait(false);
+        return ToReply(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<KvReply> SetAsync(byte[] key, byte[] value, SetOptions options = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        if (options.OnlyIfAbsent && options.OnlyIfPresent) return Invalid("NX and XX options at the same time are not compatible");
+        if (options.ExpireAfterMs is <= 0) return Invalid("invalid expire time in 'set' command");
+        var now = NowMs;
+        var condition = options.OnlyIfAbsent ? SetCondition.IfAbsent : options.OnlyIfPresent ? SetCondition.IfPresent : SetCondition.None;
+        long? expireAt = options.ExpireAfterMs is { } ms ? checked(now + ms) : null;
+        var reply = await CallAsync([key], r => Request(r, new SetCommand(r.Id, r.Epoch, now, key, value, expireAt, condition, options.ReturnOld), now),
+            true, StartDeadline(), cancellationToken).ConfigureAwait(false);
+        return ToReply(reply);
+    }
+
+    /// <inheritdoc />
+    public async Task<KvReply> IncrementAsync(byte[] key, long delta, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var now = NowMs;
+        var reply = await CallAsync([key], r => Request(r, new IncrByCommand(r.Id, r.Epoch, now, key, delta), now), true, StartDeadline(), cancellationToken)
+            .ConfigureAwait(false);
+        return ToReply(reply);
+    }
+
+    /// <inheritdoc />
+    public Task<KvReply> DeleteAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var now = NowMs;
+        return SumPerRegionAsync(keys, (r, part) => Request(r, new DeleteCommand(r.Id, r.Epoch, now, [.. part]), now), true, "del", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<KvReply> ExistsAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var now = NowMs;
+        return SumPerRegionAsync(keys, (r, part) => Request(r, new ExistsCommand(r.Id, r.Epoch, [.. part]), now), false, "exists", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<KvReply>> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        return await Task.WhenAll(keys.Select(key => GetAsync(key, cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<KvReply> SetManyAsync(IReadOnlyList<KeyValuePair<byte[], byte[]>> pairs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (pairs.Count == 0) return Invalid("wrong number of arguments for 'mset' command");
+        var now = NowMs;
+        var keys = pairs.Select(p => p.Key).ToList();
+        var outcome = await CallPerRegionAsync(keys, Enumerable.Range(0, keys.Count).ToArray(),
+            (r, indexes) => Request(r, new MSetCommand(r.Id, r.Epoch, now, [.. indexes.Select(i => new KeyValue(pairs[i].Key, pairs[i].Value))]), now),
+            true, StartDeadline(), cancellationToken).ConfigureAwait(false);
+        return outcome.Error is { } error ? ToReply(error) : KvReply.Ok;
+    }
+
+    /// <inheritdoc />
+    public async Task<KvReply> CountKeysAsync(CancellationToken cancellationToken = default)
+    {
+        var deadline = StartDeadline();
+        var regions = await LookupAllAsync(deadline, cancellationToken).ConfigureAwait(false);
+        if (regions is null) return new KvReply.Error(KvErrorCode.Unavailable, "placement did not answer within the deadline");
+        var counts = await Task.WhenAll(regions.Select(d => d.ToRegion()).Select(region =>
+            CallAsync([region.StartKey], r => new StoreRequest(0, r.Id, null, r.Epoch.ConfVersion, r.Epoch.Version, 0), false, deadline, cancellationToken)))
+            .ConfigureAwait(false);
+        long total = 0;
+        foreach (var count in counts)
+        {
+            if (count is not { Kind: StoreReplyKind.Integer }) return ToReply(count ?? StoreReply.Of(StoreReplyKind.Retry, "regions changed while counting"));
+            total += count.Number;
+        }
+        return new KvReply.Integer(total);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RegionSummary>> RegionsAsync(CancellationToken cancellationToken = default)
+    {
+        var regions = await LookupAllAsync(StartDeadline(), cancellationToken).ConfigureAwait(false);
+        if (regions is null)
+        {
+            return [.. CachedRegions.Regions.Select(r => new RegionSummary(r.Id, r.StartKey, r.EndKey, r.Epoch.ToString(),
+                _leaders.GetValueOrDefault(r.Id), [.. r.Peers.Select(p => p.StoreId)], -1))];
+        }
+        return [.. regions.Select(d => new RegionSummary(d.Id, d.StartKey, d.EndKey, d.ToRegion().Epoch.ToString(), d.LeaderStore, d.PeerStores, d.ApproximateSizeBytes))];
+    }
+
+    // ---- Multi-key: split by region ----
+
+    private async Task<KvReply> SumPerRegionAsync(IReadOnlyList<byte[]> keys, Func<Region, IEnumerable<byte[]>, StoreRequest> build, bool isWrite, string verb, CancellationToken ct)
+    {
+        if (keys.Count == 0) return Invalid($"wrong number of arguments for '{verb}' command");
+        var outcome = await CallPerRegionAsync(keys, Enumerable.Range(0, keys.Count).ToArray(), (r, indexes) => build(r, indexes.Select(i => keys[i])),
+            isWrite, StartDeadline(), ct).ConfigureAwait(false);
+        if (outcome.Error is { } error) return ToReply(error);
+        return new KvReply.Integer(outcome.Parts.Sum(p => p.Number));
+    }
+
+    /// <summary>Groups the keys at <paramref name="indexes"/> by region and calls each region once; regroups when a region changed.</summary>
+    private async Task<(List<StoreReply> Parts, StoreReply? Error)> CallPerRegionAsync(
+        IReadOnlyList<byte[]> keys, int[] indexes, Func<Region, int[], StoreRequest> build, bool isWrite, Deadline deadline, CancellationToken ct)
+    {
+        var groups = new Dictionary<ulong, List<int>>();
+        foreach (var index in indexes)
+        {
+            var region = await ResolveAsync(keys[index], deadline, ct).ConfigureAwait(false);
+            if (region is null) return ([], StoreReply.Of(StoreReplyKind.Retry, $"no region for key {KeyText.Quote(keys[index])} within the deadline"));
+            if (!groups.TryGetValue(region.Id, out var group)) groups[region.Id] = group = [];
+            group.Add(index);
+        }
+        var results = await Task.WhenAll(groups.Values.Select(async group =>
+        {
+            var part = group.ToArray();
+            var reply = await CallAsync([.. part.Select(i => keys[i])], r => build(r, part), isWrite, deadline, ct).ConfigureAwait(false);
+            return reply is null
+                ? await CallPerRegionAsync(keys, part, build, isWrite, deadline, ct).ConfigureAwait(false)
+                : reply.IsRoutingError || reply.Kind is StoreReplyKind.Timeout or StoreReplyKind.InvalidRequest or StoreReplyKind.TooLarge
+                    or StoreReplyKind.NotAnInteger or StoreReplyKind.Overflow
+                    ? ([], reply)
+                    : ([reply], null);
+        })).ConfigureAwait(false);
+        var error = results.Select(r => r.Error).FirstOrDefault(e => e is not null);
+        return ([.. results.SelectMany(r => r.Parts)], error);
+    }
+
+    // ---- One region: resolve, send, learn, retry ----
+
+    /// <summary>
+    /// Sends to the leader of the region holding <paramref name="keys"/> until a final answer or the deadline; null when the
+    /// keys no longer lie in one region (the caller regroups).
+    /// </summary>
+    private async Task<StoreReply?> CallAsync(IReadOnlyList<byte[]> keys, Func<Region, StoreRequest> build, bool isWrite, Deadline deadline, CancellationToken ct)
+    {
+        var last = StoreReply.Of(StoreReplyKind.Retry, "no attempt made");
+        for (var attempt = 0; ; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (deadline.IsOver(_clock)) return Final(last);
+            var region = await ResolveAsync(keys[0], deadline, ct).ConfigureAwait(false);
+            if (region is null) return Final(StoreReply.Of(StoreReplyKind.Retry, $"no region for key {KeyText.Quote(keys[0])} within the deadline; last error: {last.Detail}"));
+            if (!keys.All(k => region.Contains(k))) return null;
+            var store = LeaderOf(region, attempt);
+            StoreReply reply;
+            try
+            {
+                reply = await _store.Ask<StoreReply>(build(region) with { TargetStore = store }, deadline.Cap(_settings.AttemptTimeout, _clock), ct).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // Whatever the outcome, the next request should not wait on the same silent store first.
+                _leaders.TryRemove(region.Id, out _);
+                if (isWrite) return StoreReply.Of(StoreReplyKind.Timeout, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
+                reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] no answer from store {store} in time");
+            }
+            if (!reply.IsRoutingError) return reply;
+            last = reply;
+            var pause = Learn(region, store, reply);
+            if (pause) await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Updates the cache from a routing error; true when the next attempt should wait first.</summary>
+    private bool Learn(Region region, ulong store, StoreReply reply)
+    {
+        switch (reply.Kind)
+        {
+            case StoreReplyKind.NotLeader when reply.LeaderStore != 0 && reply.LeaderStore != store && region.Peers.Any(p => p.StoreId == reply.LeaderStore):
+                _leaders[region.Id] = reply.LeaderStore;
+                return false;
+            case StoreReplyKind.NotLeader:
+            case StoreReplyKind.Retry:
+                _leaders.TryRemove(region.Id, out _);
+                return true;
+            case StoreReplyKind.RegionNotFound:
+                Invalidate(region.Id);
+                return true;
+            case StoreReplyKind.KeyNotInRegion:
+            case StoreReplyKind.EpochNotMatch:
+                Invalidate(region.Id);
+                Remember(reply.Regions);
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private ulong LeaderOf(Region region, int attempt)
+    {
+        if (_leaders.TryGetValue(region.Id, out var leader) && leader != 0) return leader;
+        var voters = region.Peers.Where(p => p.Role == PeerRole.Voter).ToList();
+        return voters.Count == 0 ? 0 : voters[attempt % voters.Count].StoreId;
+    }
+
+    private async Task<Region?> ResolveAsync(byte[] key, Deadline deadline, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (CachedRegions.Find(key) is { } cached) return cached;
+            if (deadline.IsOver(_clock)) return null;
+            var reply = await LookupAsync(new PlacementLookup(PlacementLookupKind.ByKey, key, 0), deadline, ct).ConfigureAwait(false);
+            if (reply is { Status: PlacementLookupStatus.Ok }) Remember(reply.Regions);
+            else await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RegionDescriptor[]?> LookupAllAsync(Deadline deadline, CancellationToken ct)
+    {
+        for (var attempt = 0; !deadline.IsOver(_clock); attempt++)
+        {
+            var reply = await LookupAsync(new PlacementLookup(PlacementLookupKind.All, [], 0), deadline, ct).ConfigureAwait(false);
+            if (reply is { Status: PlacementLookupStatus.Ok })
+            {
+                Remember(reply.Regions);
+                return reply.Regions;
+            }
+            await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    private async Task<PlacementLookupReply?> LookupAsync(PlacementLookup lookup, Deadline deadline, CancellationToken ct)
+    {
+        try
+        {
+            return await _placement.Ask<PlacementLookupReply>(lookup, deadline.Cap(_settings.AttemptTimeout, _clock), ct).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private void Remember(IEnumerable<RegionDescriptor> descriptors)
+    {
+        var regions = descriptors.Select(d => (Region: d.ToRegion(), d.LeaderStore)).ToList();
+        lock (_cacheGate) _cache = _cache.Replace(regions.Select(r => r.Region));
+        foreach (var (region, leader) in regions)
+            if (leader != 0) _leaders.TryAdd(region.Id, leader);
+    }
+
+    private void Invalidate(ulong regionId)
+    {
+        lock (_cacheGate) _cache = new RoutingTable(_cache.Regions.Where(r => r.Id != regionId));
+        _leaders.TryRemove(regionId, out _);
+    }
+
+    private async Task BackoffAsync(int attempt, Deadline deadline, CancellationToken ct)
+    {
+        var doubled = _settings.MinBackoff.Ticks * (1L << Math.Min(attempt, 16));
+        var ceiling = Math.Min(doubled, _settings.MaxBackoff.Ticks);
+        var jittered = TimeSpan.FromTicks((long)(ceiling * (0.5 + (Random.Shared.NextDouble() / 2))));
+        var pause = deadline.Cap(jittered, _clock);
+        if (pause > TimeSpan.Zero) await Task.Delay(pause, _clock, ct).ConfigureAwait(false);
+    }
+
+    private Deadline StartDeadline() => new(_clock.GetTimestamp(), _settings.RequestTimeout);
+
+    private static StoreRequest Request(Region region, KvCommand command, long nowMs) =>
+        new(0, region.Id, KvCommandCodec.Encode(command), region.Epoch.ConfVersion, region.Epoch.Version, nowMs);
+
+    /// <summary>The answer when the deadline ends a retry loop: the last error, as a final one.</summary>
+    private static StoreReply Final(StoreReply last) => last.Kind == StoreReplyKind.ServerIsBusy
+        ? last
+        : StoreReply.Of(StoreReplyKind.Retry, $"deadline exceeded; last error: {last.Kind} {last.Detail}");
+
+    private static KvReply.Error Invalid(string message) => new(KvErrorCode.InvalidRequest, message);
+
+    /// <summary>Maps a final store reply to the caller's reply.</summary>
+    internal static KvReply ToReply(StoreReply? reply) => reply switch
+    {
+        null => new KvReply.Error(KvErrorCode.Unavailable, "regions changed while routing; retry"),
+        { Kind: StoreReplyKind.Ok } => KvReply.Ok,
+        { Kind: StoreReplyKind.Value } => new KvReply.Value(reply.Value),
+        { Kind: StoreReplyKind.Integer } => new KvReply.Integer(reply.Number),
+        { Kind: StoreReplyKind.NotAnInteger } => new KvReply.Error(KvErrorCode.NotAnInteger, reply.Detail),
+        { Kind: StoreReplyKind.Overflow } => new KvReply.Error(KvErrorCode.Overflow, reply.Detail),
+        { Kind: StoreReplyKind.InvalidRequest } => new KvReply.Error(KvErrorCode.InvalidRequest, reply.Detail),
+        { Kind: StoreReplyKind.TooLarge } => new KvReply.Error(KvErrorCode.TooLarge, reply.Detail),
+        { Kind: StoreReplyKind.Timeout } => new KvReply.Error(KvErrorCode.Timeout, reply.Detail),
+        { Kind: StoreReplyKind.ServerIsBusy } => new KvReply.Error(KvErrorCode.Busy, reply.Detail),
+        _ => new KvReply.Error(KvErrorCode.Unavailable, reply.Detail),
+    };
+
+    /// <summary>A request's deadline on the caller's clock.</summary>
+    private readonly record struct Deadline(long StartTimestamp, TimeSpan Budget)
+    {
+        public TimeSpan Remaining(TimeProvider clock) => Budget - clock.GetElapsedTime(StartTimestamp);
+
+        public bool IsOver(TimeProvider clock) => Remaining(clock) <= TimeSpan.Zero;
+
+        /// <summary><paramref name="wanted"/>, but never past the deadline (and at least 1 ms so Ask accepts it).</summary>
+        public TimeSpan Cap(TimeSpan wanted, TimeProvider clock)
+        {
+            var remaining = Remaining(clock);
+            var capped = remaining < wanted ? remaining : wanted;
+            return capped > TimeSpan.FromMilliseconds(1) ? capped : TimeSpan.FromMilliseconds(1);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using Akka.Actor;
+using AkkaRaft.Actors.Serialization;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Actors.Regions;
+
+// ---- Wire shapes (cross nodes through the allow-list Hyperion serializer) ----
+
+/// <summary>A region as it travels between nodes: range, epoch, peers, and placement's leader and size.</summary>
+public sealed record RegionDescriptor(
+    ulong Id, byte[] StartKey, byte[] EndKey, ulong ConfVersion, ulong Version,
+    ulong[] PeerStores, ulong[] PeerIds, bool[] PeerIsLearner, ulong LeaderStore, long ApproximateSizeBytes)
+{
+    /// <summary>Describes <paramref name="region"/> with an optional leader store and size.</summary>
+    public static RegionDescriptor From(Region region, ulong leaderStore = 0, long approximateSizeBytes = 0) => new(
+        region.Id, region.StartKey, region.EndKey, region.Epoch.ConfVersion, region.Epoch.Version,
+        [.. region.Peers.Select(p => p.StoreId)], [.. region.Peers.Select(p => p.PeerId)], [.. region.Peers.Select(p => p.Role == PeerRole.Learner)],
+        leaderStore, approximateSizeBytes);
+
+    /// <summary>Describes placement's view of a region.</summary>
+    public static RegionDescriptor From(PlacementRegion region) => From(region.Region, region.LeaderStore, region.ApproximateSizeBytes);
+
+    /// <summary>The region; throws <see cref="ArgumentException"/> when the peer arrays disagree in length.</summary>
+    public Region ToRegion()
+    {
+        if (PeerStores.Length != PeerIds.Length || PeerIds.Length != PeerIsLearner.Length)
+            throw new ArgumentException($"region {Id}: peer arrays of different lengths");
+        return new Region(Id, StartKey, EndKey, new RegionEpoch(ConfVersion, Version),
+            PeerStores.Select((store, i) => new RegionPeer(store, PeerIds[i], PeerIsLearner[i] ? PeerRole.Learner : PeerRole.Voter)));
+    }
+}
+
+/// <summary>What a <see cref="PlacementLookup"/> asks for.</summary>
+public enum PlacementLookupKind : byte
+{
+    /// <summary>The region holding <see cref="PlacementLookup.Key"/>.</summary>
+    ByKey,
+    /// <summary>The region with id <see cref="PlacementLookup.RegionId"/>.</summary>
+    ById,
+    /// <summary>Every region.</summary>
+    All,
+}
+
+/// <summary>A linearizable region lookup, served by the placement leader; answered with <see cref="PlacementLookupReply"/>.</summary>
+public sealed record PlacementLookup(PlacementLookupKind Kind, byte[] Key, ulong RegionId, bool Forwarded = false) : IRaftRemoteMessage;
+
+/// <summary>Outcome of a <see cref="PlacementLookup"/>.</summary>
+public enum PlacementLookupStatus : byte
+{
+    /// <summary>Regions found (for All: every region).</summary>
+    Ok,
+    /// <summary>No such region.</summary>
+    NotFound,
+    /// <summary>The layout is not bootstrapped yet: retry.</summary>
+    NotBootstrapped,
+    /// <summary>The asked replica does not lead group 0; <see cref="PlacementLookupReply.LeaderNode"/> may say who does.</summary>
+    NotLeader,
+    /// <summary>No placement leader answered: retry.</summary>
+    Unavailable,
+}
+
+/// <summary>Answer to a <see cref="PlacementLookup"/>; <see cref="NextId"/> and <see cref="BootstrappedAtIndex"/> describe the allocator.</summary>
+public sealed record PlacementLookupReply(
+    PlacementLookupStatus Status, RegionDescriptor[] Regions, ulong LeaderNode, ulong NextId, ulong BootstrappedAtIndex, string Detail) : IRaftRemoteMessage;
+
+/// <summary>A store's heartbeat: an encoded <see cref="StoreHeartbeatCommand"/>, proposed by the placement leader.</summary>
+public sealed record StoreHeartbeatReport(ulong StoreId, byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
+
+/// <summary>Introduces a node's placement service to another's.</summary>
+public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage;
+
+/// <summary>Introduces a node's store to another's.</summary>
+public sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage;
+
+/// <summary>
+/// A KV command for one region on one store. <see cref="Command"/> is a <see cref="Core.Kv.KvCommandCodec"/>-encoded command
+/// (stamped with region id and epoch); null means "count the region's keys" at epoch (<see cref="ConfVersion"/>, <see cref="Version"/>).
+/// <see cref="ReadNowMs"/> is the caller's clock for reads. Sent to any store; forwarded to <see cref="TargetStore"/>.
+/// </summary>
+public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version, long ReadNowMs) : IRaftRemoteMessage;
+
+/// <summary>Kind of a <see cref="StoreReply"/>: a result, or a typed error the router acts on.</summary>
+public enum StoreReplyKind : byte
+{
+    /// <summary>OK.</summary>
+    Ok,
+    /// <summary>A value (<see cref="StoreReply.Value"/>, null = nil).</summary>
+    Value,
+    /// <summary>An integer (<see cref="StoreReply.Number"/>).</summary>
+    Integer,
+    /// <summary>The stored value is not an integer.</summary>
+    NotAnInteger,
+    /// <summary>The increment would overflow.</summary>
+    Overflow,
+    /// <summary>The request is malformed.</summary>
+    InvalidRequest,
+    /// <summary>The request or value is too large.</summary>
+    TooLarge,
+    /// <summary>This store's replica does not lead; <see cref="StoreReply.LeaderStore"/> hints who does (0 = unknown).</summary>
+    NotLeader,
+    /// <summary>The store hosts no replica of the region.</summary>
+    RegionNotFound,
+    /// <summary>A key lies outside the region; <see cref="StoreReply.Regions"/> holds the region as the store knows it.</summary>
+    KeyNotInRegion,
+    /// <summary>The request's epoch is not the region's; <see cref="StoreReply.Regions"/> holds the current region.</summary>
+    EpochNotMatch,
+    /// <summary>Too many requests in flight: back off.</summary>
+    ServerIsBusy,
+    /// <summary>Definitely not applied (no leader, entry dropped, store unknown): safe to retry.</summary>
+    Retry,
+    /// <summary>No answer in time: a write may or may not have been applied.</summary>
+    Timeout,
+}
+
+/// <summary>Answer to a <see cref="StoreRequest"/>.</summary>
+public sealed record StoreReply(StoreReplyKind Kind, byte[]? Value, long Number, ulong LeaderStore, RegionDescriptor[] Regions, string Detail) : IRaftRemoteMessage
+{
+    /// <summary>A reply with only a kind and a message.</summary>
+    public static StoreReply Of(StoreReplyKind kind, string detail, ulong leaderStore = 0) => new(kind, null, 0, leaderStore, [], detail);
+
+    /// <summary>True for errors that say the router's view (region, epoch, leader) is outdated or the store is overloaded.</summary>
+    public bool IsRoutingError => Kind is StoreReplyKind.NotLeader or StoreReplyKind.RegionNotFound or StoreReplyKind.KeyNotInRegion
+        or StoreReplyKind.EpochNotMatch or StoreReplyKind.ServerIsBusy or StoreReplyKind.Retry;
+}
+
+// ---- Local messages ----
+
+/// <summary>Asks a store which regions it hosts; answered with <see cref="HostedRegions"/>.</summary>
+public sealed record GetHostedRegions : INoSerializationVerificationNeeded
+{
+    /// <summary>The instance.</summary>
+    public static GetHostedRegions Instance { get; } = new();
+}
+
+/// <summary>The regions a store hosts, as it knows them.</summary>
+public sealed record HostedRegions(ulong StoreId, IReadOnlyList<Region> Regions) : INoSerializationVerificationNeeded;
+
+/// <summary>Asks a store to send its heartbeat now (tests, operators); the store answers with <see cref="HeartbeatSent"/>.</summary>
+public sealed record SendHeartbeatNow : INoSerializationVerificationNeeded
+{
+    /// <summary>The instance.</summary>
+    public static SendHeartbeatNow Instance { get; } = new();
+}
+
+/// <summary>A heartbeat with <see cref="RegionCount"/> regions went to placement.</summary>
+public sealed record HeartbeatSent(ulong StoreId, int RegionCount) : INoSerializationVerificationNeeded;

@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Akka.Configuration;
+using AkkaRaft.Actors.Settings;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Actors.Regions;
+
+/// <summary>Typed, validated settings of placement, stores, the router and the initial layout (akka-raft.placement/region/store/router).</summary>
+public sealed record RegionSettings
+{
+    /// <summary>Interval of store heartbeats to placement.</summary>
+    public required TimeSpan HeartbeatInterval { get; init; }
+
+    /// <summary>How often a placement replica checks its role.</summary>
+    public required TimeSpan PlacementStatusInterval { get; init; }
+
+    /// <summary>The initial layout's ranges, in configured order, already validated.</summary>
+    public required ImmutableArray<KeyRange> InitialRanges { get; init; }
+
+    /// <summary>Requests in flight per store before ServerIsBusy.</summary>
+    public required int StoreMaxInFlight { get; init; }
+
+    /// <summary>Deadline of one client request.</summary>
+    public required TimeSpan RequestTimeout { get; init; }
+
+    /// <summary>Longest wait for one store round trip.</summary>
+    public required TimeSpan AttemptTimeout { get; init; }
+
+    /// <summary>First retry backoff.</summary>
+    public required TimeSpan MinBackoff { get; init; }
+
+    /// <summary>Largest retry backoff.</summary>
+    public required TimeSpan MaxBackoff { get; init; }
+
+    /// <summary>Reads and validates the settings from a full system config (reference.conf as fallback).</summary>
+    /// <exception cref="RaftSettingsException">A value is malformed or the initial layout is invalid (the message names the regions at fault).</exception>
+    public static RegionSettings Create(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var full = config.WithFallback(RaftReferenceConfig.Value);
+        var settings = new RegionSettings
+        {
+            HeartbeatInterval = Duration(full, "akka-raft.placement.heartbeat-interval"),
+            PlacementStatusInterval = Duration(full, "akka-raft.placement.status-interval"),
+            InitialRanges = ReadLayout(full),
+            StoreMaxInFlight = PositiveInt(full, "akka-raft.store.max-in-flight"),
+            RequestTimeout = Duration(full, "akka-raft.router.request-timeout"),
+            AttemptTimeout = Duration(full, "akka-raft.router.attempt-timeout"),
+            MinBackoff = Duration(full, "akka-raft.router.min-backoff"),
+            MaxBackoff = Duration(full, "akka-raft.router.max-backoff"),
+        };
+        if (settings.AttemptTimeout > settings.RequestTimeout)
+            throw new RaftSettingsException("akka-raft.router.attempt-timeout", settings.AttemptTimeout.ToString(), $"must not exceed akka-raft.router.request-timeout ({settings.RequestTimeout})");
+        if (settings.MinBackoff > settings.MaxBackoff)
+            throw new RaftSettingsException("akka-raft.router.min-backoff", settings.MinBackoff.ToString(), $"must not exceed akka-raft.router.max-backoff ({settings.MaxBackoff})");
+        return settings;
+    }
+
+    /// <summary>The regions the layout would create (ids 1..n in configured order, no peers), for validation and messages.</summary>
+    public static IReadOnlyList<Region> ProvisionalRegions(IReadOnlyList<KeyRange> ranges) =>
+        [.. ranges.Select((range, i) => new Region((ulong)i + 1, range.Start, range.End, RegionEpoch.Initial, []))];
+
+    private static ImmutableArray<KeyRange> ReadLayout(Config full)
+    {
+        const string rangesKey = "akka-raft.region.initial-ranges";
+        const string splitKey = "akka-raft.region.initial-split-keys";
+        var explicitRanges = full.HasPath(rangesKey) ? full.GetValue(rangesKey).GetArray() : [];
+        string key;
+        IReadOnlyList<KeyRange> ranges;
+        if (explicitRanges.Count > 0)
+        {
+            key = rangesKey;
+            ranges = [.. explicitRanges.Select((value, i) =>
+            {
+                var pair = value.IsArray() ? value.GetArray() : [];
+                if (pair.Count != 2)
+                    throw new RaftSettingsException(rangesKey, value.ToString(), $"range #{i} must be a pair [start, end]");
+                return new KeyRange(Encoding.UTF8.GetBytes(pair[0].GetString() ?? ""), Encoding.UTF8.GetBytes(pair[1].GetString() ?? ""));
+            })];
+        }
+        else
+        {
+            key = splitKey;
+            var splitKeys = full.HasPath(splitKey) ? full.GetStringList(splitKey) : [];
+            ranges = KeyRange.FromSplitKeys([.. splitKeys.Select(k => Encoding.UTF8.GetBytes(k))]);
+        }
+        var validation = LayoutValidation.Validate(ProvisionalRegions(ranges));
+        if (!validation.IsValid)
+            throw new RaftSettingsException(key, string.Join(", ", ranges), $"invalid initial region layout: {string.Join("; ", validation.Faults.Select(f => f.Message))}");
+        return [.. ranges];
+    }
+
+    private static TimeSpan Duration(Config full, string key)
+    {
+        TimeSpan value;
+        try
+        {
+            value = full.GetTimeSpan(key, null, allowInfinite: false);
+        }
+        catch (Exception e) when (e is not RaftSettingsException)
+        {
+            throw new RaftSettingsException(key, full.GetValue(key)?.ToString() ?? "(missing)", "not a duration (e.g. 500ms)");
+        }
+        if (value <= TimeSpan.Zero) throw new RaftSettingsException(key, value.ToString(), "must be greater than zero");
+        return value;
+    }
+
+    private static int PositiveInt(Config full, string key)
+    {
+        var raw = full.GetValue(key)?.ToString() ?? "(missing)";
+        if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < 1)
+            throw new RaftSettingsException(key, raw, "must be an integer of at least 1");
+        return value;
+    }
+}

@@ -1,0 +1,281 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using AkkaRaft.Actors.Runtime;
+using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Actors.Regions;
+
+/// <summary>
+/// One per node: maps RegionId → this node's replica (created from the layout placement serves), checks every request's
+/// region, key range and epoch on arrival, hands it to the replica (writes through Raft, reads by ReadIndex on the leader)
+/// and answers with a value or a typed error. Requests for another store are forwarded there. Reports its regions to
+/// placement every heartbeat interval. Every log line of a region carries <c>[region N]</c>.
+/// </summary>
+public sealed class Store : ReceiveActor, IWithTimers
+{
+    /// <summary>Actor name under /system.</summary>
+    public const string Name = "akka-raft-store";
+
+    private const string LayoutTimer = "layout";
+    private const string HeartbeatTimer = "heartbeat";
+    private readonly ulong _storeId;
+    private readonly IActorRef _coordinator;
+    private readonly IActorRef _placement;
+    private readonly RegionSettings _settings;
+    private readonly TimeSpan _replicaTimeout;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<ulong, Region> _regions = [];
+    private readonly ServiceDirectory _directory = new();
+    private int _inFlight;
+    private bool _layoutLoaded;
+
+    /// <summary>Props for the store of node <paramref name="storeId"/> (store id = node id).</summary>
+    public static Props Props(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings) =>
+        Akka.Actor.Props.Create(() => new Store(storeId, coordinator, placement, settings));
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Creates the store.</summary>
+    public Store(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings)
+    {
+        _storeId = storeId;
+        _coordinator = coordinator;
+        _placement = placement;
+        _settings = settings;
+        // Answer the router before its own attempt times out, so it learns "unknown outcome" rather than nothing.
+        _replicaTimeout = settings.AttemptTimeout * 0.8;
+
+        Receive<StoreRequest>(OnRequest);
+        Receive<RequestDone>(_ => _inFlight--);
+        Receive<LoadLayout>(_ => RequestLayout());
+        Receive<LayoutAnswer>(OnLayout);
+        Receive<GroupCreated>(created => _log.Info("[region {0}] replica {1} running on store {2}", created.GroupId, created.PeerId, _storeId));
+        Receive<HeartbeatTick>(_ => CollectStats(null));
+        Receive<SendHeartbeatNow>(_ => CollectStats(Sender));
+        Receive<StatsCollected>(OnStatsCollected);
+        Receive<GetHostedRegions>(_ => Sender.Tell(new HostedRegions(_storeId, [.. _regions.Values.OrderBy(r => r.Id)])));
+        Receive<StoreHello>(OnHello);
+        Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
+            foreach (var member in state.Unreachable) _directory.SetReachable(member.Address, false);
+        });
+        Receive<ClusterEvent.UnreachableMember>(u => _directory.SetReachable(u.Member.Address, false));
+        Receive<ClusterEvent.ReachableMember>(r => _directory.SetReachable(r.Member.Address, true));
+    }
+
+    private static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider;
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer(LayoutTimer, LoadLayout.Instance, TimeSpan.Zero, _settings.PlacementStatusInterval);
+        Timers.StartPeriodicTimer(HeartbeatTimer, HeartbeatTick.Instance, _settings.HeartbeatInterval);
+        if (IsClustered)
+        {
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        if (IsClustered) Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    // ---- Layout: which replicas this store hosts ----
+
+    private void RequestLayout()
+    {
+        _placement.Ask<PlacementLookupReply>(new PlacementLookup(PlacementLookupKind.All, [], 0), _settings.AttemptTimeout)
+            .ContinueWith(t => new LayoutAnswer(t.IsCompletedSuccessfully ? t.Result : null), TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnLayout(LayoutAnswer answer)
+    {
+        if (answer.Reply is not { Status: PlacementLookupStatus.Ok } reply)
+        {
+            _log.Debug("store {0}: layout not available yet ({1})", _storeId, answer.Reply?.Detail ?? "no answer");
+            return;
+        }
+        foreach (var region in reply.Regions.Select(d => d.ToRegion()))
+        {
+            var mine = region.Peers.FirstOrDefault(p => p.StoreId == _storeId);
+            if (mine.PeerId == 0) continue;
+            if (_regions.TryGetValue(region.Id, out var known))
+            {
+                if (region.Epoch.IsNewerThan(known.Epoch)) _regions[region.Id] = region;
+                continue;
+            }
+            _regions[region.Id] = region;
+            var peers = region.Peers.ToDictionary(p => p.PeerId, p => p.StoreId);
+            var initial = region;
+            _coordinator.Tell(new CreateGroup(region.Id, mine.PeerId, peers, () => new KvStateMachine(initial)));
+            _log.Info("[region {0}] creating replica {1} for {2} with peers {3}", region.Id, mine.PeerId, region.RangeText, string.Join(", ", region.Peers));
+        }
+        if (!_layoutLoaded)
+        {
+            _layoutLoaded = true;
+            // Once known, the layout changes only through this store's own regions; refresh it at heartbeat pace.
+            Timers.StartPeriodicTimer(LayoutTimer, LoadLayout.Instance, _settings.HeartbeatInterval);
+        }
+    }
+
+    // ---- Requests ----
+
+    private void OnRequest(StoreRequest request)
+    {
+        if (request.TargetStore != _storeId)
+        {
+            // Not sending to a node the failure detector gave up on keeps the answer certain: not applied, retry elsewhere.
+            if (_directory.IsUnreachable(request.TargetStore)) Sender.Tell(StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is unreachable from store {_storeId}"));
+            else if (_directory.Find(request.TargetStore) is { } target) target.Forward(request);
+            else Sender.Tell(StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is not known to store {_storeId} yet"));
+            return;
+        }
+        if (_inFlight >= _settings.StoreMaxInFlight)
+        {
+            Sender.Tell(StoreReply.Of(StoreReplyKind.ServerIsBusy, $"store {_storeId} has {_inFlight} requests in flight"));
+            return;
+        }
+        if (!_regions.TryGetValue(request.RegionId, out var region))
+        {
+            _log.Warning("[region {0}] request rejected: store {1} hosts no replica of region {0}", request.RegionId, _storeId);
+            Sender.Tell(StoreReply.Of(StoreReplyKind.RegionNotFound, $"store {_storeId} hosts no replica of region {request.RegionId}"));
+            return;
+        }
+        if (request.Command is null)
+        {
+            CountKeys(request, region);
+            return;
+        }
+        KvCommand command;
+        try
+        {
+            command = KvCommandCodec.Decode(request.Command);
+        }
+        catch (KvCodecException e)
+        {
+            Sender.Tell(StoreReply.Of(StoreReplyKind.InvalidRequest, e.Message));
+            return;
+        }
+        if (Check(command, region) is { } rejection)
+        {
+            Sender.Tell(rejection);
+            return;
+        }
+        Forward(region, command, request);
+    }
+
+    /// <summary>The arrival check: the same rules the state machine applies, answered before anything is proposed.</summary>
+    private StoreReply? Check(KvCommand command, Region region)
+    {
+        if (command.RegionId != region.Id || command.Epoch.Version != region.Epoch.Version)
+        {
+            _log.Warning("[region {0}] rejected {1}: epoch does not match, current is {2}", region.Id, command, region);
+            return new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(region)], $"{command} does not match the current {region}");
+        }
+        foreach (var key in command.Keys)
+        {
+            if (region.Contains(key)) continue;
+            _log.Warning("[region {0}] rejected {1}: key {2} is not in {3}", region.Id, command, KeyText.Quote(key), region.RangeText);
+            return new StoreReply(StoreReplyKind.KeyNotInRegion, null, 0, 0, [RegionDescriptor.From(region)], $"key {KeyText.Quote(key)} is not in {region}");
+        }
+        return null;
+    }
+
+    private void Forward(Region region, KvCommand command, StoreRequest request)
+    {
+        object message = command switch
+        {
+            KvWriteCommand => new Propose(region.Id, request.Command!),
+            KvReadCommand read => new ReadRequest(region.Id, sm => ((KvStateMachine)sm).Read(read, request.ReadNowMs)),
+            _ => throw new InvalidOperationException($"[region {region.Id}] {command.GetType().Name} is neither a read nor a write"),
+        };
+        Dispatch(region, message, isWrite: command is KvWriteCommand);
+    }
+
+    private void CountKeys(StoreRequest request, Region region)
+    {
+        if (request.RegionId != region.Id || request.Version != region.Epoch.Version)
+        {
+            Sender.Tell(new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(region)], $"count at v{request.ConfVersion}/{request.Version} does not match the current {region}"));
+            return;
+        }
+        Dispatch(region, new ReadRequest(region.Id, sm => new KvResult.IntegerResult(((KvStateMachine)sm).KeyCount)), isWrite: false);
+    }
+
+    private void Dispatch(Region region, object message, bool isWrite)
+    {
+        _inFlight++;
+        var sender = Sender;
+        var self = Self;
+        var storeId = _storeId;
+        _coordinator.Ask<object>(message, _replicaTimeout).ContinueWith(t =>
+        {
+            self.Tell(RequestDone.Instance);
+            return t.IsCompletedSuccessfully
+                ? StoreReplies.FromReplica(t.Result, region, storeId, isWrite)
+                : StoreReply.Of(isWrite ? StoreReplyKind.Timeout : StoreReplyKind.Retry, $"[region {region.Id}] no answer from the replica on store {storeId} in time");
+        }, TaskScheduler.Default).PipeTo(sender);
+    }
+
+    // ---- Heartbeats ----
+
+    private void CollectStats(IActorRef? requester)
+    {
+        var down = _directory.UnreachableNodes().ToHashSet();
+        var regions = _regions.Values.ToList();
+        var coordinator = _coordinator;
+        var timeout = _replicaTimeout;
+        Task.WhenAll(regions.Select(r => StoreReplies.CollectAsync(coordinator, r, down, timeout)))
+            .ContinueWith(t => new StatsCollected(t.IsCompletedSuccessfully ? [.. t.Result.OfType<RegionHeartbeat>()] : [], requester), TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnStatsCollected(StatsCollected stats)
+    {
+        var command = new StoreHeartbeatCommand(_storeId, stats.Regions);
+        _placement.Tell(new StoreHeartbeatReport(_storeId, PlacementCodec.Encode(command)));
+        foreach (var region in stats.Regions.Where(r => r.IsLeader))
+            _log.Debug("[region {0}] heartbeat: leader on store {1}, term {2}, ~{3} bytes", region.RegionId, _storeId, region.Term, region.ApproximateSizeBytes);
+        stats.Requester?.Tell(new HeartbeatSent(_storeId, stats.Regions.Length));
+    }
+
+    // ---- Directory ----
+
+    private void SayHello(Address address) =>
+        Context.ActorSelection(new RootActorPath(address) / "system" / Name).Tell(new StoreHello(_storeId));
+
+    private void OnHello(StoreHello hello)
+    {
+        if (hello.NodeId == _storeId) return;
+        if (_directory.Register(hello.NodeId, Sender)) Sender.Tell(new StoreHello(_storeId));
+    }
+
+    private sealed record LoadLayout : INoSerializationVerificationNeeded
+    {
+        public static LoadLayout Instance { get; } = new();
+    }
+
+    private sealed record HeartbeatTick : INoSerializationVerificationNeeded
+    {
+        public static HeartbeatTick Instance { get; } = new();
+    }
+
+    private sealed record RequestDone : INoSerializationVerificationNeeded
+    {
+        public static RequestDone Instance { get; } = new();
+    }
+
+    private sealed record LayoutAnswer(PlacementLookupReply? Reply) : INoSerializationVerificationNeeded;
+
+    private sealed record StatsCollected(ImmutableArray<RegionHeartbeat> Regions, IActorRef? Requester) : INoSerializationVerificationNeeded;
+}

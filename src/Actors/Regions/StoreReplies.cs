@@ -1,0 +1,67 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using AkkaRaft.Actors.Runtime;
+using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Actors.Regions;
+
+/// <summary>Translations between a replica's answers and store replies, and the per-region heartbeat probe.</summary>
+internal static class StoreReplies
+{
+    /// <summary>Maps a replica's answer (proposal or read outcome) to a store reply; peer-id leader hints become store ids.</summary>
+    public static StoreReply FromReplica(object answer, Region region, ulong storeId, bool isWrite) => answer switch
+    {
+        ProposeSucceeded succeeded => FromResult(succeeded.Result, region),
+        ReadSucceeded read => FromResult(read.Value, region),
+        ProposeFailed failed => failed.Failure switch
+        {
+            RaftFailure.NotLeader => StoreReply.Of(StoreReplyKind.NotLeader,
+                $"[region {region.Id}] store {storeId} is not the leader: {failed.Detail}", StoreOfPeer(region, failed.LeaderHint)),
+            RaftFailure.GroupNotFound => StoreReply.Of(StoreReplyKind.RegionNotFound, $"[region {region.Id}] replica not running on store {storeId}"),
+            RaftFailure.Busy => StoreReply.Of(StoreReplyKind.ServerIsBusy, $"[region {region.Id}] {failed.Detail}"),
+            RaftFailure.TooLarge => StoreReply.Of(StoreReplyKind.TooLarge, $"[region {region.Id}] {failed.Detail}"),
+            RaftFailure.Dropped => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Detail}"),
+            // A read that timed out changed nothing: it is safe to retry, unlike a write.
+            RaftFailure.Timeout => StoreReply.Of(isWrite ? StoreReplyKind.Timeout : StoreReplyKind.Retry, $"[region {region.Id}] {failed.Detail}"),
+            _ => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Failure}: {failed.Detail}"),
+        },
+        _ => StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] unexpected answer {answer.GetType().Name}"),
+    };
+
+    private static StoreReply FromResult(object? result, Region region) => result switch
+    {
+        KvResult.OkResult or KvResult.SplitResult => StoreReply.Of(StoreReplyKind.Ok, ""),
+        KvResult.ValueResult value => new StoreReply(StoreReplyKind.Value, value.Data, 0, 0, [], ""),
+        KvResult.IntegerResult integer => new StoreReply(StoreReplyKind.Integer, null, integer.Value, 0, [], ""),
+        KvResult.KeyNotInRegion notIn => new StoreReply(StoreReplyKind.KeyNotInRegion, null, 0, 0, [RegionDescriptor.From(notIn.Region)], notIn.ToString()),
+        KvResult.EpochNotMatch stale => new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(stale.Current)], stale.ToString()),
+        KvResult.NotAnInteger => StoreReply.Of(StoreReplyKind.NotAnInteger, "value is not an integer or out of range"),
+        KvResult.Overflow => StoreReply.Of(StoreReplyKind.Overflow, "increment or decrement would overflow"),
+        KvResult.InvalidCommand invalid => StoreReply.Of(StoreReplyKind.InvalidRequest, invalid.Reason),
+        _ => StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] unexpected result {result?.GetType().Name ?? "null"}"),
+    };
+
+    private static ulong StoreOfPeer(Region region, ulong peerId) =>
+        peerId == 0 ? 0 : region.Peers.FirstOrDefault(p => p.PeerId == peerId).StoreId;
+
+    /// <summary>What this store's replica knows about a region: role and term, and (on the leader) epoch and size.</summary>
+    public static async Task<RegionHeartbeat?> CollectAsync(IActorRef coordinator, Region region, IReadOnlySet<ulong> downStores, TimeSpan timeout)
+    {
+        try
+        {
+            if (await coordinator.Ask<object>(new GetGroupStatus(region.Id), timeout).ConfigureAwait(false) is not GroupStatus status) return null;
+            var isLeader = status.Role == Core.Raft.StateRole.Leader;
+            if (!isLeader) return new RegionHeartbeat(region.Id, region.Epoch, false, status.Term, 0, []);
+            var read = await coordinator.Ask<object>(new ReadRequest(region.Id, sm => (((KvStateMachine)sm).Region, ((KvStateMachine)sm).ApproximateSizeBytes)), timeout)
+                .ConfigureAwait(false);
+            if (read is not ReadSucceeded { Value: (Region current, long size) }) return new RegionHeartbeat(region.Id, region.Epoch, false, status.Term, 0, []);
+            var down = current.Peers.Where(p => downStores.Contains(p.StoreId)).Select(p => p.StoreId).ToImmutableArray();
+            return new RegionHeartbeat(region.Id, current.Epoch, true, status.Term, size, down);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+
+namespace AkkaRaft.Core.Regions;
+
+/// <summary>A command for the placement (PD) state machine, replicated through Raft group 0.</summary>
+public abstract record PlacementCommand;
+
+/// <summary>
+/// Creates the initial layout once: one region per range, one voter per store, ids from the allocator.
+/// A no-op (answered with the current regions) when the cluster is already bootstrapped.
+/// </summary>
+public sealed record BootstrapCommand(ImmutableArray<ulong> StoreIds, ImmutableArray<KeyRange> Ranges) : PlacementCommand
+{
+    /// <summary>Content equality.</summary>
+    public bool Equals(BootstrapCommand? other) =>
+        other is not null && StoreIds.SequenceEqual(other.StoreIds) && Ranges.SequenceEqual(other.Ranges);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(StoreIds.Length, Ranges.Length);
+}
+
+/// <summary>A store's periodic report: every region it hosts, as its replica there sees it.</summary>
+public sealed record StoreHeartbeatCommand(ulong StoreId, ImmutableArray<RegionHeartbeat> Regions) : PlacementCommand
+{
+    /// <summary>Content equality.</summary>
+    public bool Equals(StoreHeartbeatCommand? other) =>
+        other is not null && StoreId == other.StoreId && Regions.SequenceEqual(other.Regions);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(StoreId, Regions.Length);
+}
+
+/// <summary>Reserves <see cref="Count"/> consecutive ids (regions and peers share one sequence).</summary>
+public sealed record AllocateIdsCommand(int Count) : PlacementCommand;
+
+/// <summary>
+/// One region in a store heartbeat: the replica's epoch, whether it leads (and in which term), the region's
+/// approximate size (meaningful from the leader) and the stores whose peers the leader considers down.
+/// </summary>
+public sealed record RegionHeartbeat(ulong RegionId, RegionEpoch Epoch, bool IsLeader, ulong Term, long ApproximateSizeBytes, ImmutableArray<ulong> DownPeerStores)
+{
+    /// <summary>Content equality.</summary>
+    public bool Equals(RegionHeartbeat? other) =>
+        other is not null && RegionId == other.RegionId && Epoch == other.Epoch && IsLeader == other.IsLeader && Term == other.Term
+        && ApproximateSizeBytes == other.ApproximateSizeBytes && DownPeerStores.SequenceEqual(other.DownPeerStores);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(RegionId, Epoch, IsLeader, Term, ApproximateSizeBytes);
+}
+
+/// <summary>Placement's view of a region: the region plus what heartbeats said about it.</summary>
+public sealed record PlacementRegion(Region Region, ulong LeaderStore, ulong LeaderTerm, long ApproximateSizeBytes, ImmutableArray<ulong> DownPeerStores)
+{
+    /// <summary>Content equality.</summary>
+    public bool Equals(PlacementRegion? other) =>
+        other is not null && Region == other.Region && LeaderStore == other.LeaderStore && LeaderTerm == other.LeaderTerm
+        && ApproximateSizeBytes == other.ApproximateSizeBytes && DownPeerStores.SequenceEqual(other.DownPeerStores);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Region, LeaderStore, LeaderTerm, ApproximateSizeBytes);
+}
+
+/// <summary>A store known to placement; <see cref="LastHeartbeatIndex"/> is the Raft index of its last heartbeat (0 = none).</summary>
+public sealed record PlacementStore(ulong StoreId, ulong LastHeartbeatIndex, int HeartbeatCount);
+
+/// <summary>The answer of the placement state machine to a command (a value, never an exception).</summary>
+public abstract record PlacementResult
+{
+    private PlacementResult()
+    {
+    }
+
+    /// <summary>The layout after a bootstrap; <see cref="AlreadyBootstrapped"/> says the command was a no-op.</summary>
+    public sealed record Bootstrapped(ImmutableArray<Region> Regions, bool AlreadyBootstrapped) : PlacementResult;
+
+    /// <summary>A heartbeat was recorded; <see cref="RegionsUpdated"/> regions changed leader, size or health.</summary>
+    public sealed record HeartbeatRecorded(int RegionsUpdated) : PlacementResult;
+
+    /// <summary>Ids [<see cref="First"/>, First + Count) are reserved for the proposer.</summary>
+    public sealed record IdsAllocated(ulong First, int Count) : PlacementResult;
+
+    /// <summary>The command was not applied; <see cref="Reason"/> says why.</summary>
+    public sealed record Rejected(string Reason) : PlacementResult;
+}

@@ -1,0 +1,100 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaRaft.Actors.Kv;
+using AkkaRaft.Actors.Regions;
+using AkkaRaft.Actors.Runtime;
+using AkkaRaft.Actors.Tests.Cluster;
+using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Raft;
+using AkkaRaft.Core.Regions;
+
+namespace AkkaRaft.Actors.Tests.Regions;
+
+/// <summary>Three loopback nodes each running a KV node (ids 1..3, all initial), with fast timing for tests.</summary>
+internal sealed class KvCluster : IAsyncDisposable
+{
+    public static readonly Config FastTiming = ConfigurationFactory.ParseString("""
+        akka-raft {
+          tick-interval = 20ms
+          election-ticks = 10
+          heartbeat-ticks = 2
+          hibernate-after-ticks = 0
+          placement { heartbeat-interval = 500ms, status-interval = 50ms }
+          router { request-timeout = 15s, attempt-timeout = 2s, min-backoff = 10ms, max-backoff = 200ms }
+        }
+        """);
+
+    public static readonly IReadOnlyList<ulong> InitialNodes = [1, 2, 3];
+
+    private KvCluster(LoopbackNodes nodes, IReadOnlyList<KvNode> kv)
+    {
+        Nodes = nodes;
+        Kv = kv;
+    }
+
+    public LoopbackNodes Nodes { get; }
+
+    public IReadOnlyList<KvNode> Kv { get; }
+
+    /// <summary>The node with id <paramref name="nodeId"/>.</summary>
+    public KvNode Node(ulong nodeId) => Kv[(int)nodeId - 1];
+
+    public static async Task<KvCluster> StartAsync(Config? extra = null, string? rootDir = null)
+    {
+        var config = extra is null ? FastTiming : extra.WithFallback(FastTiming);
+        var nodes = await LoopbackNodes.StartAsync(3, config, rootDir: rootDir);
+        var kv = Enumerable.Range(0, 3).Select(i => AkkaRaftKv.StartNode(nodes[i], (ulong)i + 1, InitialNodes)).ToList();
+        return new KvCluster(nodes, kv);
+    }
+
+    public static byte[] K(string text) => Encoding.UTF8.GetBytes(text);
+
+    /// <summary>Node id of the leader of group <paramref name="groupId"/> as a majority of replicas report it, or 0.</summary>
+    public async Task<ulong> LeaderNodeAsync(ulong groupId, IEnumerable<ulong>? among = null)
+    {
+        foreach (var node in Kv.Where(n => among is null || among.Contains(n.NodeId)))
+        {
+            if (await node.Raft.StatusAsync(groupId) is GroupStatus { Role: StateRole.Leader } status && status.PeerNodes.TryGetValue(status.PeerId, out var self))
+                return self;
+        }
+        return 0;
+    }
+
+    /// <summary>The regions node <paramref name="nodeId"/>'s store hosts.</summary>
+    public async Task<IReadOnlyList<Region>> HostedRegionsAsync(ulong nodeId) =>
+        (await Node(nodeId).Store.Ask<HostedRegions>(GetHostedRegions.Instance, TimeSpan.FromSeconds(5))).Regions;
+
+    /// <summary>What group <paramref name="regionId"/>'s leader replica holds for <paramref name="key"/> (bypassing the router).</summary>
+    public async Task<byte[]?> ReadInGroupAsync(ulong regionId, byte[] key)
+    {
+        var leader = await LeaderNodeAsync(regionId);
+        if (leader == 0) throw new InvalidOperationException($"region {regionId} has no leader");
+        var answer = await Node(leader).Raft.ReadAsync(regionId, sm =>
+        {
+            var machine = (KvStateMachine)sm;
+            // Ask the machine with its own id and epoch, so only the key decides.
+            return machine.Region.Contains(key) ? machine.Read(new GetCommand(machine.Region.Id, machine.Region.Epoch, key), 0) : null;
+        });
+        return answer is ReadSucceeded { Value: KvResult.ValueResult value } ? value.Data : null;
+    }
+
+    /// <summary>Sends a raw request to node <paramref name="nodeId"/>'s store.</summary>
+    public Task<StoreReply> SendRawAsync(ulong nodeId, StoreRequest request) =>
+        Node(nodeId).Store.Ask<StoreReply>(request, TimeSpan.FromSeconds(10));
+
+    public static StoreRequest Raw(ulong targetStore, ulong regionId, KvCommand command) =>
+        new(targetStore, regionId, KvCommandCodec.Encode(command), command.Epoch.ConfVersion, command.Epoch.Version, 0);
+
+    public ValueTask DisposeAsync() => Nodes.DisposeAsync();
+
+    /// <summary>Asserts a reply is OK.</summary>
+    public static void AssertOk(KvReply reply) => Xunit.Assert.True(reply is KvReply.OkReply, $"expected OK, got {reply}");
+
+    /// <summary>The value of a reply that must be a value.</summary>
+    public static string? ValueOf(KvReply reply) => reply switch
+    {
+        KvReply.Value value => value.Data is null ? null : Encoding.UTF8.GetString(value.Data),
+        _ => throw new Xunit.Sdk.XunitException($"expected a value, got {reply}"),
+    };
+}

@@ -1,0 +1,57 @@
+using AkkaRaft.Actors.Regions;
+using AkkaRaft.Actors.Serialization;
+using AkkaRaft.Actors.Settings;
+using AkkaRaft.Core.Regions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaRaft.Actors.Tests.Regions;
+
+public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(RaftReferenceConfig.Value, nameof(RegionProtocolSerializationTests), output)
+{
+    private static readonly Region Sample = new(7, "a"u8, "m"u8, new RegionEpoch(2, 3),
+        [new RegionPeer(1, 11, PeerRole.Voter), new RegionPeer(2, 12, PeerRole.Learner)]);
+
+    private T RoundTrip<T>(T message) where T : class
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<AllowListHyperionSerializer>(serializer);
+        return Assert.IsType<T>(serializer.FromBinary(serializer.ToBinary(message), typeof(T)));
+    }
+
+    [Fact]
+    public void Store_requests_and_replies_cross_nodes_intact()
+    {
+        var request = new StoreRequest(2, 7, [1, 2, 3], 2, 3, 12345);
+        var requestCopy = RoundTrip(request);
+        Assert.Equal(request with { Command = null }, requestCopy with { Command = null });
+        Assert.Equal(request.Command, requestCopy.Command);
+
+        var reply = new StoreReply(StoreReplyKind.EpochNotMatch, [9], 42, 3, [RegionDescriptor.From(Sample, 1, 99)], "stale");
+        var replyCopy = RoundTrip(reply);
+        Assert.Equal((reply.Kind, reply.Number, reply.LeaderStore, reply.Detail), (replyCopy.Kind, replyCopy.Number, replyCopy.LeaderStore, replyCopy.Detail));
+        Assert.Equal(reply.Value, replyCopy.Value);
+        Assert.Equal(Sample, Assert.Single(replyCopy.Regions).ToRegion());
+        Assert.Equal((1UL, 99L), (replyCopy.Regions[0].LeaderStore, replyCopy.Regions[0].ApproximateSizeBytes));
+    }
+
+    [Fact]
+    public void Placement_lookups_replies_heartbeats_and_hellos_cross_nodes_intact()
+    {
+        var lookup = RoundTrip(new PlacementLookup(PlacementLookupKind.ByKey, "k"u8.ToArray(), 0, Forwarded: true));
+        Assert.Equal((PlacementLookupKind.ByKey, true), (lookup.Kind, lookup.Forwarded));
+        Assert.Equal("k"u8.ToArray(), lookup.Key);
+
+        var reply = RoundTrip(new PlacementLookupReply(PlacementLookupStatus.Ok, [RegionDescriptor.From(Sample)], 2, 40, 3, ""));
+        Assert.Equal((PlacementLookupStatus.Ok, 2UL, 40UL, 3UL), (reply.Status, reply.LeaderNode, reply.NextId, reply.BootstrappedAtIndex));
+        Assert.Equal(Sample, Assert.Single(reply.Regions).ToRegion());
+
+        var heartbeat = new StoreHeartbeatCommand(3, [new RegionHeartbeat(7, new RegionEpoch(2, 3), true, 5, 1000, [1])]);
+        var report = RoundTrip(new StoreHeartbeatReport(3, PlacementCodec.Encode(heartbeat)));
+        Assert.Equal(heartbeat, PlacementCodec.Decode(report.Command));
+
+        Assert.Equal(new PlacementHello(4), RoundTrip(new PlacementHello(4)));
+        Assert.Equal(new StoreHello(5), RoundTrip(new StoreHello(5)));
+    }
+}

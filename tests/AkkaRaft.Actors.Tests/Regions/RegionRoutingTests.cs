@@ -1,0 +1,127 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaRaft.Actors.Kv;
+using AkkaRaft.Actors.Regions;
+using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Regions;
+using Xunit;
+using Xunit.Abstractions;
+using static AkkaRaft.Actors.Tests.Regions.KvCluster;
+
+namespace AkkaRaft.Actors.Tests.Regions;
+
+public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Keys_on_both_sides_of_m_are_written_to_different_region_groups()
+    {
+        await using var cluster = await StartAsync();
+        var client = cluster.Node(1).Client;
+
+        AssertOk(await client.SetAsync(K("apple"), K("red")));
+        AssertOk(await client.SetAsync(K("zebra"), K("striped")));
+        Assert.Equal("red", ValueOf(await cluster.Node(3).Client.GetAsync(K("apple"))));
+        Assert.Equal("striped", ValueOf(await cluster.Node(2).Client.GetAsync(K("zebra"))));
+
+        var regions = await cluster.HostedRegionsAsync(1);
+        var left = Assert.Single(regions, r => r.Contains(K("apple")));
+        var right = Assert.Single(regions, r => r.Contains(K("zebra")));
+        Assert.NotEqual(left.Id, right.Id);
+        Assert.Equal("red", Text(await cluster.ReadInGroupAsync(left.Id, K("apple"))));
+        Assert.Null(await cluster.ReadInGroupAsync(right.Id, K("apple")));
+        Assert.Equal("striped", Text(await cluster.ReadInGroupAsync(right.Id, K("zebra"))));
+        Assert.Null(await cluster.ReadInGroupAsync(left.Id, K("zebra")));
+    }
+
+    [Fact]
+    public async Task Commands_of_every_kind_answer_like_redis_and_multi_key_commands_span_regions()
+    {
+        await using var cluster = await StartAsync();
+        var client = cluster.Node(2).Client;
+
+        AssertOk(await client.SetManyAsync([new(K("a"), K("1")), new(K("n"), K("2")), new(K("z"), K("3"))]));
+        var many = await client.GetManyAsync([K("a"), K("n"), K("missing"), K("z")]);
+        Assert.Equal(["1", "2", null, "3"], many.Select(ValueOf));
+        Assert.Equal(new KvReply.Integer(3), await client.ExistsAsync([K("a"), K("z"), K("z"), K("nope")]));
+        Assert.Equal(new KvReply.Integer(12), await client.IncrementAsync(K("n"), 10));
+        AssertOk(await client.SetAsync(K("b-text"), K("x")));
+        Assert.Equal(KvErrorCode.NotAnInteger, Assert.IsType<KvReply.Error>(await client.IncrementAsync(K("b-text"), 1)).Code);
+        Assert.Null(ValueOf(await client.SetAsync(K("a"), K("again"), new SetOptions(OnlyIfAbsent: true))));
+        Assert.Equal("1", ValueOf(await client.GetAsync(K("a"))));
+        Assert.Equal(new KvReply.Integer(3), await client.DeleteAsync([K("a"), K("z"), K("b-text"), K("nope")]));
+        Assert.Equal(new KvReply.Integer(1), await client.CountKeysAsync());
+        Assert.Equal(KvErrorCode.InvalidRequest, Assert.IsType<KvReply.Error>(await client.SetAsync(K("q"), K("v"), new SetOptions(OnlyIfAbsent: true, OnlyIfPresent: true))).Code);
+
+        var summaries = await client.RegionsAsync();
+        Assert.Equal(2, summaries.Count);
+        Assert.All(summaries, s => Assert.Equal(new ulong[] { 1, 2, 3 }, s.Stores.Order()));
+    }
+
+    [Fact]
+    public async Task A_request_sent_to_the_wrong_region_is_rejected_every_time_with_KeyNotInRegion_and_logged()
+    {
+        await using var cluster = await StartAsync();
+        AssertOk(await cluster.Node(1).Client.SetAsync(K("warmup"), K("1")));
+        var regions = await cluster.HostedRegionsAsync(1);
+        var left = regions.Single(r => r.Contains(K("a")));
+        var leader = await cluster.LeaderNodeAsync(left.Id);
+
+        var logged = CreateTestProbe(cluster.Nodes[(int)leader - 1]);
+        cluster.Nodes[(int)leader - 1].EventStream.Subscribe(logged.Ref, typeof(Warning));
+        for (var i = 0; i < 20; i++)
+        {
+            // "zebra" belongs to the right-hand region, but is sent to the left one.
+            var reply = await cluster.SendRawAsync(1, Raw(leader, left.Id, new SetCommand(left.Id, left.Epoch, 0, K($"zebra{i}"), K("x"))));
+            Assert.Equal(StoreReplyKind.KeyNotInRegion, reply.Kind);
+            Assert.Equal(left.Id, Assert.Single(reply.Regions).Id);
+        }
+        var warning = logged.FishForMessage<Warning>(w => w.Message.ToString()!.Contains("is not in", StringComparison.Ordinal), Patience);
+        Assert.Contains($"[region {left.Id}]", warning.Message.ToString(), StringComparison.Ordinal);
+        Assert.Null(await cluster.ReadInGroupAsync(regions.Single(r => r.Contains(K("zebra0"))).Id, K("zebra0")));
+        Assert.Null(await cluster.ReadInGroupAsync(left.Id, K("zebra0")));
+    }
+
+    [Fact]
+    public async Task A_stale_epoch_is_rejected_with_EpochNotMatch_carrying_the_current_region_and_an_unknown_region_with_RegionNotFound()
+    {
+        await using var cluster = await StartAsync();
+        AssertOk(await cluster.Node(1).Client.SetAsync(K("warmup"), K("1")));
+        var left = (await cluster.HostedRegionsAsync(2)).Single(r => r.Contains(K("a")));
+
+        var stale = await cluster.SendRawAsync(2, Raw(2, left.Id, new SetCommand(left.Id, new RegionEpoch(1, 0), 0, K("a"), K("x"))));
+        Assert.Equal(StoreReplyKind.EpochNotMatch, stale.Kind);
+        Assert.Equal(left.Epoch.Version, Assert.Single(stale.Regions).Version);
+        Assert.Contains($"region {left.Id}", stale.Detail, StringComparison.Ordinal);
+
+        var staleRead = await cluster.SendRawAsync(3, Raw(1, left.Id, new GetCommand(left.Id, new RegionEpoch(1, 7), K("a"))));
+        Assert.Equal(StoreReplyKind.EpochNotMatch, staleRead.Kind);
+
+        var unknown = await cluster.SendRawAsync(2, Raw(3, 999, new GetCommand(999, RegionEpoch.Initial, K("a"))));
+        Assert.Equal(StoreReplyKind.RegionNotFound, unknown.Kind);
+        Assert.Null(await cluster.ReadInGroupAsync(left.Id, K("a")));
+    }
+
+    [Fact]
+    public async Task Store_heartbeats_tell_placement_each_regions_leader_and_size()
+    {
+        await using var cluster = await StartAsync();
+        var client = cluster.Node(3).Client;
+        AssertOk(await client.SetAsync(K("apple"), new byte[1000]));
+        AssertOk(await client.SetAsync(K("zebra"), new byte[3000]));
+
+        await AwaitAssertAsync(async () =>
+        {
+            foreach (var node in cluster.Kv) await node.Store.Ask<HeartbeatSent>(SendHeartbeatNow.Instance, TimeSpan.FromSeconds(5));
+            var regions = await client.RegionsAsync();
+            foreach (var region in regions)
+            {
+                Assert.Equal(await cluster.LeaderNodeAsync(region.Id), region.LeaderStore);
+                Assert.True(region.ApproximateSizeBytes > (region.StartKey.Length == 0 ? 1000 : 3000), $"region {region.Id} size {region.ApproximateSizeBytes}");
+            }
+        }, Patience);
+    }
+
+    private static string? Text(byte[]? bytes) => bytes is null ? null : System.Text.Encoding.UTF8.GetString(bytes);
+}
