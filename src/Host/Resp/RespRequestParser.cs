@@ -157,17 +157,19 @@ public sealed class RespRequestParser
     private RespParseStatus ReadInline(ref ReadOnlySequence<byte> buffer, out byte[][]? request, ref string? error)
     {
         request = null;
-        var window = buffer.Slice(0, Math.Min(buffer.Length, limits.MaxInlineLength + 1L));
+        // The limit counts the line without its CR LF.
+        var window = buffer.Slice(0, Math.Min(buffer.Length, limits.MaxInlineLength + 2L));
         var lf = window.PositionOf((byte)'\n');
         if (lf == null)
         {
-            if (buffer.Length > limits.MaxInlineLength) return Fail("too big inline request", out error);
+            if (buffer.Length >= limits.MaxInlineLength + 2L) return Fail("too big inline request", out error);
             return RespParseStatus.NeedMoreData;
         }
 
         var lineSequence = window.Slice(0, lf.Value);
         var line = lineSequence.IsSingleSegment ? lineSequence.FirstSpan : lineSequence.ToArray();
         if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+        if (line.Length > limits.MaxInlineLength) return Fail("too big inline request", out error);
         foreach (var b in line)
         {
             if (b is < 0x20 and not (byte)'\t' || b > 0x7E) return Fail($"unexpected byte 0x{b:x2} in inline request", out error);
