@@ -75,6 +75,21 @@ public sealed class RespServerCommandTests : IClassFixture<SharedRespServer>
     }
 
     [Fact]
+    public async Task ClassicStringCommandsSetnxSetexPsetexAndUnlinkWork()
+    {
+        await using var connection = await server.ConnectRawAsync();
+
+        Assert.Equal(":1", await connection.CommandAsync("SETNX", "classic:nx", "a"));
+        Assert.Equal(":0", await connection.CommandAsync("SETNX", "classic:nx", "b"));
+        Assert.Equal("+OK", await connection.CommandAsync("SETEX", "classic:ex", "10", "x"));
+        Assert.Equal("+OK", await connection.CommandAsync("PSETEX", "classic:px", "20000", "y"));
+        Assert.Equal("-ERR invalid expire time in 'setex' command", await connection.CommandAsync("SETEX", "classic:ex", "0", "x"));
+        server.Store.AdvanceClock(TimeSpan.FromSeconds(11));
+        Assert.Equal("[$a, (nil), $y]", await connection.CommandAsync("MGET", "classic:nx", "classic:ex", "classic:px"));
+        Assert.Equal(":2", await connection.CommandAsync("UNLINK", "classic:nx", "classic:px"));
+    }
+
+    [Fact]
     public async Task IncrementsCountAndRejectTextAndOverflow()
     {
         await using var connection = await server.ConnectRawAsync();
@@ -127,7 +142,7 @@ public sealed class RespServerCommandTests : IClassFixture<SharedRespServer>
     {
         await using var connection = await server.ConnectRawAsync();
 
-        Assert.Equal(":21", await connection.CommandAsync("COMMAND", "COUNT"));
+        Assert.Equal(":25", await connection.CommandAsync("COMMAND", "COUNT"));
         var info = await connection.CommandAsync("COMMAND", "INFO", "get", "nosuch");
         Assert.Equal("[[$get, :2, [+readonly, +fast], :1, :1, :1, [], [], [], []], (nil)]", info);
         Assert.StartsWith("[$get, [$summary, ", await connection.CommandAsync("COMMAND", "DOCS", "get"));

@@ -4,7 +4,7 @@ namespace AkkaRaft.Host.Resp;
 internal enum RespCommandKind
 {
     Unknown = -1,
-    Ping, Echo, Hello, Auth, Select, Quit, Client, Set, Get, Del, Exists, Mget, Mset, Incr, Incrby, Decr, Decrby, Dbsize, Info, Command, Config,
+    Ping, Echo, Hello, Auth, Select, Quit, Client, Set, Get, Del, Exists, Mget, Mset, Incr, Incrby, Decr, Decrby, Dbsize, Info, Command, Config, Unlink, Setnx, Setex, Psetex,
 }
 
 /// <summary>What COMMAND reports about one command: Redis-style arity (negative = at least) and key positions.</summary>
@@ -44,6 +44,10 @@ internal static class RespCommandTable
         new("info", -1, ["loading", "stale"], 0, 0, 0, "server", "Server, clients, keyspace and regions information."),
         new("command", -1, ["loading", "stale"], 0, 0, 0, "server", "Describes the commands of this server."),
         new("config", -2, Admin, 0, 0, 0, "server", "CONFIG GET answers with harmless fixed values."),
+        new("unlink", -2, ["write", "fast"], 1, -1, 1, "keyspace", "Same as DEL here (removal is never deferred)."),
+        new("setnx", 3, WriteFast, 1, 1, 1, "string", "Sets a key only when it does not exist; 1 if set, else 0."),
+        new("setex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in seconds."),
+        new("psetex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in milliseconds."),
     ];
 
     /// <summary>Recognizes a command name (ASCII, any case) without allocating.</summary>
@@ -80,6 +84,10 @@ internal static class RespCommandTable
             "INFO" => RespCommandKind.Info,
             "COMMAND" => RespCommandKind.Command,
             "CONFIG" => RespCommandKind.Config,
+            "UNLINK" => RespCommandKind.Unlink,
+            "SETNX" => RespCommandKind.Setnx,
+            "SETEX" => RespCommandKind.Setex,
+            "PSETEX" => RespCommandKind.Psetex,
             _ => RespCommandKind.Unknown,
         };
     }

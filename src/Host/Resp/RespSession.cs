@@ -88,12 +88,35 @@ internal sealed partial class RespSession
                 await ExecuteSetAsync(arguments);
                 return true;
             case RespCommandKind.Del:
+            case RespCommandKind.Unlink:
                 await ReserveKeysAsync(arguments, 1, 1, arguments.Length - 1);
                 Enqueue(client.DeleteAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed));
                 return true;
             case RespCommandKind.Exists:
                 await ReserveKeysAsync(arguments, 1, 1, arguments.Length - 1);
                 Enqueue(client.ExistsAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed));
+                return true;
+            case RespCommandKind.Setnx:
+                await ReserveKeysAsync(arguments, 1, 1, 1);
+                pending.Enqueue(new PendingReply(client.SetAsync(arguments[1], arguments[2], new SetOptions(OnlyIfAbsent: true), connectionClosed), null, SetMeansOne: true));
+                return true;
+            case RespCommandKind.Setex:
+            case RespCommandKind.Psetex:
+                if (!TryParseInteger(arguments[2], out var ttl))
+                {
+                    await ReplyErrorAsync("ERR value is not an integer or out of range");
+                    return true;
+                }
+
+                var unit = kind == RespCommandKind.Setex ? 1000L : 1L;
+                if (ttl <= 0 || ttl > long.MaxValue / unit)
+                {
+                    await ReplyErrorAsync($"ERR invalid expire time in '{info.Name}' command");
+                    return true;
+                }
+
+                await ReserveKeysAsync(arguments, 1, 1, 1);
+                Enqueue(client.SetAsync(arguments[1], arguments[3], new SetOptions(ExpireAfterMs: ttl * unit), connectionClosed));
                 return true;
             case RespCommandKind.Mget:
                 await ReserveKeysAsync(arguments, 1, 1, arguments.Length - 1);
@@ -152,7 +175,9 @@ internal sealed partial class RespSession
         {
             if (next.Single != null)
             {
-                WriteKvReply(await AwaitReplyAsync(next.Single));
+                var reply = await AwaitReplyAsync(next.Single);
+                if (next.SetMeansOne && reply is KvReply.OkReply or KvReply.Value) writer.WriteInteger(reply is KvReply.OkReply ? 1 : 0);
+                else WriteKvReply(reply);
                 continue;
             }
 
@@ -317,7 +342,8 @@ internal sealed partial class RespSession
 
     private static string Shorten(byte[] argument) => Encoding.UTF8.GetString(argument, 0, Math.Min(argument.Length, 128));
 
-    private readonly record struct PendingReply(Task<KvReply>? Single, Task<IReadOnlyList<KvReply>>? Many);
+    /// <summary>A started command; <paramref name="SetMeansOne"/> renders OK as :1 and nil as :0 (SETNX).</summary>
+    private readonly record struct PendingReply(Task<KvReply>? Single, Task<IReadOnlyList<KvReply>>? Many, bool SetMeansOne = false);
 }
 
 /// <summary>Compares byte arrays by content (keys in flight).</summary>
