@@ -135,3 +135,21 @@ public sealed class RespServerPipelineTests
         Assert.True(server.Store.MaxInFlight <= 2, $"max in flight {server.Store.MaxInFlight}");
     }
 }
+
+/// <summary>Replies larger than one socket write, pipelined.</summary>
+public sealed class RespServerLargeReplyTests
+{
+    [Fact]
+    public async Task PipelinedLargeValuesArriveIntactAndInOrder()
+    {
+        await using var server = await RespTestServer.StartAsync();
+        var values = Enumerable.Range(0, 8).Select(i => new string((char)('a' + i), 300 * 1024)).ToArray();
+        for (var i = 0; i < values.Length; i++) server.Store.Put($"large:{i}", values[i]);
+        await using var connection = await server.ConnectRawAsync();
+
+        await connection.SendAsync(string.Concat(Enumerable.Range(0, values.Length).Select(i => RawRespConnection.Encode("GET", $"large:{i}"))) + RawRespConnection.Encode("PING"));
+
+        foreach (var value in values) Assert.Equal("$" + value, await connection.ReadReplyAsync());
+        Assert.Equal("+PONG", await connection.ReadReplyAsync());
+    }
+}

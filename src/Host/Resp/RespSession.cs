@@ -12,6 +12,9 @@ namespace AkkaRaft.Host.Resp;
 /// </summary>
 internal sealed partial class RespSession
 {
+    /// <summary>Replies buffered beyond this are flushed at once, so a pipeline of large values never piles up in memory.</summary>
+    private const long FlushThresholdBytes = 256 * 1024;
+
     private readonly RespServerState server;
     private readonly IKvClient client;
     private readonly RespReplyWriter writer;
@@ -178,6 +181,7 @@ internal sealed partial class RespSession
                 var reply = await AwaitReplyAsync(next.Single);
                 if (next.SetMeansOne && reply is KvReply.OkReply or KvReply.Value) writer.WriteInteger(reply is KvReply.OkReply ? 1 : 0);
                 else WriteKvReply(reply);
+                await FlushIfLargeAsync();
                 continue;
             }
 
@@ -194,10 +198,19 @@ internal sealed partial class RespSession
 
             writer.WriteArrayHeader(replies.Count);
             foreach (var reply in replies) WriteKvReply(reply);
+            await FlushIfLargeAsync();
         }
 
         keysInFlight.Clear();
         if (flush) await output.FlushAsync(connectionClosed);
+    }
+
+    private ValueTask FlushIfLargeAsync()
+    {
+        if (!output.CanGetUnflushedBytes || output.UnflushedBytes < FlushThresholdBytes) return ValueTask.CompletedTask;
+        return FlushAsync();
+
+        async ValueTask FlushAsync() => await output.FlushAsync(connectionClosed);
     }
 
     private async ValueTask ExecuteSetAsync(byte[][] arguments)
