@@ -72,10 +72,10 @@ public sealed class InMemoryKvClient : IKvClient
     }
 
     public Task<KvReply> GetAsync(byte[] key, CancellationToken cancellationToken = default) =>
-        RunAsync<KvReply>(() => new KvReply.Value(TryRead(key, out var value) ? value : null));
+        RunAsync(() => new KvReply.Value(TryRead(key, out var value) ? value : null));
 
     public Task<KvReply> SetAsync(byte[] key, byte[] value, SetOptions options = default, CancellationToken cancellationToken = default) =>
-        RunAsync<KvReply>(() =>
+        RunAsync(() =>
         {
             var exists = TryRead(key, out var old);
             if ((options.OnlyIfAbsent && exists) || (options.OnlyIfPresent && !exists))
@@ -88,13 +88,13 @@ public sealed class InMemoryKvClient : IKvClient
         });
 
     public Task<KvReply> DeleteAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default) =>
-        RunAsync<KvReply>(() => new KvReply.Integer(keys.Count(k => TryRead(k, out _) && entries.Remove(k))));
+        RunAsync(() => new KvReply.Integer(keys.Count(k => TryRead(k, out _) && entries.Remove(k))));
 
     public Task<KvReply> ExistsAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default) =>
-        RunAsync<KvReply>(() => new KvReply.Integer(keys.Count(k => TryRead(k, out _))));
+        RunAsync(() => new KvReply.Integer(keys.Count(k => TryRead(k, out _))));
 
     public Task<KvReply> IncrementAsync(byte[] key, long delta, CancellationToken cancellationToken = default) =>
-        RunAsync<KvReply>(() =>
+        RunAsync(() =>
         {
             long current = 0;
             if (TryRead(key, out var value) && !long.TryParse(Encoding.ASCII.GetString(value), out current))
@@ -119,24 +119,24 @@ public sealed class InMemoryKvClient : IKvClient
 
     public async Task<IReadOnlyList<KvReply>> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
     {
-        var error = await RunAsync<KvReply>(() => KvReply.Ok);
+        var error = await RunAsync(() => KvReply.Ok);
         if (error is KvReply.Error) return keys.Select(_ => error).ToArray();
         lock (gate) return keys.Select(k => (KvReply)new KvReply.Value(TryRead(k, out var v) ? v : null)).ToArray();
     }
 
     public Task<KvReply> SetManyAsync(IReadOnlyList<KeyValuePair<byte[], byte[]>> pairs, CancellationToken cancellationToken = default) =>
-        RunAsync<KvReply>(() =>
+        RunAsync(() =>
         {
             foreach (var (key, value) in pairs) entries[key] = new Entry(value, null);
             return KvReply.Ok;
         });
 
     public Task<KvReply> CountKeysAsync(CancellationToken cancellationToken = default) =>
-        RunAsync<KvReply>(() => new KvReply.Integer(entries.Keys.Count(k => TryRead(k, out _))));
+        RunAsync(() => new KvReply.Integer(entries.Keys.Count(k => TryRead(k, out _))));
 
     public Task<IReadOnlyList<RegionSummary>> RegionsAsync(CancellationToken cancellationToken = default) => Task.FromResult(Regions);
 
-    private async Task<KvReply> RunAsync<T>(Func<KvReply> operation)
+    private async Task<KvReply> RunAsync(Func<KvReply> operation)
     {
         var now = Interlocked.Increment(ref inFlight);
         int seen;

@@ -21,7 +21,6 @@ public sealed class RespServerStackExchangeRedisTests : IClassFixture<SharedResp
             ConnectTimeout = 10_000,
             SyncTimeout = 10_000,
             AsyncTimeout = 10_000,
-            CommandMap = CommandMap.Create(["SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "PUBLISH", "CLUSTER", "SENTINEL"], available: false),
         };
         return await ConnectionMultiplexer.ConnectAsync(options);
     }
