@@ -22,6 +22,9 @@ public sealed class InMemoryKvClient : IKvClient
     /// <summary>When set, every KV request answers with this error.</summary>
     public KvErrorCode? ForcedError { get; set; }
 
+    /// <summary>When true, every KV request throws synchronously instead of answering (a misbehaving store).</summary>
+    public bool ThrowOnCall { get; set; }
+
     /// <summary>Regions reported by <see cref="RegionsAsync"/>.</summary>
     public IReadOnlyList<RegionSummary> Regions { get; set; } =
     [
@@ -136,7 +139,13 @@ public sealed class InMemoryKvClient : IKvClient
 
     public Task<IReadOnlyList<RegionSummary>> RegionsAsync(CancellationToken cancellationToken = default) => Task.FromResult(Regions);
 
-    private async Task<KvReply> RunAsync(Func<KvReply> operation)
+    private Task<KvReply> RunAsync(Func<KvReply> operation)
+    {
+        if (ThrowOnCall) throw new InvalidOperationException("store exploded");
+        return RunCoreAsync(operation);
+    }
+
+    private async Task<KvReply> RunCoreAsync(Func<KvReply> operation)
     {
         var now = Interlocked.Increment(ref inFlight);
         int seen;

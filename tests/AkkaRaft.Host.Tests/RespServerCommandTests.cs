@@ -225,3 +225,21 @@ public sealed class RespServerErrorMappingTests
         Assert.Equal("+OK", await connection.CommandAsync("SET", "k", "v"));
     }
 }
+
+/// <summary>A store that throws instead of answering costs one error reply, not the connection.</summary>
+public sealed class RespServerStoreFailureTests
+{
+    [Fact]
+    public async Task StoreThatThrowsGetsAnErrorReplyAndTheConnectionStaysUsable()
+    {
+        await using var server = await RespTestServer.StartAsync();
+        await using var connection = await server.ConnectRawAsync();
+        server.Store.ThrowOnCall = true;
+
+        Assert.Equal("-ERR internal error: store exploded", await connection.CommandAsync("GET", "k"));
+
+        server.Store.ThrowOnCall = false;
+        Assert.Equal("+OK", await connection.CommandAsync("SET", "k", "v"));
+        Assert.Equal("$v", await connection.CommandAsync("GET", "k"));
+    }
+}

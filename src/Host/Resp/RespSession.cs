@@ -81,6 +81,20 @@ internal sealed partial class RespSession
             return true;
         }
 
+        try
+        {
+            return await ExecuteRecognizedAsync(kind, info, arguments);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or IOException or OutOfMemoryException))
+        {
+            // The store threw instead of answering with an error value: answer this command, keep the connection.
+            await ReplyErrorAsync(ExceptionMessage(e));
+            return true;
+        }
+    }
+
+    private async ValueTask<bool> ExecuteRecognizedAsync(RespCommandKind kind, RespCommandInfo info, byte[][] arguments)
+    {
         switch (kind)
         {
             case RespCommandKind.Get:
