@@ -1,28 +1,97 @@
-using System.Text;
-using AkkaRaft.Core.Raft;
+using System.CommandLine;
+using System.Net;
+using Akka.Configuration;
+using AkkaRaft.Host.Cli;
+using AkkaRaft.Host.Hosting;
 
-// Until the actor runtime lands, the host runs an honest in-process demo of the core:
-// three replicas elect a leader, replicate a few commands, and every replica applies them.
-var group = new LocalGroup(3);
-var applied = new Dictionary<ulong, List<string>>();
-group.Applied += (replica, entry) =>
+// akkaraft: with no verb, an embedded three-node cluster with RESP and HTTP admin; `node` runs one node of a
+// multi-process cluster; status / regions / transfer-leader talk to a running cluster's HTTP admin API.
+var dataDir = new Option<string>("--data-dir") { Description = "Data directory (reused on restart)", DefaultValueFactory = _ => "data" };
+var respPort = new Option<int>("--resp-port") { Description = "Redis protocol port", DefaultValueFactory = _ => 6379 };
+var httpPort = new Option<int>("--http-port") { Description = "HTTP admin port", DefaultValueFactory = _ => 8080 };
+var nodes = new Option<int>("--nodes") { Description = "Nodes of the embedded cluster", DefaultValueFactory = _ => 3 };
+var splitSize = new Option<string?>("--split-size") { Description = "Region split threshold, e.g. 64KiB or 96MiB" };
+var configFile = new Option<FileInfo?>("--config") { Description = "HOCON file with settings (wins over defaults)" };
+var password = new Option<string?>("--password") { Description = "Require AUTH with this password on the RESP port" };
+var url = new Option<string>("--url") { Description = "HTTP admin address of a running cluster", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+var json = new Option<bool>("--json") { Description = "Print JSON" };
+
+var root = new RootCommand("AkkaRaft: a linearizable, range-partitioned key-value store on Multi-Raft, speaking the Redis protocol")
 {
-    if (entry.Type != EntryType.Normal || entry.Data.Length == 0) return;
-    if (!applied.TryGetValue(replica, out var list)) applied[replica] = list = [];
-    list.Add(Encoding.UTF8.GetString(entry.Data));
+    dataDir, respPort, httpPort, nodes, splitSize, configFile, password,
 };
+root.SetAction(async (parse, ct) =>
+{
+    var user = LoadConfig(parse.GetValue(configFile), parse.GetValue(splitSize));
+    var nodeCount = parse.GetValue(nodes);
+    if (nodeCount < 1) return Fail("--nodes must be at least 1");
+    var dir = Path.GetFullPath(parse.GetValue(dataDir)!);
+    var endpoints = new EndpointOptions(parse.GetValue(respPort), parse.GetValue(httpPort), parse.GetValue(password), IPAddress.Loopback);
+    Console.WriteLine($"data: {dir}");
+    return await HostApp.RunAsync(() => ClusterRuntime.StartEmbeddedAsync(nodeCount, dir, user, TimeSpan.FromSeconds(60)), endpoints, Console.Out, ct);
+});
 
-var ticks = group.TickUntilLeader();
-var leader = group.Leader ?? throw new InvalidOperationException("no leader elected");
-Console.WriteLine($"leader: replica {leader.Id} (term {leader.Term}) after {ticks} ticks");
-foreach (var command in new[] { "SET a 1", "SET b 2", "INCR a" })
+var nodeCommand = new Command("node", "Run one node of a multi-process cluster (see hocon/node-1.conf)") { configFile, dataDir, respPort, httpPort, password };
+nodeCommand.SetAction(async (parse, ct) =>
 {
-    var result = leader.Propose(Encoding.UTF8.GetBytes(command));
-    Console.WriteLine($"propose \"{command}\": {result}");
+    if (parse.GetValue(configFile) is null) return Fail("node mode needs --config FILE (samples: hocon/node-1.conf .. node-3.conf)");
+    var config = LoadConfig(parse.GetValue(configFile), null)!;
+    var endpoints = new EndpointOptions(
+        parse.GetResult(respPort) is null ? config.GetInt("akka-raft.host.resp-port", 6379) : parse.GetValue(respPort),
+        parse.GetResult(httpPort) is null ? config.GetInt("akka-raft.host.http-port", 8080) : parse.GetValue(httpPort),
+        parse.GetValue(password) ?? config.GetString("akka-raft.host.password", null), IPAddress.Loopback);
+    var dir = parse.GetResult(dataDir) is null ? null : parse.GetValue(dataDir);
+    return await HostApp.RunAsync(() => ClusterRuntime.StartNodeAsync(config, dir), endpoints, Console.Out, ct);
+});
+root.Subcommands.Add(nodeCommand);
+
+var status = new Command("status", "Health of a running cluster") { url };
+status.SetAction(async (parse, ct) =>
+{
+    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    return await CliCommands.StatusAsync(client, ct);
+});
+root.Subcommands.Add(status);
+
+var regions = new Command("regions", "Regions of a running cluster") { url, json };
+regions.SetAction(async (parse, ct) =>
+{
+    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    return await CliCommands.RegionsAsync(client, parse.GetValue(json), ct);
+});
+root.Subcommands.Add(regions);
+
+var regionArgument = new Argument<ulong>("REGION") { Description = "Region id" };
+var storeArgument = new Argument<ulong>("STORE") { Description = "Store (node) id" };
+var transfer = new Command("transfer-leader", "Move a region's leadership to the replica on STORE") { regionArgument, storeArgument, url };
+transfer.SetAction(async (parse, ct) =>
+{
+    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    return await CliCommands.TransferLeaderAsync(client, parse.GetValue(regionArgument), parse.GetValue(storeArgument), ct);
+});
+root.Subcommands.Add(transfer);
+
+return await root.Parse(args).InvokeAsync();
+
+static Config? LoadConfig(FileInfo? file, string? splitSize)
+{
+    Config? config = null;
+    if (file is not null)
+    {
+        if (!file.Exists) throw new FileNotFoundException($"config file {file.FullName} does not exist");
+        config = ConfigurationFactory.ParseString(File.ReadAllText(file.FullName));
+    }
+    if (splitSize is not null)
+    {
+        if (!ByteSize.TryParse(splitSize, out var bytes, out var error)) throw new ArgumentException($"--split-size: {error}");
+        var split = ConfigurationFactory.ParseString($"akka-raft.region.split-size = {bytes}");
+        config = config is null ? split : split.WithFallback(config);
+    }
+    return config;
 }
-group.RunUntilQuiet();
-group.Tick(); // a heartbeat carries the new commit index to the followers
-foreach (var (replica, commands) in applied.OrderBy(kv => kv.Key))
+
+static int Fail(string message)
 {
-    Console.WriteLine($"replica {replica} applied: {string.Join(", ", commands)} (commit {group.Replicas[replica].Committed})");
+    Console.Error.WriteLine($"error: {message}");
+    return 2;
 }

@@ -20,6 +20,9 @@ public sealed class KvNode
     /// <summary>This node's id (also its store id).</summary>
     public ulong NodeId => Raft.NodeId;
 
+    /// <summary>The node's cluster address (host and port).</summary>
+    public Address Address { get; init; } = Address.AllSystems;
+
     /// <summary>The node's Raft runtime (groups, status).</summary>
     public RaftNodeHandle Raft { get; }
 
@@ -71,7 +74,10 @@ public static class AkkaRaftKv
             var raft = AkkaRaftExtension.Get(system).StartNode(nodeId);
             var placement = ((ExtendedActorSystem)system).SystemActorOf(PlacementService.Props(nodeId, initialNodeIds, raft.Coordinator, settings), PlacementService.Name);
             var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings), Regions.Store.Name);
-            var node = new KvNode(raft, placement, store, new KvClient(store, placement, settings, clock), settings);
+            var node = new KvNode(raft, placement, store, new KvClient(store, placement, settings, clock), settings)
+            {
+                Address = ((ExtendedActorSystem)system).Provider.DefaultAddress,
+            };
             Nodes.Add(system, node);
             return node;
         }

@@ -19,7 +19,7 @@ public sealed class PendingRequests
     private ulong _nextReadId;
     private long _now;
 
-    private sealed record Proposal(ulong Term, IActorRef Sender, long Deadline);
+    private sealed record Proposal(ulong Term, IActorRef Sender, long Deadline, long StartedTimestamp);
 
     private sealed class Read(IActorRef sender, Func<IRaftStateMachine, object?> query, long deadline)
     {
@@ -55,7 +55,7 @@ public sealed class PendingRequests
         {
             old.Sender.Tell(new ProposeFailed(_groupId, RaftFailure.Dropped, 0, $"entry {index} was overwritten by a new leader"));
         }
-        _proposals[index] = new Proposal(term, sender, _now + _deadlineTicks);
+        _proposals[index] = new Proposal(term, sender, _now + _deadlineTicks, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
     /// <summary>The entry at (index, term) was applied with <paramref name="result"/>: answer its proposer.</summary>
@@ -65,6 +65,8 @@ public sealed class PendingRequests
         if (proposal.Term == term)
         {
             proposal.Sender.Tell(new ProposeSucceeded(_groupId, index, result));
+            RaftMetrics.ProposalsApplied.Add(1, RaftMetrics.Group(_groupId));
+            RaftMetrics.ProposalLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(proposal.StartedTimestamp).TotalMilliseconds, RaftMetrics.Group(_groupId));
         }
         else
         {

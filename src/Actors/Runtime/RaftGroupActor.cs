@@ -277,10 +277,13 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private void WriteThenContinue(Ready ready)
     {
         _writing = true;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var written = new RaftLogWritten(ready.HardState, ready.Entries, ready.Snapshot, new Dictionary<ulong, ulong>(_peerNodes));
         // PersistAsync keeps commands flowing during the write; they join the next Ready (group commit).
         PersistAsync(written, _ =>
         {
+            RaftMetrics.JournalWriteLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, RaftMetrics.Group(_spec.GroupId));
+            if (ready.Entries.Count > 0) RaftMetrics.EntriesPerWrite.Record(ready.Entries.Count, RaftMetrics.Group(_spec.GroupId));
             OnDurable(ready);
             _writing = false;
             Pump();

@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+
+namespace AkkaRaft.Actors.Runtime;
+
+/// <summary>AkkaRaft's instruments (System.Diagnostics.Metrics, meter "AkkaRaft"); every measurement carries its group id.</summary>
+public static class RaftMetrics
+{
+    /// <summary>Name of the meter, for listeners and exporters.</summary>
+    public const string MeterName = "AkkaRaft";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Proposals committed and applied.</summary>
+    public static Counter<long> ProposalsApplied { get; } = Meter.CreateCounter<long>("akkaraft_proposals_applied", description: "Proposals committed and applied");
+
+    /// <summary>Time from proposal to applied, in milliseconds.</summary>
+    public static Histogram<double> ProposalLatency { get; } = Meter.CreateHistogram<double>("akkaraft_proposal_latency_ms", "ms", "Proposal to applied");
+
+    /// <summary>Journal write latency (one Ready), in milliseconds.</summary>
+    public static Histogram<double> JournalWriteLatency { get; } = Meter.CreateHistogram<double>("akkaraft_journal_write_ms", "ms", "One Ready made durable");
+
+    /// <summary>Entries per journal write: the group-commit batch size.</summary>
+    public static Histogram<long> EntriesPerWrite { get; } = Meter.CreateHistogram<long>("akkaraft_entries_per_write", description: "Entries made durable per journal write");
+
+    /// <summary>Tag list with the group id.</summary>
+    public static KeyValuePair<string, object?> Group(ulong groupId) => new("group", groupId);
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+using AkkaRaft.Host.Hosting;
+using AkkaRaft.Host.Resp;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace AkkaRaft.Host.Admin;
+
+/// <summary>HTTP admin surface: health, Prometheus metrics, stores and regions as JSON, leader transfer, the dashboard.</summary>
+public static class AdminApi
+{
+    /// <summary>Maps every admin endpoint onto <paramref name="app"/>.</summary>
+    public static void Map(WebApplication app, ClusterRuntime cluster, MetricsCollector metrics, RespServerState? resp)
+    {
+        app.MapGet("/health", async (CancellationToken ct) =>
+        {
+            var regions = await cluster.RegionsAsync(ct);
+            var missing = regions.Where(r => !ClusterRuntime.HasLeader(r)).Select(r => r.Id).ToList();
+            return regions.Count > 0 && missing.Count == 0
+                ? Results.Ok(new { status = "ok", regions = regions.Count })
+                : Results.Json(new { status = "unavailable", regions = regions.Count, without_leader = missing }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
+        app.MapGet("/metrics", async (CancellationToken ct) =>
+        {
+            var text = new StringBuilder();
+            var regions = await cluster.RegionsAsync(ct);
+            WriteRegionGauges(text, regions);
+            if (resp is not null)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"# TYPE akkaraft_resp_connected_clients gauge\nakkaraft_resp_connected_clients {resp.ConnectedClients}\n");
+                text.Append(CultureInfo.InvariantCulture, $"# TYPE akkaraft_resp_commands_total counter\nakkaraft_resp_commands_total {resp.TotalCommands}\n");
+            }
+            metrics.WriteTo(text);
+            return Results.Text(text.ToString(), "text/plain; version=0.0.4");
+        });
+
+        app.MapGet("/api/stores", async (CancellationToken ct) => Results.Ok(await cluster.StoresAsync(ct)));
+        app.MapGet("/api/regions", async (CancellationToken ct) => Results.Ok(await cluster.RegionsAsync(ct)));
+        app.MapGet("/api/regions/{id}", async (string id, CancellationToken ct) =>
+        {
+            if (!ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var regionId))
+            {
+                return Results.BadRequest(new { error = $"'{id}' is not a region id" });
+            }
+            var region = (await cluster.RegionsAsync(ct)).FirstOrDefault(r => r.Id == regionId);
+            return region is null ? Results.NotFound(new { error = $"region {regionId} does not exist" }) : Results.Ok(region);
+        });
+        app.MapPost("/api/regions/{id}/transfer-leader", async (string id, string? store, CancellationToken ct) =>
+        {
+            if (!ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var regionId))
+            {
+                return Results.BadRequest(new { error = $"'{id}' is not a region id" });
+            }
+            if (!ulong.TryParse(store, NumberStyles.None, CultureInfo.InvariantCulture, out var storeId))
+            {
+                return Results.BadRequest(new { error = "query parameter 'store' must be a store id" });
+            }
+            var error = await cluster.TransferLeaderAsync(regionId, storeId, ct);
+            return error is null ? Results.Ok(new { region = regionId, transferring_to = storeId }) : Results.BadRequest(new { error });
+        });
+        app.MapGet("/", () => Results.Content(Dashboard.Html, "text/html; charset=utf-8"));
+    }
+
+    private static void WriteRegionGauges(StringBuilder text, IReadOnlyList<RegionView> regions)
+    {
+        void Gauge(string name, string help, Func<RegionView, ReplicaView, double> value)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n");
+            foreach (var region in regions)
+            {
+                foreach (var replica in region.Replicas)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"{name}{{region=\"{region.Id}\",store=\"{replica.Store}\"}} {value(region, replica)}\n");
+                }
+            }
+        }
+        Gauge("akkaraft_region_is_leader", "1 when this store's replica leads the region", (_, r) => r.Role == "Leader" ? 1 : 0);
+        Gauge("akkaraft_region_term", "Raft term of the replica", (_, r) => r.Term);
+        Gauge("akkaraft_region_commit_index", "Committed log index", (_, r) => r.Committed);
+        Gauge("akkaraft_region_applied_index", "Applied log index", (_, r) => r.Applied);
+        Gauge("akkaraft_region_approximate_size_bytes", "Approximate data size reported to placement", (g, _) => g.ApproximateSizeBytes);
+    }
+}
