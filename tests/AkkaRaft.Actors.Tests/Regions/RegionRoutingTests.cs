@@ -123,5 +123,30 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
         }, Patience);
     }
 
+    [Fact]
+    public async Task Hibernated_regions_and_placement_wake_up_for_reads_writes_and_lookups()
+    {
+        var hibernateSoon = Akka.Configuration.ConfigurationFactory.ParseString("akka-raft { hibernate-after-ticks = 15, placement.heartbeat-interval = 1h }");
+        await using var cluster = await StartAsync(hibernateSoon);
+        var client = cluster.Node(1).Client;
+        AssertOk(await client.SetAsync(K("apple"), K("1")));
+        AssertOk(await client.SetAsync(K("zebra"), K("2")));
+
+        await AwaitAssertAsync(async () =>
+        {
+            var statuses = new List<AkkaRaft.Actors.Runtime.GroupStatus>();
+            foreach (var node in cluster.Kv)
+                foreach (var groupId in new ulong[] { 0, 1, 2 })
+                    statuses.Add(Assert.IsType<AkkaRaft.Actors.Runtime.GroupStatus>(await node.Raft.StatusAsync(groupId)));
+            Assert.True(statuses.All(s => s.Hibernating), "awake: " + string.Join("; ", statuses.Where(s => !s.Hibernating)
+                .Select(s => $"group {s.GroupId} peer {s.PeerId} {s.Role} term {s.Term} commit {s.Committed} applied {s.Applied} last {s.LastIndex}")));
+        }, Patience);
+
+        var fresh = new KvClient(cluster.Node(2).Store, cluster.Node(2).Placement, cluster.Node(2).Settings);
+        Assert.Equal("1", ValueOf(await fresh.GetAsync(K("apple"))));
+        AssertOk(await fresh.SetAsync(K("zebra"), K("3")));
+        Assert.Equal("3", ValueOf(await client.GetAsync(K("zebra"))));
+    }
+
     private static string? Text(byte[]? bytes) => bytes is null ? null : System.Text.Encoding.UTF8.GetString(bytes);
 }
