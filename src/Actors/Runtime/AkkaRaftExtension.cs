@@ -84,12 +84,12 @@ public sealed class RaftNodeHandle
         Coordinator.Ask<GroupCreated>(new CreateGroup(groupId, peerId, initialPeers, stateMachine), timeout ?? CreateTimeout);
 
     /// <summary>Proposes a command: <see cref="ProposeSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
-    public async Task<object> ProposeAsync(ulong groupId, byte[] data, TimeSpan? timeout = null) =>
-        await Coordinator.Ask<object>(new Propose(groupId, data), timeout ?? DefaultTimeout).ConfigureAwait(false);
+    public Task<RaftReply> ProposeAsync(ulong groupId, byte[] data, TimeSpan? timeout = null) =>
+        Coordinator.Ask<RaftReply>(new Propose(groupId, data), timeout ?? DefaultTimeout);
 
     /// <summary>Linearizable read: <see cref="ReadSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
-    public async Task<object> ReadAsync(ulong groupId, Func<IRaftStateMachine, object?> query, TimeSpan? timeout = null) =>
-        await Coordinator.Ask<object>(new ReadRequest(groupId, query), timeout ?? DefaultTimeout).ConfigureAwait(false);
+    public Task<RaftReply> ReadAsync(ulong groupId, Func<IRaftStateMachine, object?> query, TimeSpan? timeout = null) =>
+        Coordinator.Ask<RaftReply>(new ReadRequest(groupId, query), timeout ?? DefaultTimeout);
 
     /// <summary>Status of this node's replica of a group: <see cref="GroupStatus"/> or <see cref="ProposeFailed"/>.</summary>
     public async Task<object> StatusAsync(ulong groupId, TimeSpan? timeout = null) =>

@@ -26,7 +26,12 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, List<GroupMessage>> _outbox = [];
     private readonly Dictionary<ulong, List<IActorRef>> _creationWaiters = [];
     private readonly HashSet<ulong> _unknownGroupsLogged = [];
+    // Removed replicas that have not terminated yet, and creates of the same group waiting for them (name and journal still in use).
+    private readonly Dictionary<IActorRef, ulong> _stopping = [];
+    private readonly Dictionary<ulong, List<(CreateGroup Create, IActorRef Sender)>> _createsAfterStop = [];
     private readonly OutboxLimits _limits;
+    private readonly SnapshotAssembler _snapshots = new(maxTransfers: 8, maxBytes: 1L << 30);
+    private ulong _nextTransferId;
     private bool _flushScheduled;
 
     /// <summary>Props for the coordinator of node <paramref name="nodeId"/>.</summary>
@@ -44,6 +49,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
         Receive<CoordinatorTick>(_ => TickGroups());
         Receive<RaftBatch>(OnInbound);
+        Receive<SnapshotChunk>(OnSnapshotChunk);
         Receive<OutboundRaftMessages>(OnOutbound);
         Receive<Flush>(_ => FlushAll());
         Receive<UnknownGroupReply>(reply => _log.Warning("node {0} does not host group {1} (peer {2})", reply.FromNode, reply.GroupId, reply.ToPeer));
@@ -103,6 +109,21 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         _hibernating.Clear();
     }
 
+    private void OnSnapshotChunk(SnapshotChunk chunk)
+    {
+        Message? whole;
+        try
+        {
+            whole = _snapshots.Add(chunk);
+        }
+        catch (RaftCodecException e)
+        {
+            _log.Warning("[group {0}] bad snapshot chunk from node {1}: {2}", chunk.GroupId, chunk.FromNode, e.Message);
+            return;
+        }
+        if (whole is not null) OnInbound(new RaftBatch(chunk.FromNode, [new GroupMessage(chunk.GroupId, whole)]));
+    }
+
     private void OnInbound(RaftBatch batch)
     {
         if (!_nodes.ContainsKey(batch.FromNode) && !Sender.IsNobody()) RegisterNodeRef(batch.FromNode, Sender);
@@ -110,7 +131,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         {
             if (_groups.TryGetValue(gm.GroupId, out var group))
             {
-                _hibernating.Remove(gm.GroupId);
+                // The group decides whether a message wakes it and then says GroupAwake; a heartbeat does not.
                 group.Tell(new InboundRaftMessage(batch.FromNode, gm.Message));
                 continue;
             }
@@ -161,7 +182,14 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
                 queue.Clear();
                 continue;
             }
-            var ordered = queue.OrderBy(m => NodeBatch.IsBulk(m.Message.Type) ? 1 : 0).ToList();
+            var chunkBytes = (int)Math.Max(1024, _limits.MaxBatchBytes / 2);
+            var large = queue.Where(m => m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes).ToList();
+            foreach (var snapshot in large)
+            {
+                // Snapshots travel in chunks below the frame size, after the control traffic of this flush.
+                foreach (var chunk in SnapshotChunker.Split(_nodeId, snapshot.GroupId, ++_nextTransferId, snapshot.Message, chunkBytes)) target.Tell(chunk);
+            }
+            var ordered = queue.Where(m => !(m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes)).OrderBy(m => NodeBatch.IsBulk(m.Message.Type) ? 1 : 0).ToList();
             foreach (var batch in new NodeBatch(node, ordered).SplitBySize(_limits.MaxBatchBytes))
             {
                 target.Tell(new RaftBatch(_nodeId, batch.Messages));
@@ -198,6 +226,13 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             Sender.Tell(new GroupCreated(create.GroupId, create.PeerId));
             return;
         }
+        if (_stopping.ContainsValue(create.GroupId))
+        {
+            // The old replica still holds the child name and may still be writing its journal: start after it stopped.
+            if (!_createsAfterStop.TryGetValue(create.GroupId, out var deferred)) _createsAfterStop[create.GroupId] = deferred = [];
+            deferred.Add((create, Sender));
+            return;
+        }
         var props = RaftGroupSupervision.Props(_nodeId, create, _settings, Self);
         var child = Context.ActorOf(props, $"group-{create.GroupId}");
         Context.Watch(child);
@@ -220,7 +255,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         {
             _groupOfActor.Remove(child);
             _hibernating.Remove(remove.GroupId);
-            Context.Unwatch(child);
+            // Still watched: its Terminated releases creates of the same group that arrive meanwhile.
+            _stopping[child] = remove.GroupId;
             Context.Stop(child);
         }
         Sender.Tell(new GroupRemoved(remove.GroupId));
@@ -228,6 +264,14 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void OnGroupTerminated(Terminated terminated)
     {
+        if (_stopping.Remove(terminated.ActorRef, out var removedGroup))
+        {
+            if (_createsAfterStop.Remove(removedGroup, out var deferred))
+            {
+                foreach (var (create, sender) in deferred) Self.Tell(create, sender);
+            }
+            return;
+        }
         if (!_groupOfActor.Remove(terminated.ActorRef, out var groupId)) return;
         _groups.Remove(groupId);
         _hibernating.Remove(groupId);

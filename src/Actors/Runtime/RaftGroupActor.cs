@@ -25,11 +25,15 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private RaftNode? _node;
     private bool _writing;
     private ulong _snapshotIndexInJournal;
+    private static readonly byte[] HibernateMarker = "akka-raft:hibernate"u8.ToArray();
     private int _idleTicks;
+    // Raft's applied index: includes no-ops and membership entries the state machine never sees.
+    private ulong _appliedIndex;
+    private long _ticks;
+    private readonly Dictionary<ulong, long> _snapshotSentAtTick = [];
+    private (ulong, ulong, ulong, StateRole) _activityMark;
     private bool _hibernating;
     private StateRole _lastRole;
-    // Highest log index applied, counting entries the state machine never sees (the leader's no-op, membership changes).
-    private ulong _appliedThrough;
 
     /// <summary>Props for a replica hosted by the coordinator of <paramref name="nodeId"/>.</summary>
     public static Props Props(ulong nodeId, CreateGroup spec, RaftSettings settings, IActorRef coordinator) =>
@@ -104,6 +108,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
             RandomSeed = HashCode.Combine(_nodeId, _spec.GroupId, _spec.PeerId, Environment.TickCount),
         };
         _node = new RaftNode(config, _storage);
+        _appliedIndex = _stateMachine.AppliedIndex;
         _lastRole = _node.Role;
         _log.Info($"[group {_spec.GroupId}] replica {_spec.PeerId} started: term {_node.Term}, commit {_node.Committed}, " +
             $"applied {_stateMachine.AppliedIndex}, last index {_node.LastIndex}, members {_node.ConfState}");
@@ -120,36 +125,30 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
                 OnTick();
                 break;
             case InboundRaftMessage inbound:
-                Wake();
-                _peerNodes[inbound.Message.From] = inbound.FromNode;
-                var result = Node.Step(inbound.Message);
-                if (result.Status == StepStatus.Ignored && _log.IsDebugEnabled)
-                {
-                    _log.Debug("[group {0}] {1}: {2}", _spec.GroupId, inbound.Message, result.Reason);
-                }
+                OnInbound(inbound);
                 break;
             case Propose propose:
-                Wake();
+                WakeForRequest();
                 HandlePropose(propose);
                 break;
             case ProposeMembership change:
-                Wake();
+                WakeForRequest();
                 MergePeers(change.PeerNodes);
                 Answer(Node.ProposeConfChange(change.Change with { Context = PeerNodeCodec.Encode(change.PeerNodes) }), Sender);
                 break;
             case ReadRequest read:
-                Wake();
+                WakeForRequest();
                 HandleRead(read);
                 break;
             case TransferLeadership transfer:
-                Wake();
+                WakeForRequest();
                 var outcome = Node.TransferLeader(transfer.TransfereePeer);
                 Sender.Tell(outcome.Accepted
                     ? new ProposeSucceeded(_spec.GroupId, outcome.Index, null)
                     : new ProposeFailed(_spec.GroupId, ToFailure(outcome.Refusal), outcome.LeaderHint, outcome.Detail ?? ""));
                 break;
             case WakeUp:
-                Wake();
+                WakeForRequest();
                 break;
             case GetGroupStatus:
                 Sender.Tell(Status());
@@ -174,14 +173,36 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         Pump();
     }
 
+    private void OnInbound(InboundRaftMessage inbound)
+    {
+        var m = inbound.Message;
+        var hibernateSignal = m.Context.AsSpan().SequenceEqual(HibernateMarker);
+        // The leader's "going to sleep" heartbeat and its answers are not traffic that should keep a group awake.
+        if (!hibernateSignal) Wake();
+        _peerNodes[m.From] = inbound.FromNode;
+        var result = Node.Step(m);
+        if (result.Status == StepStatus.Ignored && _log.IsDebugEnabled)
+        {
+            _log.Debug("[group {0}] {1}: {2}", _spec.GroupId, m, result.Reason);
+        }
+        if (hibernateSignal && m.Type == MessageType.Heartbeat && result.Status == StepStatus.Processed
+            && Node.Role == StateRole.Follower && Node.Leader == m.From)
+        {
+            Hibernate();
+        }
+    }
+
     private void OnTick()
     {
         if (_hibernating) return;
         Node.Tick();
+        _ticks++;
+        RetryLostSnapshots();
         foreach (var (sender, failure) in _pending.ExpireOneTick())
         {
             sender.Tell(failure);
         }
+        TrackActivity();
         MaybeHibernate();
     }
 
@@ -278,10 +299,11 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         if (ready.Snapshot is { } snapshot)
         {
             _stateMachine.Restore(snapshot.Data, snapshot.Metadata.Index);
-            _appliedThrough = Math.Max(_appliedThrough, snapshot.Metadata.Index);
             _log.Info("[group {0}] installed snapshot at index {1} (term {2})", _spec.GroupId, snapshot.Metadata.Index, snapshot.Metadata.Term);
         }
+        if (ready.Snapshot is { } installed) _appliedIndex = Math.Max(_appliedIndex, installed.Metadata.Index);
         Apply(ready.CommittedEntries);
+        if (ready.CommittedEntries.Count > 0) _appliedIndex = ready.CommittedEntries[^1].Index;
         foreach (var readState in ready.ReadStates) _pending.ReadIndexConfirmed(readState.Context, readState.Index);
         ServeReads();
         Node.Advance(ready);
@@ -321,7 +343,6 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
             commands.Add(new CommittedCommand(entry.Index, entry.Term, entry.Data));
         }
         FlushCommands(commands);
-        _appliedThrough = Math.Max(_appliedThrough, committed[^1].Index);
     }
 
     private void FlushCommands(List<CommittedCommand> commands)
@@ -334,8 +355,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
 
     private void ServeReads()
     {
-        // A read index may point at an entry the state machine never sees (a new leader's no-op): count it as applied.
-        foreach (var (sender, query) in _pending.ReadsReadyAt(Math.Max(_stateMachine.AppliedIndex, _appliedThrough)))
+        foreach (var (sender, query) in _pending.ReadsReadyAt(_appliedIndex))
         {
             object? value;
             try
@@ -381,9 +401,34 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         _log.Debug("[group {0}] snapshot at {1}, log compacted", _spec.GroupId, appliedInLog);
     }
 
+    /// <summary>A snapshot that got no answer for a long time was lost (a dropped chunk, a restart): let Raft send it again.</summary>
+    private void RetryLostSnapshots()
+    {
+        if (_snapshotSentAtTick.Count == 0) return;
+        var timeoutTicks = _settings.ElectionTicks * 20;
+        foreach (var (peer, sentAt) in _snapshotSentAtTick.ToList())
+        {
+            var stillWaiting = Node.Role == StateRole.Leader && Node.Tracker.Progress.TryGetValue(peer, out var progress) && progress.State == ProgressState.Snapshot;
+            if (!stillWaiting)
+            {
+                _snapshotSentAtTick.Remove(peer);
+            }
+            else if (_ticks - sentAt > timeoutTicks)
+            {
+                _log.Warning("[group {0}] snapshot to peer {1} unanswered for {2} ticks: sending it again", _spec.GroupId, peer, timeoutTicks);
+                Node.ReportSnapshot(peer, succeeded: false);
+                _snapshotSentAtTick.Remove(peer);
+            }
+        }
+    }
+
     private void SendMessages(IReadOnlyList<Message> messages)
     {
         if (messages.Count == 0) return;
+        foreach (var m in messages)
+        {
+            if (m.Type == MessageType.Snapshot) _snapshotSentAtTick[m.To] = _ticks;
+        }
         var resolved = new List<(ulong, GroupMessage)>(messages.Count);
         foreach (var m in messages)
         {
@@ -398,38 +443,77 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         foreach (var (peer, node) in peers) _peerNodes[peer] = node;
     }
 
-    private void Wake()
+    // Client requests are activity: a group being read from or written to stays awake.
+    private void WakeForRequest()
     {
         _idleTicks = 0;
+        Wake();
+    }
+
+    // Raft traffic wakes a sleeping replica but is not activity: heartbeats alone must not keep a group awake.
+    private void Wake()
+    {
         if (!_hibernating) return;
         _hibernating = false;
         _coordinator.Tell(new GroupAwake(_spec.GroupId));
     }
 
-    private void MaybeHibernate()
+    private void Hibernate()
     {
-        if (_settings.HibernateAfterTicks <= 0) return;
-        _idleTicks++;
-        if (_idleTicks < _settings.HibernateAfterTicks || !CanHibernate()) return;
+        if (_hibernating) return;
         _hibernating = true;
         _coordinator.Tell(new GroupHibernated(_spec.GroupId));
     }
 
-    // Only a settled group sleeps: a leader whose followers have everything, or a follower of a known leader.
+    // Activity is a change of log, commit, term or role; heartbeats alone are idleness.
+    private void TrackActivity()
+    {
+        var mark = (Node.LastIndex, Node.Committed, Node.Term, Node.Role);
+        if (mark != _activityMark)
+        {
+            _activityMark = mark;
+            _idleTicks = 0;
+            return;
+        }
+        _idleTicks++;
+    }
+
+    /// <summary>
+    /// The leader of a settled group puts it to sleep: it sends every follower a heartbeat marked "hibernate"
+    /// (followers of that leader stop ticking on receipt) and stops ticking itself. Any proposal, read or real
+    /// Raft message wakes a replica; a node becoming unreachable wakes every group of the observing node.
+    /// </summary>
+    private void MaybeHibernate()
+    {
+        if (_settings.HibernateAfterTicks <= 0 || _idleTicks < _settings.HibernateAfterTicks) return;
+        if (!CanHibernate()) return;
+        var signals = new List<(ulong, GroupMessage)>();
+        foreach (var (peer, progress) in Node.Tracker.Progress)
+        {
+            if (peer == _spec.PeerId || !_peerNodes.TryGetValue(peer, out var node)) continue;
+            signals.Add((node, new GroupMessage(_spec.GroupId, new Message
+            {
+                Type = MessageType.Heartbeat, From = _spec.PeerId, To = peer, Term = Node.Term,
+                Commit = Math.Min(progress.Match, Node.Committed), Context = HibernateMarker,
+            })));
+        }
+        if (signals.Count > 0) _coordinator.Tell(new OutboundRaftMessages(signals));
+        Hibernate();
+        _log.Debug("[group {0}] hibernating after {1} idle ticks", _spec.GroupId, _idleTicks);
+    }
+
+    // Only the leader of a settled group initiates sleep: every follower has everything and nothing waits.
     private bool CanHibernate()
     {
-        if (_pending.Count > 0 || Node.Committed != Node.LastIndex || Node.Applied != Node.Committed) return false;
-        if (Node.Role == StateRole.Leader)
-        {
-            return Node.Tracker.Progress.Values.All(p => p.Match == Node.LastIndex);
-        }
-        return Node.Role == StateRole.Follower && Node.Leader != 0;
+        if (Node.Role != StateRole.Leader || _pending.Count > 0) return false;
+        if (Node.Committed != Node.LastIndex || Node.Applied != Node.Committed) return false;
+        return Node.Tracker.Progress.Values.All(p => p.Match == Node.LastIndex);
     }
 
     private GroupStatus Status() => _node is null
-        ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, _peerNodes)
-        : new GroupStatus(_spec.GroupId, _spec.PeerId, _node.Role, _node.Term, _node.Leader, _node.Committed, _stateMachine.AppliedIndex,
-            _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes));
+        ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, _peerNodes)
+        : new GroupStatus(_spec.GroupId, _spec.PeerId, _node.Role, _node.Term, _node.Leader, _node.Committed, _appliedIndex,
+            _node.FirstIndex, _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes));
 
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)

@@ -30,17 +30,20 @@ public sealed record Propose(ulong GroupId, byte[] Data) : IGroupRequest, INoSer
 /// <summary>Proposes a membership change to a group; <paramref name="PeerNodes"/> says where added peers live.</summary>
 public sealed record ProposeMembership(ulong GroupId, ConfChange Change, IReadOnlyDictionary<ulong, ulong> PeerNodes) : IGroupRequest, INoSerializationVerificationNeeded;
 
+/// <summary>Answer of a group to a proposal or read: <see cref="ProposeSucceeded"/>, <see cref="ReadSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
+public abstract record RaftReply(ulong GroupId);
+
 /// <summary>The command was committed and applied at <paramref name="Index"/>; <paramref name="Result"/> is the state machine's answer.</summary>
-public sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result);
+public sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result) : RaftReply(GroupId);
 
 /// <summary>The command was not applied (or its outcome is unknown, for <see cref="RaftFailure.Timeout"/>).</summary>
-public sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong LeaderHint, string Detail);
+public sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong LeaderHint, string Detail) : RaftReply(GroupId);
 
 /// <summary>Linearizable read: <paramref name="Query"/> runs against the state machine once the read index is applied.</summary>
 public sealed record ReadRequest(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Answer to a <see cref="ReadRequest"/>.</summary>
-public sealed record ReadSucceeded(ulong GroupId, object? Value);
+public sealed record ReadSucceeded(ulong GroupId, object? Value) : RaftReply(GroupId);
 
 /// <summary>Asks the leader of a group to hand leadership to <paramref name="TransfereePeer"/>.</summary>
 public sealed record TransferLeadership(ulong GroupId, ulong TransfereePeer) : IGroupRequest, INoSerializationVerificationNeeded;
@@ -66,7 +69,7 @@ public sealed record GetGroupStatus(ulong GroupId) : IGroupRequest, INoSerializa
 
 /// <summary>A snapshot of one replica's Raft state.</summary>
 public sealed record GroupStatus(
-    ulong GroupId, ulong PeerId, StateRole Role, ulong Term, ulong Leader, ulong Committed, ulong Applied, ulong LastIndex,
+    ulong GroupId, ulong PeerId, StateRole Role, ulong Term, ulong Leader, ulong Committed, ulong Applied, ulong FirstIndex, ulong LastIndex,
     bool Hibernating, ConfState Membership, IReadOnlyDictionary<ulong, ulong> PeerNodes);
 
 /// <summary>Asks the coordinator which groups it hosts; answered with <see cref="HostedGroups"/>.</summary>

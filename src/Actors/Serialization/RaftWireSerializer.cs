@@ -22,6 +22,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
     private const string HelloManifest = "NH";
     private const string LogWrittenManifest = "LW";
     private const string GroupSnapshotManifest = "GS";
+    private const string SnapshotChunkManifest = "SC";
 
     /// <summary>Created by Akka from configuration.</summary>
     public RaftWireSerializer(ExtendedActorSystem system) : base(system)
@@ -39,6 +40,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
         NodeHello => HelloManifest,
         RaftLogWritten => LogWrittenManifest,
         RaftGroupSnapshot => GroupSnapshotManifest,
+        SnapshotChunk => SnapshotChunkManifest,
         _ => throw new SerializationException($"RaftWireSerializer cannot serialize {o.GetType()}"),
     };
 
@@ -79,6 +81,14 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 RaftCodec.Write(w, snapshot.Tail);
                 RaftCodec.Write(w, snapshot.HardState);
                 WritePeers(w, snapshot.PeerNodes);
+                break;
+            case SnapshotChunk chunk:
+                w.VarUInt(chunk.FromNode);
+                w.VarUInt(chunk.GroupId);
+                w.VarUInt(chunk.TransferId);
+                w.VarUInt((ulong)chunk.Index);
+                w.VarUInt((ulong)chunk.Count);
+                w.Bytes(chunk.Data);
                 break;
             default:
                 throw new SerializationException($"RaftWireSerializer cannot serialize {obj.GetType()}");
@@ -140,6 +150,17 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 var tail = RaftCodec.ReadEntries(ref r);
                 var hs = RaftCodec.ReadHardState(ref r);
                 result = new RaftGroupSnapshot(snapshot, tail, hs, ReadPeers(ref r));
+                break;
+            }
+            case SnapshotChunkManifest:
+            {
+                var from = r.VarUInt();
+                var group = r.VarUInt();
+                var transfer = r.VarUInt();
+                var index = r.VarUInt();
+                var count = r.VarUInt();
+                if (index >= count || count > int.MaxValue) throw new SerializationException($"snapshot chunk {index} of {count} is out of range");
+                result = new SnapshotChunk(from, group, transfer, (int)index, (int)count, r.Bytes());
                 break;
             }
             default:

@@ -42,6 +42,12 @@ public sealed class Inflights
         }
     }
 
+    /// <summary>Frees the oldest append (its acknowledgement is presumed lost), so a full window can send again.</summary>
+    public void FreeFirstOne()
+    {
+        if (_window.Count > 0) Bytes -= _window.Dequeue().Bytes;
+    }
+
     /// <summary>Empties the window.</summary>
     public void Reset()
     {

@@ -36,7 +36,8 @@ internal sealed class RaftLog
         return Unstable.MaybeTerm(index) ?? Storage.Term(index);
     }
 
-    public bool MatchTerm(ulong index, ulong term) => Term(index) is { } t && t == term;
+    // Term() answers 0 past the end; an entry that does not exist must never "match" term 0 (etcd: ErrUnavailable).
+    public bool MatchTerm(ulong index, ulong term) => index <= LastIndex() && Term(index) is { } t && t == term;
 
     /// <summary>The follower's append: returns the new last index, or null when (index, logTerm) does not match.</summary>
     public ulong? MaybeAppend(ulong index, ulong logTerm, ulong committed, IReadOnlyList<Entry> entries)

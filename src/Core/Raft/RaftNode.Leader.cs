@@ -71,12 +71,19 @@ public sealed partial class RaftNode
         switch (m.Type)
         {
             case MessageType.AppendResponse:
+                if (!m.Reject && m.Index > _log.LastIndex())
+                {
+                    // A peer cannot have more of our log than we do: trusting it would push Match past the log and break SendAppend.
+                    return StepResult.Ignore($"{m.From} acknowledged index {m.Index} beyond our last index {_log.LastIndex()}");
+                }
                 progress.RecentActive = true;
                 HandleAppendResponse(m, progress);
                 return StepResult.Processed;
             case MessageType.HeartbeatResponse:
                 progress.RecentActive = true;
                 progress.ProbeSent = false;
+                // Appends lost on the wire never free their slots: free one so a full window cannot stall the follower forever (etcd does the same).
+                if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
                 if (progress.Match < _log.LastIndex()) SendAppend(m.From);
                 if (_config.ReadOnlyMode == ReadOnlyMode.Safe && m.Context.Length > 0) ConfirmReads(m.From, m.Context);
                 return StepResult.Processed;

@@ -7,6 +7,8 @@ public sealed partial class RaftNode
     {
         if (Role != StateRole.Leader) return ProposeResult.Refused(RefusalReason.NotLeader, Leader, $"replica {Id} is not the leader");
         if (LeadTransferee != 0) return ProposeResult.Refused(RefusalReason.TransferInProgress, LeadTransferee, $"leadership is moving to {LeadTransferee}");
+        // Like Propose: a leader that was removed from the group must not keep changing its membership.
+        if (!Tracker.Progress.ContainsKey(Id)) return ProposeResult.Refused(RefusalReason.NotLeader, 0, $"replica {Id} was removed from the group");
         if (_pendingConfIndex > _log.Applied)
         {
             return ProposeResult.Refused(RefusalReason.ConfChangePending, Id,
@@ -81,7 +83,10 @@ public sealed partial class RaftNode
         if (Role != StateRole.Leader) return;
         if (!Tracker.Progress.ContainsKey(Id) || IsLearner)
         {
-            // The leader was removed or demoted: it keeps serving until a new leader emerges, but proposals stop (etcd does the same).
+            // The leader was removed or demoted: step down (etcd's StepDownOnRemoval). Staying leader would keep
+            // heartbeating the remaining voters, whose leases then ignore every vote request: no new leader, ever.
+            // A learner never leads, either: a replica may win an election before applying its own demotion.
+            BecomeFollower(Term, 0);
             return;
         }
         // The quorum may have shrunk: some entries may now be committed.

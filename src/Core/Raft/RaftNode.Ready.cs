@@ -77,9 +77,12 @@ public sealed partial class RaftNode
         }
         if (ready.CommittedEntries.Count > 0)
         {
+            // A snapshot restored while this Ready was outstanding is newer than all of its entries and already carries
+            // the membership they lead to; applying their changes on top of it would corrupt (or fail) the configuration.
+            var supersededBySnapshot = _log.Unstable.Snapshot is { } restored && restored.Metadata.Index >= ready.CommittedEntries[^1].Index;
             foreach (var entry in ready.CommittedEntries)
             {
-                if (entry.Type == EntryType.ConfChange) ApplyConfChange(ConfChange.Decode(entry.Data));
+                if (entry.Type == EntryType.ConfChange && !supersededBySnapshot) ApplyConfChange(ConfChange.Decode(entry.Data));
             }
             _log.AppliedTo(ready.CommittedEntries[^1].Index);
             MaybeAutoLeaveJoint();

@@ -19,6 +19,9 @@ public sealed class LoopbackNodes : IAsyncDisposable
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
 
+    // Akka.Remote.Transport.Blackhole: the throttle mode that drops everything (named apart from our Blackhole method).
+    private static readonly ThrottleMode DropEverything = Akka.Remote.Transport.Blackhole.Instance;
+
     private readonly List<ActorSystem> _systems;
 
     private LoopbackNodes(string rootDir, List<ActorSystem> systems)
@@ -27,8 +30,11 @@ public sealed class LoopbackNodes : IAsyncDisposable
         _systems = systems;
     }
 
-    /// <summary>Temporary folder holding every node's data directory; deleted on dispose.</summary>
+    /// <summary>Folder holding every node's data directory; deleted on dispose unless <see cref="KeepDataOnDispose"/>.</summary>
     public string RootDir { get; }
+
+    /// <summary>When true, dispose stops the nodes but keeps <see cref="RootDir"/>, so a new instance can restart them on the same data.</summary>
+    public bool KeepDataOnDispose { get; set; }
 
     /// <summary>The nodes' actor systems, index 0 being the seed.</summary>
     public IReadOnlyList<ActorSystem> Systems => _systems;
@@ -43,7 +49,7 @@ public sealed class LoopbackNodes : IAsyncDisposable
     /// <param name="count">Number of nodes (at least 1).</param>
     /// <param name="overrides">Extra HOCON applied on top of every node's config.</param>
     /// <param name="timeout">How long to wait for every node to be Up (default 30 s).</param>
-    /// <param name="rootDir">Reuse the data directories under this folder (a restart); default: a fresh temporary folder.</param>
+    /// <param name="rootDir">Data of a previous instance (disposed with <see cref="KeepDataOnDispose"/>) to restart on; default a new temporary folder.</param>
     public static async Task<LoopbackNodes> StartAsync(int count, Config? overrides = null, TimeSpan? timeout = null, string? rootDir = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
@@ -87,8 +93,8 @@ public sealed class LoopbackNodes : IAsyncDisposable
     /// <summary>Drops every message between nodes <paramref name="a"/> and <paramref name="b"/>, both directions, on both sides.</summary>
     public async Task Blackhole(int a, int b)
     {
-        await Throttle(a, b, Blackhole_.Mode);
-        await Throttle(b, a, Blackhole_.Mode);
+        await Throttle(a, b, DropEverything);
+        await Throttle(b, a, DropEverything);
     }
 
     /// <summary>Restores normal delivery between nodes <paramref name="a"/> and <paramref name="b"/>.</summary>
@@ -119,16 +125,13 @@ public sealed class LoopbackNodes : IAsyncDisposable
         Command(from, new FailureInjectorTransportAdapter.One(AddressOf(to),
             new FailureInjectorTransportAdapter.Drop(outboundDropProbability, inboundDropProbability)));
 
-    /// <summary>When false, <see cref="DisposeAsync"/> keeps the data directories so a later start with the same root recovers them.</summary>
-    public bool DeleteDataOnDispose { get; set; } = true;
-
-    /// <summary>Terminates every node and deletes the data directories (unless <see cref="DeleteDataOnDispose"/> is false).</summary>
+    /// <summary>Terminates every node and deletes the data directories (unless <see cref="KeepDataOnDispose"/>).</summary>
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_systems.Select(s => s.Terminate()));
         // Pooled SQLite handles would keep the files open.
         SqliteConnection.ClearAllPools();
-        if (!DeleteDataOnDispose) return;
+        if (KeepDataOnDispose) return;
         try
         {
             if (Directory.Exists(RootDir))
@@ -193,12 +196,5 @@ public sealed class LoopbackNodes : IAsyncDisposable
             .WithFallback(RaftReferenceConfig.Value)
             // Lets tests create TestProbes inside node systems.
             .WithFallback(TestKitBase.DefaultConfig);
-    }
-
-    // ThrottleMode.Blackhole lives in Akka.Remote.Transport as a singleton named Blackhole,
-    // which collides with our method name; this alias keeps call sites readable.
-    private static class Blackhole_
-    {
-        public static ThrottleMode Mode => Akka.Remote.Transport.Blackhole.Instance;
     }
 }

@@ -106,7 +106,7 @@ public sealed class RegionFailoverTests(ITestOutputHelper output) : Akka.TestKit
                 written[key] = $"v{i}";
             }
             before = await Lookup(cluster.Node(1).Placement);
-            cluster.Nodes.DeleteDataOnDispose = false;
+            cluster.Nodes.KeepDataOnDispose = true;
         }
         finally
         {

@@ -12,7 +12,7 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
 {
     private static readonly Config FastTicks = ConfigurationFactory.ParseString("""
         akka-raft {
-          tick-interval = 20ms
+          tick-interval = 50ms
           election-ticks = 10
           heartbeat-ticks = 2
           hibernate-after-ticks = 0
@@ -66,6 +66,31 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
 
         var unknown = Assert.IsType<ProposeFailed>(await follower.ProposeAsync(99, "x"u8.ToArray()));
         Assert.Equal(RaftFailure.GroupNotFound, unknown.Failure);
+    }
+
+    [Fact]
+    public async Task An_idle_group_hibernates_on_every_replica_and_a_proposal_wakes_it()
+    {
+        var sleepy = ConfigurationFactory.ParseString("akka-raft.hibernate-after-ticks = 15").WithFallback(FastTicks);
+        await using var nodes = await LoopbackNodes.StartAsync(3, sleepy);
+        var handles = await StartGroup(nodes, groupId: 3);
+        await ProposeUntilAccepted(handles, 3, "before-sleep");
+
+        await AwaitAssertAsync(async () =>
+        {
+            foreach (var handle in handles)
+            {
+                var status = Assert.IsType<GroupStatus>(await handle.StatusAsync(3));
+                Assert.True(status.Hibernating, $"replica on node {handle.NodeId} is awake ({status.Role}, term {status.Term})");
+            }
+        });
+        var termWhileAsleep = Assert.IsType<GroupStatus>(await handles[0].StatusAsync(3)).Term;
+
+        var woken = await ProposeUntilAccepted(handles, 3, "after-sleep");
+        Assert.True(woken.Index > 0);
+        // Sleeping did not cost an election.
+        var leader = await LeaderOf(handles, 3);
+        Assert.Equal(termWhileAsleep, Assert.IsType<GroupStatus>(await handles[(int)leader - 1].StatusAsync(3)).Term);
     }
 
     internal static async Task<List<RaftNodeHandle>> StartGroup(LoopbackNodes nodes, ulong groupId)

@@ -12,17 +12,32 @@ public sealed class InMemoryCluster
     private readonly Queue<Message> _inFlight = new();
     private readonly HashSet<(ulong From, ulong To)> _cut = [];
 
-    public InMemoryCluster(int size, Func<ulong, RaftConfig>? configure = null)
+    private readonly Func<ulong, RaftConfig> _configure;
+
+    /// <param name="size">Replicas 1..size.</param>
+    /// <param name="configure">Settings per replica (default <see cref="DefaultConfig"/>).</param>
+    /// <param name="storage">Initial durable state per replica (default: empty log, all replicas voters).</param>
+    public InMemoryCluster(int size, Func<ulong, RaftConfig>? configure = null, Func<ulong, MemoryStorage>? storage = null)
     {
+        _configure = configure ?? DefaultConfig;
         var ids = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
         foreach (var id in ids)
         {
-            var storage = MemoryStorage.WithVoters(ids);
-            Storages[id] = storage;
+            var s = storage?.Invoke(id) ?? MemoryStorage.WithVoters(ids);
+            Storages[id] = s;
             Applied[id] = [];
-            _nodes[id] = new RaftNode(configure?.Invoke(id) ?? DefaultConfig(id), storage);
+            _nodes[id] = new RaftNode(_configure(id), s);
         }
     }
+
+    /// <summary>Messages for which this returns true are dropped in flight.</summary>
+    public Func<Message, bool>? Drop { get; set; }
+
+    /// <summary>Replaces a message in flight (return the message unchanged to keep it).</summary>
+    public Func<Message, Message>? Rewrite { get; set; }
+
+    /// <summary>Every message delivered to a replica, in order.</summary>
+    public List<Message> Delivered { get; } = [];
 
     public static RaftConfig DefaultConfig(ulong id) => new() { Id = id, ElectionTicks = 10, HeartbeatTicks = 1, RandomSeed = (int)id };
 
@@ -34,19 +49,25 @@ public sealed class InMemoryCluster
     public RaftNode this[ulong id] => _nodes[id];
 
     /// <summary>Adds a replica that starts with an empty log and the given membership (for conf change tests).</summary>
-    public RaftNode AddNode(ulong id, params ulong[] voters)
+    public RaftNode AddNode(ulong id, params ulong[] voters) => AddNode(id, MemoryStorage.WithVoters(voters));
+
+    /// <summary>Adds a replica over the given storage.</summary>
+    public RaftNode AddNode(ulong id, MemoryStorage storage)
     {
-        var storage = MemoryStorage.WithVoters(voters);
         Storages[id] = storage;
         Applied[id] = [];
-        return _nodes[id] = new RaftNode(DefaultConfig(id), storage);
+        return _nodes[id] = new RaftNode(_configure(id), storage);
     }
 
-    /// <summary>Crashes a replica (losing whatever was not persisted) and restarts it from its storage.</summary>
+    /// <summary>
+    /// Crashes a replica (losing whatever was not persisted) and restarts it from its storage. The state machine comes
+    /// back from the snapshot, so committed entries after it (membership changes included) are applied again.
+    /// </summary>
     public RaftNode Restart(ulong id)
     {
-        var applied = Applied[id].Count == 0 ? 0 : Applied[id][^1].Index;
-        return _nodes[id] = new RaftNode(DefaultConfig(id) with { Applied = applied }, Storages[id]);
+        var snapshotIndex = Storages[id].Snapshot().Metadata.Index;
+        Applied[id].RemoveAll(e => e.Index > snapshotIndex);
+        return _nodes[id] = new RaftNode(_configure(id) with { Applied = snapshotIndex }, Storages[id]);
     }
 
     public void Cut(ulong a, ulong b)
@@ -101,7 +122,9 @@ public sealed class InMemoryCluster
         {
             var m = _inFlight.Dequeue();
             delivered++;
-            if (_cut.Contains((m.From, m.To)) || !_nodes.TryGetValue(m.To, out var node)) continue;
+            if (_cut.Contains((m.From, m.To)) || !_nodes.TryGetValue(m.To, out var node) || (Drop?.Invoke(m) ?? false)) continue;
+            if (Rewrite is not null) m = Rewrite(m);
+            Delivered.Add(m);
             node.Step(m);
             ProcessReadies();
         }

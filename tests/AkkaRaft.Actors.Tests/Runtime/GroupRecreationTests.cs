@@ -1,0 +1,44 @@
+using System.Text;
+using AkkaRaft.Actors.Runtime;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaRaft.Actors.Tests.Runtime;
+
+public sealed class GroupRecreationTests(ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(TestJournalConfig.Value, nameof(GroupRecreationTests), output)
+{
+    private static readonly Dictionary<ulong, ulong> SinglePeer = new() { [1] = 1 };
+
+    [Fact]
+    public async Task Create_right_after_remove_waits_for_the_old_replica_to_stop_and_recovers_its_journal()
+    {
+        var node = AkkaRaftExtension.Get(Sys).StartNode(1);
+        var machines = new List<RecordingStateMachine>();
+        RecordingStateMachine NewMachine()
+        {
+            var machine = new RecordingStateMachine();
+            lock (machines) machines.Add(machine);
+            return machine;
+        }
+        await node.CreateGroupAsync(5, 1, SinglePeer, NewMachine);
+        await ProposeUntilSucceeded(node, "first");
+
+        // Back to back, with no chance for the old replica to finish stopping in between.
+        node.Coordinator.Tell(new RemoveGroup(5), TestActor);
+        node.Coordinator.Tell(new CreateGroup(5, 1, SinglePeer, NewMachine), TestActor);
+
+        await ExpectMsgAsync<GroupRemoved>();
+        Assert.Equal(new GroupCreated(5, 1), await ExpectMsgAsync<GroupCreated>(TimeSpan.FromSeconds(10)));
+        await ProposeUntilSucceeded(node, "second");
+        lock (machines) Assert.Equal(["first", "second"], machines[^1].CommandsSoFar());
+        // The coordinator survived: a second group still works.
+        await node.CreateGroupAsync(6, 1, SinglePeer, NewMachine);
+        await ProposeUntilSucceeded(node, "other", group: 6);
+    }
+
+    private Task ProposeUntilSucceeded(RaftNodeHandle node, string command, ulong group = 5) =>
+        AwaitAssertAsync(async () =>
+            Assert.IsType<ProposeSucceeded>(await node.ProposeAsync(group, Encoding.UTF8.GetBytes(command), TimeSpan.FromSeconds(1))),
+            TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(50));
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AkkaRaft.Simulation;
+
+/// <summary>
+/// Command line: <c>--seeds N [--start S] [--steps K] [--no-prevote]</c> sweeps seeds and prints one JSON line plus a replay command per
+/// failing seed; <c>--seed N [--verbose] [--steps K]</c> replays one seed (with a trace when verbose).
+/// Exit code 1 when any seed violates an invariant, 2 on bad arguments.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        int? seed = null, seeds = null;
+        var start = 0;
+        var steps = new SimulationOptions { Seed = 0 }.FaultSteps;
+        var verbose = false;
+        var preVote = true;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--seed" when i + 1 < args.Length: seed = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--seeds" when i + 1 < args.Length: seeds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--start" when i + 1 < args.Length: start = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--steps" when i + 1 < args.Length: steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--verbose": verbose = true; break;
+                case "--no-prevote": preVote = false; break;
+                default:
+                    Console.Error.WriteLine($"unknown argument {args[i]}; usage: --seeds N [--start S] [--steps K] [--no-prevote] | --seed N [--verbose] [--steps K] [--no-prevote]");
+                    return 2;
+            }
+        }
+        if (seed is { } one)
+        {
+            var result = Simulation.Run(new SimulationOptions { Seed = one, FaultSteps = steps, PreVote = preVote, Trace = verbose ? Console.Out : null });
+            Console.WriteLine(result.Passed
+                ? $"seed {one}: ok, {result.Steps} steps, trace hash {result.TraceHash:x16}"
+                : $"seed {one}: VIOLATION {result.Violation}");
+            return result.Passed ? 0 : 1;
+        }
+        return Sweep(start, seeds ?? 100, steps, preVote);
+    }
+
+    private static int Sweep(int start, int count, int steps, bool preVote)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        long totalSteps = 0;
+        var failures = new List<SimulationResult>();
+        for (var seed = start; seed < start + count; seed++)
+        {
+            var result = Simulation.Run(new SimulationOptions { Seed = seed, FaultSteps = steps, PreVote = preVote });
+            totalSteps += result.Steps;
+            if (!result.Passed) failures.Add(result);
+        }
+        var elapsed = stopwatch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{{\"seeds\":{count},\"violations\":{failures.Count},\"steps\":{totalSteps},\"elapsed_s\":{elapsed}}}");
+        var stepsArgument = (steps == new SimulationOptions { Seed = 0 }.FaultSteps ? "" : $" --steps {steps}") + (preVote ? "" : " --no-prevote");
+        foreach (var failure in failures) Console.WriteLine($"{failure.ReplayCommand}{stepsArgument}    # {failure.Violation}");
+        return failures.Count == 0 ? 0 : 1;
+    }
+}
