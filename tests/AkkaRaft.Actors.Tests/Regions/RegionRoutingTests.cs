@@ -40,6 +40,7 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
     {
         await using var cluster = await StartAsync();
         var client = cluster.Node(2).Client;
+        var keysBefore = Assert.IsType<KvReply.Integer>(await client.CountKeysAsync()).Number;
 
         AssertOk(await client.SetManyAsync([new(K("a"), K("1")), new(K("n"), K("2")), new(K("z"), K("3"))]));
         var many = await client.GetManyAsync([K("a"), K("n"), K("missing"), K("z")]);
@@ -51,7 +52,7 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
         Assert.Null(ValueOf(await client.SetAsync(K("a"), K("again"), new SetOptions(OnlyIfAbsent: true))));
         Assert.Equal("1", ValueOf(await client.GetAsync(K("a"))));
         Assert.Equal(new KvReply.Integer(3), await client.DeleteAsync([K("a"), K("z"), K("b-text"), K("nope")]));
-        Assert.Equal(new KvReply.Integer(1), await client.CountKeysAsync());
+        Assert.Equal(new KvReply.Integer(keysBefore + 1), await client.CountKeysAsync());
         Assert.Equal(KvErrorCode.InvalidRequest, Assert.IsType<KvReply.Error>(await client.SetAsync(K("q"), K("v"), new SetOptions(OnlyIfAbsent: true, OnlyIfPresent: true))).Code);
 
         var summaries = await client.RegionsAsync();
