@@ -1,18 +1,20 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core] [--seconds N] [--batch N] [--payload N]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|runtime] [--seconds N] [--batch N] [--payload N] [--clients N]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
 var seconds = IntOption("--seconds", 5);
 var batch = IntOption("--batch", 64);
 var payload = IntOption("--payload", 128);
+var clients = IntOption("--clients", 32);
 
-BenchResult result = scenario switch
+object result = scenario switch
 {
     "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core)"),
+    "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, runtime)"),
 };
-Console.WriteLine(JsonSerializer.Serialize(result));
+Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 
 int IntOption(string name, int fallback)
 {

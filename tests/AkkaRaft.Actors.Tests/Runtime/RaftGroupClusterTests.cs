@@ -59,6 +59,8 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
         var handles = await StartGroup(nodes, groupId: 7);
         var leader = await LeaderOf(handles, 7);
         var follower = handles.First(h => h.NodeId != leader);
+        // A freshly elected leader is known to a follower only once its first append arrived.
+        await AwaitAssertAsync(async () => Assert.Equal(leader, Assert.IsType<GroupStatus>(await follower.StatusAsync(7)).Leader));
 
         var refused = Assert.IsType<ProposeFailed>(await follower.ProposeAsync(7, "x"u8.ToArray()));
         Assert.Equal(RaftFailure.NotLeader, refused.Failure);

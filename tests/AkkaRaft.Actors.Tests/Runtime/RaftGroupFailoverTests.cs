@@ -61,10 +61,13 @@ public sealed class RaftGroupFailoverTests(ITestOutputHelper output) : Akka.Test
         Assert.Equal(driver.Applied(1, Group), driver.Applied(3, Group));
     }
 
-    [Fact]
-    public async Task Restart_of_every_node_keeps_acknowledged_commands_terms_and_logs()
+    [Theory]
+    [InlineData(10_000)] // recovery replays the journal only
+    [InlineData(8)] // recovery starts from an Akka snapshot (SaveSnapshot + DeleteMessages ran several times)
+    public async Task Restart_of_every_node_keeps_acknowledged_commands_terms_and_logs(int snapshotEveryEntries)
     {
-        var first = await LoopbackNodes.StartAsync(3, FastTicks);
+        var config = ConfigurationFactory.ParseString($"akka-raft.snapshot-every-entries = {snapshotEveryEntries}").WithFallback(FastTicks);
+        var first = await LoopbackNodes.StartAsync(3, config);
         var acknowledged = new List<string>();
         var before = new Dictionary<ulong, GroupStatus>();
         try
@@ -84,7 +87,7 @@ public sealed class RaftGroupFailoverTests(ITestOutputHelper output) : Akka.Test
             await first.DisposeAsync();
         }
 
-        await using var second = await LoopbackNodes.StartAsync(3, FastTicks, rootDir: first.RootDir);
+        await using var second = await LoopbackNodes.StartAsync(3, config, rootDir: first.RootDir);
         var restarted = await GroupDriver.StartAsync(this, second, Group);
 
         foreach (var (node, old) in before)

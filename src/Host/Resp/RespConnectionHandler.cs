@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaRaft.Host.Resp;
+
+/// <summary>
+/// Kestrel connection handler speaking RESP: reads every command available, starts them (pipelined), writes the
+/// replies in order and flushes once per batch. Malformed input gets one protocol error and closes this connection only.
+/// </summary>
+public sealed class RespConnectionHandler : ConnectionHandler
+{
+    private readonly RespServerState server;
+    private readonly ILogger<RespConnectionHandler> logger;
+
+    /// <summary>Creates the handler of an endpoint (resolved by Kestrel from the service provider).</summary>
+    public RespConnectionHandler(RespServerState server, ILogger<RespConnectionHandler> logger)
+    {
+        this.server = server;
+        this.logger = logger;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var id = server.OnConnected();
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        var parser = new RespRequestParser(server.Options);
+        var session = new RespSession(server, output, id, connection.RemoteEndPoint?.ToString() ?? "?", connection.ConnectionClosed);
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(connection.ConnectionClosed);
+                var buffer = result.Buffer;
+                var keepOpen = true;
+                try
+                {
+                    while (keepOpen)
+                    {
+                        var status = parser.TryRead(ref buffer, out var request, out var error);
+                        if (status == RespParseStatus.NeedMoreData) break;
+                        if (status == RespParseStatus.ProtocolError)
+                        {
+                            server.OnProtocolError();
+                            logger.LogInformation("RESP client {ClientId} ({Remote}) closed: {Error}", id, connection.RemoteEndPoint, error);
+                            await session.WriteErrorAfterPendingAsync("ERR " + error);
+                            keepOpen = false;
+                            break;
+                        }
+
+                        keepOpen = await session.ExecuteAsync(request!);
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                await session.DrainAsync(flush: true);
+                if (!keepOpen || result.IsCompleted || result.IsCanceled) return; // a half command at end of stream is dropped, never executed
+            }
+        }
+        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
+        {
+            // the peer went away while we waited for it or for the store
+        }
+        catch (ConnectionResetException)
+        {
+            // the peer reset the connection
+        }
+        finally
+        {
+            server.OnDisconnected();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net;
+
+namespace AkkaRaft.Host.Resp;
+
+/// <summary>Settings of the RESP (Redis protocol) endpoint: where it listens, who may talk to it, and the bounds of every buffer.</summary>
+public sealed record RespServerOptions
+{
+    /// <summary>Address to listen on (default loopback).</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>TCP port (default 6379; 0 picks a free port, see <see cref="RespServerState.BoundPort"/>).</summary>
+    public int Port { get; init; } = 6379;
+
+    /// <summary>Password of the default user; null means no AUTH is required.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>Largest accepted bulk string (a key or a value) in bytes; a longer one is a protocol error.</summary>
+    public int MaxBulkLength { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Largest accepted number of arguments in one command.</summary>
+    public int MaxMultiBulkCount { get; init; } = 1024 * 1024;
+
+    /// <summary>Longest accepted inline command line (telnet style) in bytes.</summary>
+    public int MaxInlineLength { get; init; } = 64 * 1024;
+
+    /// <summary>Largest accepted command (sum of its argument lengths) in bytes.</summary>
+    public long MaxRequestBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Commands of one connection parsed but not yet answered; at the bound the connection stops reading until replies are written.</summary>
+    public int MaxPipelineDepth { get; init; } = 1024;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when a bound is not positive or the bounds contradict each other.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(Port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBulkLength);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxMultiBulkCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxInlineLength, 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBytes, MaxBulkLength);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxPipelineDepth);
+    }
+}
