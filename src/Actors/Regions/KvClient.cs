@@ -22,6 +22,7 @@ public sealed class KvClient : IKvClient
     private readonly ConcurrentDictionary<ulong, ulong> _leaders = new();
     private readonly object _cacheGate = new();
     private RoutingTable _cache = RoutingTable.Empty;
+    private int _leaderGuess;
 
     /// <summary>A router sending through the local <paramref name="store"/> and asking the local <paramref name="placement"/> service.</summary>
     public KvClient(IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
@@ -191,7 +192,7 @@ public sealed class KvClient : IKvClient
             var region = await ResolveAsync(keys[0], deadline, ct).ConfigureAwait(false);
             if (region is null) return Final(StoreReply.Of(StoreReplyKind.Retry, $"no region for key {KeyText.Quote(keys[0])} within the deadline; last error: {last.Detail}"));
             if (!keys.All(k => region.Contains(k))) return null;
-            var store = LeaderOf(region, attempt);
+            var store = LeaderOf(region);
             StoreReply reply;
             try
             {
@@ -236,11 +237,14 @@ public sealed class KvClient : IKvClient
         }
     }
 
-    private ulong LeaderOf(Region region, int attempt)
+    private ulong LeaderOf(Region region)
     {
         if (_leaders.TryGetValue(region.Id, out var leader) && leader != 0) return leader;
         var voters = region.Peers.Where(p => p.Role == PeerRole.Voter).ToList();
-        return voters.Count == 0 ? 0 : voters[attempt % voters.Count].StoreId;
+        if (voters.Count == 0) return 0;
+        // No leader known: guess, starting somewhere else each time so one silent store does not catch every first try.
+        var guess = (uint)Interlocked.Increment(ref _leaderGuess);
+        return voters[(int)(guess % (uint)voters.Count)].StoreId;
     }
 
     private async Task<Region?> ResolveAsync(byte[] key, Deadline deadline, CancellationToken ct)

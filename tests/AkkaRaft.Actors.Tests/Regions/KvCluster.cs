@@ -45,7 +45,24 @@ internal sealed class KvCluster : IAsyncDisposable
         var config = extra is null ? FastTiming : extra.WithFallback(FastTiming);
         var nodes = await LoopbackNodes.StartAsync(3, config, rootDir: rootDir);
         var kv = Enumerable.Range(0, 3).Select(i => AkkaRaftKv.StartNode(nodes[i], (ulong)i + 1, InitialNodes)).ToList();
-        return new KvCluster(nodes, kv);
+        var cluster = new KvCluster(nodes, kv);
+        await cluster.WarmUpAsync();
+        return cluster;
+    }
+
+    /// <summary>
+    /// Waits until both regions took a write: the first journal writes (table creation) on a loaded machine can outlast
+    /// a proposal's deadline, which the router rightly reports as Timeout. SET is idempotent, so retrying it is safe.
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        foreach (var key in new[] { "a-warmup", "z-warmup" })
+        {
+            KvReply reply = new KvReply.Error(KvErrorCode.Unavailable, "not tried");
+            for (var attempt = 0; attempt < 20 && reply is not KvReply.OkReply; attempt++)
+                reply = await Kv[attempt % Kv.Count].Client.SetAsync(K(key), K("1"));
+            if (reply is not KvReply.OkReply) throw new InvalidOperationException($"cluster did not take a write to {key}: {reply}");
+        }
     }
 
     public static byte[] K(string text) => Encoding.UTF8.GetBytes(text);

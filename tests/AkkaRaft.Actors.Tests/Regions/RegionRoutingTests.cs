@@ -40,6 +40,7 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
     {
         await using var cluster = await StartAsync();
         var client = cluster.Node(2).Client;
+        var keysBefore = Assert.IsType<KvReply.Integer>(await client.CountKeysAsync()).Number;
 
         AssertOk(await client.SetManyAsync([new(K("a"), K("1")), new(K("n"), K("2")), new(K("z"), K("3"))]));
         var many = await client.GetManyAsync([K("a"), K("n"), K("missing"), K("z")]);
@@ -51,7 +52,7 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
         Assert.Null(ValueOf(await client.SetAsync(K("a"), K("again"), new SetOptions(OnlyIfAbsent: true))));
         Assert.Equal("1", ValueOf(await client.GetAsync(K("a"))));
         Assert.Equal(new KvReply.Integer(3), await client.DeleteAsync([K("a"), K("z"), K("b-text"), K("nope")]));
-        Assert.Equal(new KvReply.Integer(1), await client.CountKeysAsync());
+        Assert.Equal(new KvReply.Integer(keysBefore + 1), await client.CountKeysAsync());
         Assert.Equal(KvErrorCode.InvalidRequest, Assert.IsType<KvReply.Error>(await client.SetAsync(K("q"), K("v"), new SetOptions(OnlyIfAbsent: true, OnlyIfPresent: true))).Code);
 
         var summaries = await client.RegionsAsync();
@@ -121,6 +122,31 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
                 Assert.True(region.ApproximateSizeBytes > (region.StartKey.Length == 0 ? 1000 : 3000), $"region {region.Id} size {region.ApproximateSizeBytes}");
             }
         }, Patience);
+    }
+
+    [Fact]
+    public async Task Hibernated_regions_and_placement_wake_up_for_reads_writes_and_lookups()
+    {
+        var hibernateSoon = Akka.Configuration.ConfigurationFactory.ParseString("akka-raft { hibernate-after-ticks = 15, placement.heartbeat-interval = 1h }");
+        await using var cluster = await StartAsync(hibernateSoon);
+        var client = cluster.Node(1).Client;
+        AssertOk(await client.SetAsync(K("apple"), K("1")));
+        AssertOk(await client.SetAsync(K("zebra"), K("2")));
+
+        await AwaitAssertAsync(async () =>
+        {
+            var statuses = new List<AkkaRaft.Actors.Runtime.GroupStatus>();
+            foreach (var node in cluster.Kv)
+                foreach (var groupId in new ulong[] { 0, 1, 2 })
+                    statuses.Add(Assert.IsType<AkkaRaft.Actors.Runtime.GroupStatus>(await node.Raft.StatusAsync(groupId)));
+            Assert.True(statuses.All(s => s.Hibernating), "awake: " + string.Join("; ", statuses.Where(s => !s.Hibernating)
+                .Select(s => $"group {s.GroupId} peer {s.PeerId} {s.Role} term {s.Term} commit {s.Committed} applied {s.Applied} last {s.LastIndex}")));
+        }, Patience);
+
+        var fresh = new KvClient(cluster.Node(2).Store, cluster.Node(2).Placement, cluster.Node(2).Settings);
+        Assert.Equal("1", ValueOf(await fresh.GetAsync(K("apple"))));
+        AssertOk(await fresh.SetAsync(K("zebra"), K("3")));
+        Assert.Equal("3", ValueOf(await client.GetAsync(K("zebra"))));
     }
 
     private static string? Text(byte[]? bytes) => bytes is null ? null : System.Text.Encoding.UTF8.GetString(bytes);
