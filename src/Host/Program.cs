@@ -31,16 +31,20 @@ root.SetAction(async (parse, ct) =>
     return await HostApp.RunAsync(() => ClusterRuntime.StartEmbeddedAsync(nodeCount, dir, user, TimeSpan.FromSeconds(60)), endpoints, Console.Out, ct);
 });
 
-var nodeCommand = new Command("node", "Run one node of a multi-process cluster (see hocon/node-1.conf)") { configFile, dataDir, respPort, httpPort, password };
+// In node mode the ports and data directory come from the config file unless given here.
+var nodeDataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: akka-raft.data-dir)" };
+var nodeRespPort = new Option<int?>("--resp-port") { Description = "Redis protocol port (default: akka-raft.host.resp-port)" };
+var nodeHttpPort = new Option<int?>("--http-port") { Description = "HTTP admin port (default: akka-raft.host.http-port)" };
+var nodeCommand = new Command("node", "Run one node of a multi-process cluster (see hocon/node-1.conf)") { configFile, nodeDataDir, nodeRespPort, nodeHttpPort, password };
 nodeCommand.SetAction(async (parse, ct) =>
 {
     if (parse.GetValue(configFile) is null) return Fail("node mode needs --config FILE (samples: hocon/node-1.conf .. node-3.conf)");
     var config = LoadConfig(parse.GetValue(configFile), null)!;
     var endpoints = new EndpointOptions(
-        parse.GetResult(respPort) is null ? config.GetInt("akka-raft.host.resp-port", 6379) : parse.GetValue(respPort),
-        parse.GetResult(httpPort) is null ? config.GetInt("akka-raft.host.http-port", 8080) : parse.GetValue(httpPort),
+        parse.GetValue(nodeRespPort) ?? config.GetInt("akka-raft.host.resp-port", 6379),
+        parse.GetValue(nodeHttpPort) ?? config.GetInt("akka-raft.host.http-port", 8080),
         parse.GetValue(password) ?? config.GetString("akka-raft.host.password", null), IPAddress.Loopback);
-    var dir = parse.GetResult(dataDir) is null ? null : parse.GetValue(dataDir);
+    var dir = parse.GetValue(nodeDataDir);
     return await HostApp.RunAsync(() => ClusterRuntime.StartNodeAsync(config, dir), endpoints, Console.Out, ct);
 });
 root.Subcommands.Add(nodeCommand);
