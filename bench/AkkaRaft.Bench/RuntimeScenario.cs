@@ -110,10 +110,18 @@ public static class RuntimeScenario
                   }
                 }
                 """)
-            .WithFallback(SqlitePersistenceConfig.For(dataDir, name))
+            .WithFallback(Environment.GetEnvironmentVariable("AKKARAFT_BENCH_JOURNAL") == "inmem"
+                ? InMemoryJournal(dataDir)
+                : SqlitePersistenceConfig.For(dataDir, name))
             .WithFallback(RaftReferenceConfig.Value);
         return ActorSystem.Create("akkaraft-bench", config);
     }
+
+    // AKKARAFT_BENCH_JOURNAL=inmem: the runtime without disk, to see what the journal costs.
+    private static Config InMemoryJournal(string dataDir) => ConfigurationFactory.ParseString(
+        "akka-raft.journal-plugin-id = \"akka.persistence.journal.inmem\"\n" +
+        "akka-raft.snapshot-plugin-id = \"akka.persistence.snapshot-store.local\"\n" +
+        $"akka.persistence.snapshot-store.local.dir = \"{Path.Combine(dataDir, "snapshots").Replace('\\', '/')}\"");
 
     // No cluster: each coordinator is told where the others are.
     private static async Task IntroduceCoordinators(List<ActorSystem> systems, List<RaftNodeHandle> handles)
