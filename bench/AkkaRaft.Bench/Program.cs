@@ -1,7 +1,9 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|runtime] [--seconds N] [--batch N] [--payload N] [--clients N]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write] [--seconds N] [--batch N] [--payload N] [--clients N]
+// `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
+// it also kills the leader's node at the end and reports failover_ms.
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
 var seconds = IntOption("--seconds", 5);
 var batch = IntOption("--batch", 64);
@@ -11,8 +13,8 @@ var clients = IntOption("--clients", 32);
 object result = scenario switch
 {
     "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
-    "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, runtime)"),
+    "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 

@@ -58,7 +58,7 @@ public static class RuntimeScenario
 
             return new RuntimeBenchResult
             {
-                Scenario = "runtime",
+                Scenario = "write",
                 Nodes = Nodes,
                 Clients = clients,
                 PayloadBytes = payloadBytes,
