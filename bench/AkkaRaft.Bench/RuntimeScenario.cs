@@ -94,7 +94,7 @@ public static class RuntimeScenario
         }
     }
 
-    private static ActorSystem StartSystem(string rootDir, int index)
+    internal static ActorSystem StartSystem(string rootDir, int index, string extraHocon = "")
     {
         var name = $"node{index}";
         var dataDir = Path.Combine(rootDir, name);
@@ -110,6 +110,7 @@ public static class RuntimeScenario
                   }
                 }
                 """)
+            .WithFallback(ConfigurationFactory.ParseString(extraHocon))
             .WithFallback(Environment.GetEnvironmentVariable("AKKARAFT_BENCH_JOURNAL") == "inmem"
                 ? InMemoryJournal(dataDir)
                 : SqlitePersistenceConfig.For(dataDir, name))
@@ -124,7 +125,7 @@ public static class RuntimeScenario
         $"akka.persistence.snapshot-store.local.dir = \"{Path.Combine(dataDir, "snapshots").Replace('\\', '/')}\"");
 
     // No cluster: each coordinator is told where the others are.
-    private static async Task IntroduceCoordinators(List<ActorSystem> systems, List<RaftNodeHandle> handles)
+    internal static async Task IntroduceCoordinators(List<ActorSystem> systems, List<RaftNodeHandle> handles)
     {
         for (var i = 0; i < systems.Count; i++)
         {
@@ -204,7 +205,7 @@ public static class RuntimeScenario
         sorted.Count == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))], 2);
 
     /// <summary>Applies nothing but counts: the bench measures the runtime, not a state machine.</summary>
-    private sealed class CountingStateMachine : IRaftStateMachine
+    internal sealed class CountingStateMachine : IRaftStateMachine
     {
         public ulong AppliedIndex { get; private set; }
 
