@@ -59,7 +59,8 @@ public sealed class SnapshotTransferTests(ITestOutputHelper output) : Akka.TestK
             }
             """);
         await using var nodes = await LoopbackNodes.StartAsync(3, config);
-        var handles = await RaftGroupClusterTests.StartGroup(nodes, groupId: 11);
+        _driver = await GroupDriver.StartAsync(this, nodes, 11);
+        var handles = _driver.Handles;
         var leader = await LeaderOf(handles, 11);
         var lagging = handles.First(h => h.NodeId != leader);
         await nodes.Partition((int)lagging.NodeId - 1);
@@ -119,23 +120,10 @@ public sealed class SnapshotTransferTests(ITestOutputHelper output) : Akka.TestK
         };
     }
 
-    private async Task<ulong> LeaderOf(IReadOnlyList<RaftNodeHandle> handles, ulong groupId)
-    {
-        ulong leader = 0;
-        await AwaitAssertAsync(async () =>
-        {
-            foreach (var handle in handles)
-            {
-                if (await handle.StatusAsync(groupId) is GroupStatus { Role: StateRole.Leader } status)
-                {
-                    leader = status.PeerId;
-                    return;
-                }
-            }
-            Assert.Fail($"group {groupId} has no leader yet");
-        });
-        return leader;
-    }
+    private GroupDriver? _driver;
+
+    private async Task<ulong> LeaderOf(IReadOnlyList<RaftNodeHandle> handles, ulong groupId) =>
+        (await _driver!.LeaderAsync(groupId, [.. handles.Select(h => h.NodeId)])).PeerId;
 
     private Task AwaitAssertAsync(Func<Task> assertion) =>
         base.AwaitAssertAsync(assertion, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
