@@ -5,6 +5,7 @@ cd "$(dirname "$0")"
 
 need_apt=()
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace AkkaRaft.Host.Tests;
+
+/// <summary>The real embedded three-node cluster behind the RESP and HTTP admin front ends, driven by real clients.</summary>
+[Collection(EmbeddedHostCollection.Name)]
+public sealed class EmbeddedClusterTests(EmbeddedHostFixture fixture)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly EmbeddedHost host = fixture.Host;
+
+    [Fact]
+    public async Task SetGetIncrDelAndExistsWorkInBothRegions()
+    {
+        await using var redis = await host.ConnectRedisAsync();
+        var db = redis.GetDatabase();
+
+        foreach (var key in new[] { "apple:basic", "zebra:basic" }) // either side of the split key "m"
+        {
+            Assert.True(await db.StringSetAsync(key, $"value of {key}"));
+            Assert.Equal($"value of {key}", (string?)await db.StringGetAsync(key));
+            Assert.True(await db.KeyExistsAsync(key));
+            Assert.True(await db.KeyDeleteAsync(key));
+            Assert.False(await db.KeyExistsAsync(key));
+            Assert.True((await db.StringGetAsync(key)).IsNull);
+        }
+        Assert.Equal(1, await db.StringIncrementAsync("apple:counter"));
+        Assert.Equal(11, await db.StringIncrementAsync("apple:counter", 10));
+        Assert.Equal(1, await db.StringIncrementAsync("zebra:counter"));
+        Assert.Equal(0, await db.StringDecrementAsync("zebra:counter"));
+    }
+
+    [Fact]
+    public async Task MsetAndMgetSpanBothRegions()
+    {
+        await using var redis = await host.ConnectRedisAsync();
+        var db = redis.GetDatabase();
+
+        Assert.True(await db.StringSetAsync([new("apple:multi", "a"), new("kiwi:multi", "k"), new("pear:multi", "p"), new("zebra:multi", "z")]));
+        var values = await db.StringGetAsync(["zebra:multi", "apple:multi", "missing:multi", "pear:multi", "kiwi:multi"]);
+
+        Assert.Equal(["z", "a", null, "p", "k"], values.Select(v => (string?)v));
+        Assert.Equal(2, await db.KeyDeleteAsync(["apple:multi", "zebra:multi", "missing:multi"]));
+        Assert.Equal(2, await db.KeyExistsAsync(["apple:multi", "kiwi:multi", "pear:multi", "zebra:multi"]));
+    }
+
+    [Fact]
+    public async Task KeysWithAnExpiryDisappearAndOthersStay()
+    {
+        await using var redis = await host.ConnectRedisAsync();
+        var db = redis.GetDatabase();
+
+        Assert.True(await db.StringSetAsync("apple:short-lived", "soon gone", TimeSpan.FromSeconds(2)));
+        Assert.True(await db.StringSetAsync("zebra:long-lived", "stays", TimeSpan.FromHours(1)));
+        Assert.True(await db.StringSetAsync("zebra:short-lived", "soon gone", TimeSpan.FromSeconds(2)));
+
+        await Eventually.UntilAsync(_ => db.StringGetAsync("apple:short-lived"), v => v.IsNull, Deadline, "apple:short-lived expiring");
+        await Eventually.UntilAsync(_ => db.StringGetAsync("zebra:short-lived"), v => v.IsNull, Deadline, "zebra:short-lived expiring");
+        Assert.Equal("stays", (string?)await db.StringGetAsync("zebra:long-lived"));
+        Assert.False(await db.KeyExistsAsync("apple:short-lived"));
+    }
+
+    [Fact]
+    public async Task RedisCliSetsAndGetsKeysInBothRegions()
+    {
+        var port = host.RespPort.ToString(CultureInfo.InvariantCulture);
+        foreach (var key in new[] { "apple:cli", "zebra:cli" })
+        {
+            var set = await ChildProcess.RunAsync("redis-cli", ["-p", port, "set", key, $"{key} via redis-cli"], Deadline);
+            var get = await ChildProcess.RunAsync("redis-cli", ["-p", port, "get", key], Deadline);
+
+            Assert.Equal("OK", set.Output.Trim());
+            Assert.Equal($"{key} via redis-cli", get.Output.Trim());
+        }
+    }
+
+    [Fact]
+    public async Task HealthIsOkWhenEveryRegionHasALeader()
+    {
+        using var response = await host.Http.GetAsync(new Uri("/health", UriKind.Relative));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", body.RootElement.GetProperty("status").GetString());
+        Assert.Equal(2, body.RootElement.GetProperty("regions").GetInt32());
+    }
+
+    [Fact]
+    public async Task RegionsApiShowsTwoRegionsSplitAtMEachWithALeaderAndThreeReplicas()
+    {
+        var regions = await RegionsAsync();
+
+        Assert.Equal(2, regions.Count);
+        var ranges = regions.Select(r => (r.GetProperty("startKey").GetString(), r.GetProperty("endKey").GetString())).Order().ToList();
+        Assert.Equal([("", "m"), ("m", "")], ranges);
+        foreach (var region in regions)
+        {
+            Assert.Equal([1UL, 2UL, 3UL], region.GetProperty("stores").EnumerateArray().Select(s => s.GetUInt64()).Order());
+            Assert.Contains(region.GetProperty("leaderStore").GetUInt64(), new[] { 1UL, 2UL, 3UL });
+            Assert.Equal(3, region.GetProperty("replicas").GetArrayLength());
+            Assert.Single(region.GetProperty("replicas").EnumerateArray(), r => r.GetProperty("role").GetString() == "Leader");
+        }
+    }
+
+    [Fact]
+    public async Task RegionByIdAnswers404ForAnUnknownIdAnd400ForANonNumber()
+    {
+        var known = (await RegionsAsync())[0].GetProperty("id").GetUInt64();
+
+        using var found = await host.Http.GetAsync(new Uri($"/api/regions/{known}", UriKind.Relative));
+        using var unknown = await host.Http.GetAsync(new Uri("/api/regions/987654", UriKind.Relative));
+        using var notANumber = await host.Http.GetAsync(new Uri("/api/regions/abc", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        Assert.Equal(known, JsonDocument.Parse(await found.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetUInt64());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("987654", await unknown.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, notANumber.StatusCode);
+        Assert.Contains("abc", await notANumber.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task MetricsShowRegionTermsAndProposalLatencyAfterWrites()
+    {
+        await using var redis = await host.ConnectRedisAsync();
+        var db = redis.GetDatabase();
+        for (var i = 0; i < 10; i++) await db.StringSetAsync($"{(i % 2 == 0 ? "apple" : "zebra")}:metrics:{i}", i);
+
+        var metrics = await host.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Contains("akkaraft_region_term{region=", metrics);
+        Assert.Contains("akkaraft_region_is_leader{region=", metrics);
+        Assert.Matches(@"akkaraft_proposal_latency_ms_count\{region=""\d+""\} [1-9]", metrics);
+        Assert.Contains("akkaraft_resp_commands_total", metrics);
+    }
+
+    [Fact]
+    public async Task TransferLeaderMovesTheRegionsLeadershipToTheChosenStore()
+    {
+        var region = (await RegionsAsync())[0];
+        var id = region.GetProperty("id").GetUInt64();
+        var target = region.GetProperty("leaderStore").GetUInt64() % 3 + 1; // some other store
+
+        using var response = await host.Http.PostAsync(new Uri($"/api/regions/{id}/transfer-leader?store={target}", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        await Eventually.UntilAsync(
+            async ct => JsonDocument.Parse(await host.Http.GetStringAsync(new Uri($"/api/regions/{id}", UriKind.Relative), ct)).RootElement.GetProperty("leaderStore").GetUInt64(),
+            leader => leader == target, Deadline, $"store {target} leading region {id}");
+        await using var redis = await host.ConnectRedisAsync();
+        Assert.True(await redis.GetDatabase().StringSetAsync("apple:after-transfer", "written"));
+        Assert.True(await redis.GetDatabase().StringSetAsync("zebra:after-transfer", "written"));
+    }
+
+    [Fact]
+    public async Task TransferLeaderToAStoreWithoutAReplicaOrOfAnUnknownRegionIsABadRequest()
+    {
+        var id = (await RegionsAsync())[0].GetProperty("id").GetUInt64();
+
+        using var noReplica = await host.Http.PostAsync(new Uri($"/api/regions/{id}/transfer-leader?store=9", UriKind.Relative), null);
+        using var noRegion = await host.Http.PostAsync(new Uri("/api/regions/987654/transfer-leader?store=1", UriKind.Relative), null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, noReplica.StatusCode);
+        Assert.Contains("holds no replica", await noReplica.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, noRegion.StatusCode);
+    }
+
+    private async Task<List<JsonElement>> RegionsAsync()
+    {
+        var json = await host.Http.GetStringAsync(new Uri("/api/regions", UriKind.Relative));
+        return [.. JsonDocument.Parse(json).RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+}
