@@ -13,4 +13,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-dotnet test AkkaRaft.sln -c Release "$@"
+# One test project at a time: the multi-node and multi-process tests time elections in wall-clock ticks.
+dotnet test AkkaRaft.sln -c Release -m:1 "$@"
