@@ -152,6 +152,32 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         return right;
     }
 
+    /// <summary>
+    /// A split key near the middle of the data by bytes: entries are grouped into at most <paramref name="maxSamples"/>
+    /// consecutive runs and <see cref="SplitPlanning.ChooseSplitKey"/> picks among the runs' first keys. Never the region's
+    /// start, never a key that leaves a half empty; null when the region holds fewer than two keys.
+    /// </summary>
+    public byte[]? ChooseSplitKey(int maxSamples = 1024)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 2);
+        var stride = Math.Max(1, (_entries.Count + maxSamples - 1) / maxSamples);
+        var samples = new List<KeySize>(Math.Min(_entries.Count, maxSamples));
+        byte[]? runStart = null;
+        long runBytes = 0;
+        var position = 0;
+        foreach (var (key, value) in _entries)
+        {
+            if (position++ % stride == 0)
+            {
+                if (runStart is not null) samples.Add(new KeySize(runStart, runBytes));
+                (runStart, runBytes) = (key, 0);
+            }
+            runBytes += Cost(key, value);
+        }
+        if (runStart is not null) samples.Add(new KeySize(runStart, runBytes));
+        return SplitPlanning.ChooseSplitKey(Region, samples);
+    }
+
     /// <summary>Rejects a command for another region or epoch, or with a key outside the range; null when it may run.</summary>
     private KvResult? Check(KvCommand command)
     {
