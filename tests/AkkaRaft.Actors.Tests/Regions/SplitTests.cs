@@ -159,10 +159,12 @@ public sealed class SplitTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
         Assert.True(LayoutValidation.Validate([.. regions.Select(r => r.ToRegion())]).IsValid, "placement's regions must tile the keyspace");
     }
 
-    [Fact]
-    public async Task Restarting_every_node_after_a_split_keeps_both_regions_and_every_key()
+    [Theory]
+    [InlineData(10)] // the right region's initial state is compacted into an Akka snapshot before the restart
+    [InlineData(10000)] // the right region recovers from its journal's first event, the split's initial snapshot
+    public async Task Restarting_every_node_after_a_split_keeps_both_regions_and_every_key(int snapshotEveryEntries)
     {
-        var snapshotsOften = ConfigurationFactory.ParseString("akka-raft.snapshot-every-entries = 10");
+        var snapshotsOften = ConfigurationFactory.ParseString($"akka-raft.snapshot-every-entries = {snapshotEveryEntries}");
         var cluster = await StartAsync(snapshotsOften);
         var rootDir = cluster.Nodes.RootDir;
         Dictionary<string, string> written;
