@@ -194,6 +194,37 @@ public sealed class SplitTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
         }, Patience);
     }
 
+    [Fact]
+    public async Task A_store_cut_off_during_the_split_gets_the_right_regions_replica_and_data_after_healing()
+    {
+        var snapshotsOften = ConfigurationFactory.ParseString("akka-raft.snapshot-every-entries = 10");
+        await using var cluster = await StartAsync(snapshotsOften);
+        await WriteKeysAsync(cluster.Node(1).Client, "p", 20);
+        var region = await RegionOfAsync(cluster, "p00");
+
+        await cluster.Nodes.Partition(2);
+        var reply = await SplitAsync(cluster, 1, region.Id, "p10");
+        Assert.True(reply.IsOk, reply.Detail);
+        var right = reply.Regions[1].ToRegion();
+        // Enough writes on both halves that their logs are compacted past the split: store 3 catches up by snapshots.
+        var written = await WriteKeysAsync(cluster.Node(1).Client, "p", 20, suffix: "-after");
+        await cluster.Nodes.HealAll();
+
+        var peerOnStore3 = right.Peers.Single(p => p.StoreId == 3).PeerId;
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Contains(await cluster.HostedRegionsAsync(3), r => r.Id == right.Id);
+            var status = Assert.IsType<GroupStatus>(await cluster.Node(3).Raft.StatusAsync(right.Id));
+            Assert.Equal(3, status.Membership.Voters.Count);
+            var leader = await cluster.LeaderNodeAsync(right.Id);
+            Assert.NotEqual(0UL, leader);
+            if (leader != 3) await cluster.Node(leader).Raft.Coordinator.Ask<object>(new TransferLeadership(right.Id, peerOnStore3), TimeSpan.FromSeconds(5));
+            Assert.Equal(3UL, await cluster.LeaderNodeAsync(right.Id, among: [3]));
+        }, Patience);
+        Assert.Equal(written["p15"], Text(await cluster.ReadInGroupAsync(right.Id, K("p15"))));
+        Assert.Null(await cluster.ReadInGroupAsync(right.Id, K("p05")));
+    }
+
     private static async Task<Dictionary<string, string>> WriteKeysAsync(IKvClient client, string prefix, int count, string suffix = "")
     {
         var written = new Dictionary<string, string>();
@@ -215,7 +246,7 @@ public sealed class SplitTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
         // A split answers Retry while a region has no leader yet; anything else is final.
         await AwaitAssertAsync(async () =>
         {
-            reply = await cluster.Node(viaNode).Store.Ask<SplitRegionReply>(new SplitRegion(regionId, K(key)), Patience);
+            reply = await cluster.Node(viaNode).Store.Ask<SplitRegionReply>(new SplitRegion(regionId, K(key)), TimeSpan.FromSeconds(8));
             Assert.NotEqual(SplitRegionStatus.Retry, reply.Status);
         }, Patience);
         return reply;
