@@ -38,9 +38,10 @@ public sealed partial class Store
     private void StartSplitChecks() =>
         Timers.StartPeriodicTimer(SplitCheckTimer, SplitCheckTick.Instance, _settings.SplitCheckInterval);
 
-    // Invariant: placement gives the initial layout's regions ids 1..n (in range order) before any other id, so a region
-    // with a higher id was born from a split and its log starts at KvStateMachine.SplitInitialIndex.
-    private bool IsSplitBorn(Region region) => region.Id > (ulong)_settings.InitialRanges.Length;
+    // Invariant: placement gives the initial layout's regions ids 1..n (in range order) before any other id, and a region
+    // born from a split has version >= 2; such a region's log starts at KvStateMachine.SplitInitialIndex. The initial
+    // layout must not change after bootstrap (placement ignores a changed one; this check would misjudge ids above n).
+    private bool IsSplitBorn(Region region) => region.Id > (ulong)_settings.InitialRanges.Length && region.Epoch.Version > 1;
 
     /// <summary>The CreateGroup of this store's replica of <paramref name="region"/>; its applied splits spawn their right halves.</summary>
     private static CreateGroup ReplicaOf(Region region, ulong peerId, Func<IRaftStateMachine> stateMachine, bool splitBorn, IActorRef store, ulong storeId) =>
