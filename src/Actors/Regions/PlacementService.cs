@@ -56,6 +56,8 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         Receive<HeartbeatOutcome>(outcome => _log.Debug("[region {0}] heartbeat of store {1}: {2}", GroupId, outcome.StoreId, outcome.Detail));
         Receive<PlacementLookup>(OnLookup);
         Receive<StoreHeartbeatReport>(OnHeartbeat);
+        Receive<PlacementAllocateIds>(OnAllocateIds);
+        Receive<PlacementReportSplit>(OnReportSplit);
         Receive<PlacementHello>(OnHello);
         Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
         Receive<ClusterEvent.CurrentClusterState>(state =>
@@ -191,6 +193,63 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         _coordinator.Ask<object>(new Propose(GroupId, report.Command), _askTimeout)
             .ContinueWith(t => new HeartbeatOutcome(store, t.IsCompletedSuccessfully ? t.Result.ToString() ?? "" : "timed out"), TaskScheduler.Default)
             .PipeTo(Self);
+    }
+
+    private void OnAllocateIds(PlacementAllocateIds request)
+    {
+        if (!_isLeader)
+        {
+            ForwardOrRefuse(request, request with { Forwarded = true }, request.Forwarded,
+                () => new PlacementIdsReply(false, 0, 0, $"node {_nodeId} does not lead placement"));
+            return;
+        }
+        var node = _nodeId;
+        _coordinator.Ask<object>(new Propose(GroupId, PlacementCodec.Encode(new AllocateIdsCommand(request.Count))), _askTimeout)
+            .ContinueWith(t => t.IsCompletedSuccessfully && t.Result is ProposeSucceeded { Result: PlacementResult.IdsAllocated ids }
+                ? new PlacementIdsReply(true, ids.First, ids.Count, "")
+                : new PlacementIdsReply(false, 0, 0, $"node {node}: {(t.IsCompletedSuccessfully ? t.Result : "no answer in time")}"), TaskScheduler.Default)
+            .PipeTo(Sender);
+    }
+
+    private void OnReportSplit(PlacementReportSplit report)
+    {
+        if (!_isLeader)
+        {
+            ForwardOrRefuse(report, report with { Forwarded = true }, report.Forwarded,
+                () => new PlacementSplitReply(PlacementSplitStatus.Unavailable, $"node {_nodeId} does not lead placement"));
+            return;
+        }
+        try
+        {
+            if (PlacementCodec.Decode(report.Command) is not ReportSplitCommand)
+            {
+                Sender.Tell(new PlacementSplitReply(PlacementSplitStatus.Rejected, "not a split report"));
+                return;
+            }
+        }
+        catch (PlacementCodecException e)
+        {
+            Sender.Tell(new PlacementSplitReply(PlacementSplitStatus.Rejected, $"undecodable split report: {e.Message}"));
+            return;
+        }
+        var node = _nodeId;
+        var log = _log;
+        _coordinator.Ask<object>(new Propose(GroupId, report.Command), _askTimeout)
+            .ContinueWith(t =>
+            {
+                var reply = !t.IsCompletedSuccessfully
+                    ? new PlacementSplitReply(PlacementSplitStatus.Unavailable, $"node {node}: no answer in time")
+                    : t.Result switch
+                    {
+                        ProposeSucceeded { Result: PlacementResult.SplitRecorded recorded } => new PlacementSplitReply(PlacementSplitStatus.Recorded,
+                            recorded.AlreadyRecorded ? "already recorded" : $"recorded {recorded.Left} and {recorded.Right}"),
+                        ProposeSucceeded { Result: PlacementResult.Rejected rejected } => new PlacementSplitReply(PlacementSplitStatus.Rejected, rejected.Reason),
+                        var other => new PlacementSplitReply(PlacementSplitStatus.Unavailable, $"node {node}: {other}"),
+                    };
+                if (reply.Status != PlacementSplitStatus.Unavailable) log.Info("[region {0}] split report: {1} ({2})", GroupId, reply.Status, reply.Detail);
+                return reply;
+            }, TaskScheduler.Default)
+            .PipeTo(Sender);
     }
 
     private void ForwardOrRefuse(object original, object forwarded, bool alreadyForwarded, Func<object>? refusal)

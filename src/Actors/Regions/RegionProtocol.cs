@@ -66,6 +66,59 @@ public sealed record PlacementLookupReply(
 /// <summary>A store's heartbeat: an encoded <see cref="StoreHeartbeatCommand"/>, proposed by the placement leader.</summary>
 public sealed record StoreHeartbeatReport(ulong StoreId, byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
 
+/// <summary>Asks the placement leader for <see cref="Count"/> fresh ids (regions and peers share one sequence); answered with <see cref="PlacementIdsReply"/>.</summary>
+public sealed record PlacementAllocateIds(int Count, bool Forwarded = false) : IRaftRemoteMessage;
+
+/// <summary>Ids [<see cref="First"/>, First + Count) when <see cref="Ok"/>; otherwise <see cref="Detail"/> says why (retry).</summary>
+public sealed record PlacementIdsReply(bool Ok, ulong First, int Count, string Detail) : IRaftRemoteMessage;
+
+/// <summary>Reports an applied split to placement: an encoded <see cref="ReportSplitCommand"/>; answered with <see cref="PlacementSplitReply"/>.</summary>
+public sealed record PlacementReportSplit(byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
+
+/// <summary>Outcome of a split report.</summary>
+public enum PlacementSplitStatus : byte
+{
+    /// <summary>Both halves are recorded (now or before).</summary>
+    Recorded,
+    /// <summary>Placement holds newer metadata for the range: the report is obsolete, do not retry.</summary>
+    Rejected,
+    /// <summary>No placement leader took the report: retry.</summary>
+    Unavailable,
+}
+
+/// <summary>Answer to a <see cref="PlacementReportSplit"/>.</summary>
+public sealed record PlacementSplitReply(PlacementSplitStatus Status, string Detail) : IRaftRemoteMessage;
+
+/// <summary>
+/// Manual split of region <see cref="RegionId"/> at <see cref="Key"/> (null: a key near the middle of its data), sent to any
+/// store; the store whose replica leads the region proposes it. Answered with <see cref="SplitRegionReply"/>.
+/// </summary>
+public sealed record SplitRegion(ulong RegionId, byte[]? Key, bool Forwarded = false) : IRaftRemoteMessage;
+
+/// <summary>Outcome of a <see cref="SplitRegion"/>.</summary>
+public enum SplitRegionStatus : byte
+{
+    /// <summary>Split applied: <see cref="SplitRegionReply.Regions"/> holds the left and the right region.</summary>
+    Ok,
+    /// <summary>No store hosts the region.</summary>
+    UnknownRegion,
+    /// <summary>The key lies outside the region, or at its start (the left half would be empty).</summary>
+    InvalidKey,
+    /// <summary>The region holds fewer than two keys, so no key splits it into two non-empty halves.</summary>
+    NothingToSplit,
+    /// <summary>The region changed meanwhile (another split won): look it up again.</summary>
+    EpochNotMatch,
+    /// <summary>No leader, placement unavailable, a split of the region already in progress, or no answer in time: retry.</summary>
+    Retry,
+}
+
+/// <summary>Answer to a <see cref="SplitRegion"/>; <see cref="Detail"/> explains errors in words.</summary>
+public sealed record SplitRegionReply(SplitRegionStatus Status, RegionDescriptor[] Regions, string Detail) : IRaftRemoteMessage
+{
+    /// <summary>True when the split was applied.</summary>
+    public bool IsOk => Status == SplitRegionStatus.Ok;
+}
+
 /// <summary>Introduces a node's placement service to another's.</summary>
 public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage;
 

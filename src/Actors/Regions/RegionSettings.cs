@@ -34,6 +34,12 @@ public sealed record RegionSettings
     /// <summary>Largest retry backoff.</summary>
     public required TimeSpan MaxBackoff { get; init; }
 
+    /// <summary>Approximate region size in bytes above which its leader splits it (akka-raft.region.split-size).</summary>
+    public required long SplitSizeBytes { get; init; }
+
+    /// <summary>How often a store checks the sizes of the regions it leads (akka-raft.region.split-check-interval).</summary>
+    public required TimeSpan SplitCheckInterval { get; init; }
+
     /// <summary>Reads and validates the settings from a full system config (reference.conf as fallback).</summary>
     /// <exception cref="RaftSettingsException">A value is malformed or the initial layout is invalid (the message names the regions at fault).</exception>
     public static RegionSettings Create(Config config)
@@ -50,6 +56,8 @@ public sealed record RegionSettings
             AttemptTimeout = Duration(full, "akka-raft.router.attempt-timeout"),
             MinBackoff = Duration(full, "akka-raft.router.min-backoff"),
             MaxBackoff = Duration(full, "akka-raft.router.max-backoff"),
+            SplitSizeBytes = Bytes(full, "akka-raft.region.split-size", minimum: 1024),
+            SplitCheckInterval = Duration(full, "akka-raft.region.split-check-interval"),
         };
         if (settings.AttemptTimeout > settings.RequestTimeout)
             throw new RaftSettingsException("akka-raft.router.attempt-timeout", settings.AttemptTimeout.ToString(), $"must not exceed akka-raft.router.request-timeout ({settings.RequestTimeout})");
@@ -104,6 +112,14 @@ public sealed record RegionSettings
             throw new RaftSettingsException(key, full.GetValue(key)?.ToString() ?? "(missing)", "not a duration (e.g. 500ms)");
         }
         if (value <= TimeSpan.Zero) throw new RaftSettingsException(key, value.ToString(), "must be greater than zero");
+        return value;
+    }
+
+    private static long Bytes(Config full, string key, long minimum)
+    {
+        var raw = full.GetValue(key)?.ToString() ?? "(missing)";
+        if (!long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < minimum)
+            throw new RaftSettingsException(key, raw, $"must be a whole number of bytes of at least {minimum}");
         return value;
     }
 

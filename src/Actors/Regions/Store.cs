@@ -14,7 +14,7 @@ namespace AkkaRaft.Actors.Regions;
 /// and answers with a value or a typed error. Requests for another store are forwarded there. Reports its regions to
 /// placement every heartbeat interval. Every log line of a region carries <c>[region N]</c>.
 /// </summary>
-public sealed class Store : ReceiveActor, IWithTimers
+public sealed partial class Store : ReceiveActor, IWithTimers
 {
     /// <summary>Actor name under /system.</summary>
     public const string Name = "akka-raft-store";
@@ -54,7 +54,11 @@ public sealed class Store : ReceiveActor, IWithTimers
         Receive<LoadLayout>(_ => RequestLayout());
         Receive<LayoutAnswer>(OnLayout);
         Receive<GroupCreated>(created => _log.Info("[region {0}] replica {1} running on store {2}", created.GroupId, created.PeerId, _storeId));
-        Receive<HeartbeatTick>(_ => CollectStats(null));
+        Receive<HeartbeatTick>(_ =>
+        {
+            CollectStats(null);
+            RetrySplitReports();
+        });
         Receive<SendHeartbeatNow>(_ => CollectStats(Sender));
         Receive<StatsCollected>(OnStatsCollected);
         Receive<GetHostedRegions>(_ => Sender.Tell(new HostedRegions(_storeId, [.. _regions.Values.OrderBy(r => r.Id)])));
@@ -67,6 +71,7 @@ public sealed class Store : ReceiveActor, IWithTimers
         });
         Receive<ClusterEvent.UnreachableMember>(u => _directory.SetReachable(u.Member.Address, false));
         Receive<ClusterEvent.ReachableMember>(r => _directory.SetReachable(r.Member.Address, true));
+        ReceiveSplitMessages();
     }
 
     private static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider;
@@ -76,6 +81,7 @@ public sealed class Store : ReceiveActor, IWithTimers
     {
         Timers.StartPeriodicTimer(LayoutTimer, LoadLayout.Instance, TimeSpan.Zero, _settings.PlacementStatusInterval);
         Timers.StartPeriodicTimer(HeartbeatTimer, HeartbeatTick.Instance, _settings.HeartbeatInterval);
+        StartSplitChecks();
         if (IsClustered)
         {
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
@@ -115,9 +121,8 @@ public sealed class Store : ReceiveActor, IWithTimers
                 continue;
             }
             _regions[region.Id] = region;
-            var peers = region.Peers.ToDictionary(p => p.PeerId, p => p.StoreId);
             var initial = region;
-            _coordinator.Tell(new CreateGroup(region.Id, mine.PeerId, peers, () => new KvStateMachine(initial)));
+            _coordinator.Tell(ReplicaOf(region, mine.PeerId, () => new KvStateMachine(initial), IsSplitBorn(region), Self, _storeId));
             _log.Info("[region {0}] creating replica {1} for {2} with peers {3}", region.Id, mine.PeerId, region.RangeText, string.Join(", ", region.Peers));
         }
         if (!_layoutLoaded)
@@ -180,13 +185,13 @@ public sealed class Store : ReceiveActor, IWithTimers
         if (command.RegionId != region.Id || command.Epoch.Version != region.Epoch.Version)
         {
             _log.Warning("[region {0}] rejected {1}: epoch does not match, current is {2}", region.Id, command, region);
-            return new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(region)], $"{command} does not match the current {region}");
+            return new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, CurrentRegionsFor(region, command.Keys), $"{command} does not match the current {region}");
         }
         foreach (var key in command.Keys)
         {
             if (region.Contains(key)) continue;
             _log.Warning("[region {0}] rejected {1}: key {2} is not in {3}", region.Id, command, KeyText.Quote(key), region.RangeText);
-            return new StoreReply(StoreReplyKind.KeyNotInRegion, null, 0, 0, [RegionDescriptor.From(region)], $"key {KeyText.Quote(key)} is not in {region}");
+            return new StoreReply(StoreReplyKind.KeyNotInRegion, null, 0, 0, CurrentRegionsFor(region, command.Keys), $"key {KeyText.Quote(key)} is not in {region}");
         }
         return null;
     }

@@ -34,6 +34,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private (ulong, ulong, ulong, StateRole) _activityMark;
     private bool _hibernating;
     private StateRole _lastRole;
+    // Groups this replica spawned on apply that have not confirmed their initial state durable: no snapshot until they do.
+    private readonly HashSet<ulong> _spawning = [];
 
     /// <summary>Props for a replica hosted by the coordinator of <paramref name="nodeId"/>.</summary>
     public static Props Props(ulong nodeId, CreateGroup spec, RaftSettings settings, IActorRef coordinator) =>
@@ -47,7 +49,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         _settings = settings;
         _coordinator = coordinator;
         _log = Context.GetLogger().WithContext("group", spec.GroupId);
-        _storage = MemoryStorage.WithVoters([.. spec.InitialPeers.Keys.Order()]);
+        // A bootstrapped group gets its voters from its initial snapshot (or, uninitialized, from the leader's snapshot).
+        _storage = spec.Bootstrap is null ? MemoryStorage.WithVoters([.. spec.InitialPeers.Keys.Order()]) : MemoryStorage.WithVoters();
         _stateMachine = spec.StateMachineFactory();
         _peerNodes = new Dictionary<ulong, ulong>(spec.InitialPeers);
         _pending = new PendingRequests(spec.GroupId, settings.MaxPendingProposals, settings.MaxPendingReads, settings.ElectionTicks * 5);
@@ -79,12 +82,34 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
                 break;
             case RaftLogWritten written:
                 ApplyToStorage(written.HardState, written.Entries, written.Snapshot);
+                // A journaled snapshot (installed from a leader, or a split group's initial state) is the state machine's too.
+                if (written.Snapshot is { } installed && installed.Metadata.Index > _stateMachine.AppliedIndex)
+                    _stateMachine.Restore(installed.Data, installed.Metadata.Index);
                 MergePeers(written.PeerNodes);
                 break;
             case RecoveryCompleted:
-                StartNode();
+                if (_spec.Bootstrap is { } bootstrap && LastSequenceNr == 0 && _stateMachine.AppliedIndex == bootstrap.Index) PersistBootstrapThenStart(bootstrap);
+                else StartNode();
                 break;
         }
+    }
+
+    /// <summary>
+    /// First start of a group born from existing state: its initial state (snapshot at the bootstrap index, voters =
+    /// initial peers) is made durable before the node runs; commands wait meanwhile (Persist stashes them).
+    /// </summary>
+    private void PersistBootstrapThenStart(GroupBootstrap bootstrap)
+    {
+        var voters = ConfState.OfVoters([.. _spec.InitialPeers.Keys.Order()]);
+        var snapshot = new Snapshot(new Core.Raft.SnapshotMetadata(bootstrap.Index, bootstrap.Term, voters), _stateMachine.TakeSnapshot());
+        var hardState = new HardState(bootstrap.Term, 0, bootstrap.Index);
+        Persist(new RaftLogWritten(hardState, [], snapshot, new Dictionary<ulong, ulong>(_peerNodes)), written =>
+        {
+            ApplyToStorage(written.HardState, written.Entries, written.Snapshot);
+            _snapshotIndexInJournal = bootstrap.Index;
+            _log.Info("[group {0}] bootstrapped at index {1} (term {2}) with voters {3}", _spec.GroupId, bootstrap.Index, bootstrap.Term, voters);
+            StartNode();
+        });
     }
 
     private void StartNode()
@@ -152,6 +177,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
                 break;
             case GetGroupStatus:
                 Sender.Tell(Status());
+                break;
+            case GroupCreated spawned:
+                _spawning.Remove(spawned.GroupId);
                 break;
             case SaveSnapshotSuccess success:
                 // Everything up to the snapshot's sequence number is now redundant.
@@ -352,7 +380,15 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     {
         if (commands.Count == 0) return;
         var results = _stateMachine.Apply(commands);
-        for (var i = 0; i < commands.Count; i++) _pending.Applied(commands[i].Index, commands[i].Term, results[i]);
+        for (var i = 0; i < commands.Count; i++)
+        {
+            if (_spec.SpawnOnApply?.Invoke(results[i]) is { } spawn)
+            {
+                _spawning.Add(spawn.GroupId);
+                _coordinator.Tell(spawn, Self);
+            }
+            _pending.Applied(commands[i].Index, commands[i].Term, results[i]);
+        }
         commands.Clear();
     }
 
@@ -391,6 +427,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private void MaybeCompact()
     {
         var applied = _stateMachine.AppliedIndex;
+        if (_spawning.Count > 0) return;
         if (_settings.SnapshotEveryEntries <= 0 || applied < _snapshotIndexInJournal + (ulong)_settings.SnapshotEveryEntries) return;
         var appliedInLog = Math.Min(applied, _storage.LastIndex());
         if (appliedInLog <= _storage.Snapshot().Metadata.Index) return;

@@ -53,7 +53,26 @@ public sealed record CreateGroup(
     ulong GroupId,
     ulong PeerId,
     IReadOnlyDictionary<ulong, ulong> InitialPeers,
-    Func<IRaftStateMachine> StateMachineFactory) : INoSerializationVerificationNeeded;
+    Func<IRaftStateMachine> StateMachineFactory) : INoSerializationVerificationNeeded
+{
+    /// <summary>
+    /// For a group born from existing state (a split): its log starts after <see cref="GroupBootstrap.Index"/>. With an empty
+    /// journal, a state machine already at that index is persisted as the group's first event (a snapshot with
+    /// <see cref="InitialPeers"/> as voters); one at any other index leaves the replica uninitialized: no voters, it cannot
+    /// campaign and waits for the leader's snapshot. Null: a plain group whose log starts at 0.
+    /// </summary>
+    public GroupBootstrap? Bootstrap { get; init; }
+
+    /// <summary>
+    /// Called on this replica with the result of every applied command; a <see cref="CreateGroup"/> it returns is created on
+    /// this node (e.g. the right half of a split). The replica takes no snapshot until that group answers
+    /// <see cref="GroupCreated"/> (its initial state is durable), so a restart re-applies the command if it must.
+    /// </summary>
+    public Func<object?, CreateGroup?>? SpawnOnApply { get; init; }
+}
+
+/// <summary>Raft index and term at which a group created from existing state begins (its initial snapshot).</summary>
+public sealed record GroupBootstrap(ulong Index, ulong Term);
 
 /// <summary>The replica is running (answer to <see cref="CreateGroup"/>).</summary>
 public sealed record GroupCreated(ulong GroupId, ulong PeerId);

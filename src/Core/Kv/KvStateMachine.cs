@@ -20,6 +20,16 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     /// <summary>Bytes counted per entry on top of its key and value (tree node, entry fields).</summary>
     public const int EntryOverheadBytes = 48;
 
+    /// <summary>
+    /// Raft index (and term, <see cref="SplitInitialTerm"/>) at which a region created by a split starts on every replica:
+    /// its data is the state at this index, its log begins after it. Above 0 so a replica created empty (index 0) can
+    /// never win an election against an initialized one and is brought up by snapshot instead (TiKV's RAFT_INIT_LOG_INDEX).
+    /// </summary>
+    public const ulong SplitInitialIndex = 5;
+
+    /// <summary>Raft term of the initial state of a region created by a split (see <see cref="SplitInitialIndex"/>).</summary>
+    public const ulong SplitInitialTerm = 5;
+
     private SortedDictionary<byte[], StoredValue> _entries = new(ByteKeyComparer.Instance);
 
     /// <summary>A fresh, empty state machine for <paramref name="region"/>.</summary>
@@ -117,7 +127,7 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     /// <summary>
     /// Moves every entry at or after <paramref name="splitKey"/> into a new state machine for
     /// <paramref name="newRegion"/> (which must be [splitKey, this end)); this region shrinks to [start, splitKey)
-    /// and its version goes up by one. The new machine starts at applied index 0: it is the start of another group's log.
+    /// and its version goes up by one. The new machine is at applied index <see cref="SplitInitialIndex"/>: the start of another group's log.
     /// </summary>
     public KvStateMachine SplitOff(byte[] splitKey, Region newRegion)
     {
@@ -130,7 +140,7 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         if (newRegion.Id == Region.Id)
             throw new ArgumentException($"{newRegion} must have a new id, not {Region.Id}", nameof(newRegion));
 
-        var right = new KvStateMachine(newRegion) { LogicalNowMs = LogicalNowMs };
+        var right = new KvStateMachine(newRegion) { LogicalNowMs = LogicalNowMs, AppliedIndex = SplitInitialIndex };
         var moving = _entries.Keys.Where(key => ByteKeyComparer.Instance.Compare(key, splitKey) >= 0).ToList();
         foreach (var key in moving)
         {
@@ -140,6 +150,32 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         }
         Region = Region.WithRange(Region.StartKey, splitKey).WithEpoch(Region.Epoch.WithNextVersion());
         return right;
+    }
+
+    /// <summary>
+    /// A split key near the middle of the data by bytes: entries are grouped into at most <paramref name="maxSamples"/>
+    /// consecutive runs and <see cref="SplitPlanning.ChooseSplitKey"/> picks among the runs' first keys. Never the region's
+    /// start, never a key that leaves a half empty; null when the region holds fewer than two keys.
+    /// </summary>
+    public byte[]? ChooseSplitKey(int maxSamples = 1024)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 2);
+        var stride = Math.Max(1, (_entries.Count + maxSamples - 1) / maxSamples);
+        var samples = new List<KeySize>(Math.Min(_entries.Count, maxSamples));
+        byte[]? runStart = null;
+        long runBytes = 0;
+        var position = 0;
+        foreach (var (key, value) in _entries)
+        {
+            if (position++ % stride == 0)
+            {
+                if (runStart is not null) samples.Add(new KeySize(runStart, runBytes));
+                (runStart, runBytes) = (key, 0);
+            }
+            runBytes += Cost(key, value);
+        }
+        if (runStart is not null) samples.Add(new KeySize(runStart, runBytes));
+        return SplitPlanning.ChooseSplitKey(Region, samples);
     }
 
     /// <summary>Rejects a command for another region or epoch, or with a key outside the range; null when it may run.</summary>

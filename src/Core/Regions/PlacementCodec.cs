@@ -23,6 +23,7 @@ public static class PlacementCodec
         Bootstrap = 1,
         StoreHeartbeat = 2,
         AllocateIds = 3,
+        ReportSplit = 4,
     }
 
     /// <summary>Encodes a command.</summary>
@@ -63,6 +64,11 @@ public static class PlacementCodec
                 writer.WriteByte((byte)OpCode.AllocateIds);
                 writer.WriteVarInt(allocate.Count);
                 break;
+            case ReportSplitCommand split:
+                writer.WriteByte((byte)OpCode.ReportSplit);
+                WriteRegion(writer, split.Left);
+                WriteRegion(writer, split.Right);
+                break;
             default:
                 throw new ArgumentException($"unknown placement command {command.GetType().Name}", nameof(command));
         }
@@ -83,6 +89,7 @@ public static class PlacementCodec
                 (byte)OpCode.Bootstrap => ReadBootstrap(ref reader),
                 (byte)OpCode.StoreHeartbeat => ReadHeartbeat(ref reader),
                 (byte)OpCode.AllocateIds => new AllocateIdsCommand(checked((int)reader.ReadVarInt("count"))),
+                (byte)OpCode.ReportSplit => new ReportSplitCommand(ReadRegion(ref reader), ReadRegion(ref reader)),
                 _ => throw reader.Fail($"unknown op code {op}"),
             };
             reader.EnsureEnd();

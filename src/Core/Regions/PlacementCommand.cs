@@ -34,6 +34,13 @@ public sealed record StoreHeartbeatCommand(ulong StoreId, ImmutableArray<RegionH
 public sealed record AllocateIdsCommand(int Count) : PlacementCommand;
 
 /// <summary>
+/// A split applied by a region: <see cref="Left"/> is the parent shrunk to [start, split key) with its version bumped,
+/// <see cref="Right"/> the new region [split key, end). Recorded atomically; a report older than the metadata already
+/// recorded for the range (epoch version comparison) is rejected, a repeated one is a no-op.
+/// </summary>
+public sealed record ReportSplitCommand(Region Left, Region Right) : PlacementCommand;
+
+/// <summary>
 /// One region in a store heartbeat: the replica's epoch, whether it leads (and in which term), the region's
 /// approximate size (meaningful from the leader) and the stores whose peers the leader considers down.
 /// </summary>
@@ -78,6 +85,9 @@ public abstract record PlacementResult
 
     /// <summary>Ids [<see cref="First"/>, First + Count) are reserved for the proposer.</summary>
     public sealed record IdsAllocated(ulong First, int Count) : PlacementResult;
+
+    /// <summary>A split was recorded; <see cref="AlreadyRecorded"/> says placement knew it already (a repeated report).</summary>
+    public sealed record SplitRecorded(Region Left, Region Right, bool AlreadyRecorded) : PlacementResult;
 
     /// <summary>The command was not applied; <see cref="Reason"/> says why.</summary>
     public sealed record Rejected(string Reason) : PlacementResult;

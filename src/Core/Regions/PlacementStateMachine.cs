@@ -82,6 +82,7 @@ public sealed class PlacementStateMachine : IRaftStateMachine
             BootstrapCommand bootstrap => Bootstrap(bootstrap, committed.Index),
             StoreHeartbeatCommand heartbeat => RecordHeartbeat(heartbeat, committed.Index),
             AllocateIdsCommand allocate => Allocate(allocate.Count),
+            ReportSplitCommand split => RecordSplit(split.Left, split.Right),
             _ => new PlacementResult.Rejected($"unknown placement command {command.GetType().Name}"),
         };
     }
@@ -160,6 +161,38 @@ public sealed class PlacementStateMachine : IRaftStateMachine
         var first = NextId;
         NextId += (ulong)count;
         return new PlacementResult.IdsAllocated(first, count);
+    }
+
+    /// <summary>
+    /// Records both halves of a split in one step. Each half is taken unless placement already holds newer metadata for it
+    /// (the same id at the same or a later epoch, or an overlapping region with a higher version); a report with neither
+    /// half new is a no-op when placement holds exactly these regions, and rejected otherwise (it overlaps newer metadata).
+    /// </summary>
+    private PlacementResult RecordSplit(Region left, Region right)
+    {
+        if (!IsBootstrapped) return new PlacementResult.Rejected("not bootstrapped yet: split report ignored");
+        if (left.Id == right.Id || left.Id == PlacementGroupId || right.Id == PlacementGroupId)
+            return new PlacementResult.Rejected($"split report needs two distinct region ids, got {left} and {right}");
+        if (left.IsEmptyRange || right.IsEmptyRange || left.EndKey.Length == 0 || !ByteKeyComparer.Instance.Equals(left.EndKey, right.StartKey))
+            return new PlacementResult.Rejected($"split report: {left} and {right} are not adjacent non-empty halves");
+        if (left.Epoch.Version != right.Epoch.Version)
+            return new PlacementResult.Rejected($"split report: halves {left} and {right} carry different versions");
+        if (right.Id >= NextId)
+            return new PlacementResult.Rejected($"split report: {right} has an id placement never handed out (next id {NextId})");
+        var updated = _routing.Replace([left, right]);
+        var known = _regions.GetValueOrDefault(left.Id)?.Region == left && _regions.GetValueOrDefault(right.Id)?.Region == right;
+        if (known) return new PlacementResult.SplitRecorded(left, right, AlreadyRecorded: true);
+        if (ReferenceEquals(updated, _routing))
+            return new PlacementResult.Rejected($"split report {left} + {right} overlaps newer metadata: ignored");
+        var regions = new Dictionary<ulong, PlacementRegion>(updated.Count);
+        foreach (var region in updated.Regions)
+        {
+            regions[region.Id] = _regions.TryGetValue(region.Id, out var entry)
+                ? entry with { Region = region }
+                : new PlacementRegion(region, 0, 0, 0, []);
+        }
+        (_regions, _routing) = (regions, updated);
+        return new PlacementResult.SplitRecorded(left, right, AlreadyRecorded: false);
     }
 
     /// <inheritdoc />

@@ -54,4 +54,25 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
         Assert.Equal(new PlacementHello(4), RoundTrip(new PlacementHello(4)));
         Assert.Equal(new StoreHello(5), RoundTrip(new StoreHello(5)));
     }
+
+    [Fact]
+    public void Split_requests_replies_id_allocations_and_split_reports_cross_nodes_intact()
+    {
+        var split = RoundTrip(new SplitRegion(7, "k"u8.ToArray(), Forwarded: true));
+        Assert.Equal((7UL, true), (split.RegionId, split.Forwarded));
+        Assert.Equal("k"u8.ToArray(), split.Key);
+        Assert.Null(RoundTrip(new SplitRegion(7, null)).Key);
+
+        var reply = RoundTrip(new SplitRegionReply(SplitRegionStatus.Ok, [RegionDescriptor.From(Sample)], "done"));
+        Assert.Equal((SplitRegionStatus.Ok, "done"), (reply.Status, reply.Detail));
+        Assert.Equal(Sample, Assert.Single(reply.Regions).ToRegion());
+
+        Assert.Equal(new PlacementAllocateIds(4, true), RoundTrip(new PlacementAllocateIds(4, true)));
+        Assert.Equal(new PlacementIdsReply(true, 40, 4, ""), RoundTrip(new PlacementIdsReply(true, 40, 4, "")));
+        Assert.Equal(new PlacementSplitReply(PlacementSplitStatus.Rejected, "newer"), RoundTrip(new PlacementSplitReply(PlacementSplitStatus.Rejected, "newer")));
+
+        var command = new ReportSplitCommand(Sample.WithRange("a"u8, "f"u8), new Region(9, "f"u8, "m"u8, new RegionEpoch(2, 3), Sample.Peers));
+        var report = RoundTrip(new PlacementReportSplit(PlacementCodec.Encode(command)));
+        Assert.Equal(command, PlacementCodec.Decode(report.Command));
+    }
 }

@@ -76,7 +76,9 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
             // "zebra" belongs to the right-hand region, but is sent to the left one.
             var reply = await cluster.SendRawAsync(1, Raw(leader, left.Id, new SetCommand(left.Id, left.Epoch, 0, K($"zebra{i}"), K("x"))));
             Assert.Equal(StoreReplyKind.KeyNotInRegion, reply.Kind);
-            Assert.Equal(left.Id, Assert.Single(reply.Regions).Id);
+            // The region as the store knows it first, then the region that holds the key, so the router can go there.
+            Assert.Equal(left.Id, reply.Regions[0].Id);
+            Assert.Contains(reply.Regions, r => r.ToRegion().Contains(K($"zebra{i}")));
         }
         var warning = logged.FishForMessage<Warning>(w => w.Message.ToString()!.Contains("is not in", StringComparison.Ordinal), Patience);
         Assert.Contains($"[region {left.Id}]", warning.Message.ToString(), StringComparison.Ordinal);
