@@ -75,6 +75,16 @@ transfer.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(transfer);
 
+var splitRegion = new Argument<ulong>("REGION") { Description = "Region id" };
+var splitKey = new Argument<string?>("KEY") { Description = "Split key (default: near the middle of the region's data)", Arity = ArgumentArity.ZeroOrOne };
+var split = new Command("split", "Split a region in two at KEY") { splitRegion, splitKey, url };
+split.SetAction(async (parse, ct) =>
+{
+    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    return await CliCommands.SplitAsync(client, parse.GetValue(splitRegion), parse.GetValue(splitKey), ct);
+});
+root.Subcommands.Add(split);
+
 return await root.Parse(args).InvokeAsync();
 
 static Config? LoadConfig(FileInfo? file, string? splitSize)

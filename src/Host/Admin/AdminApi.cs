@@ -60,6 +60,19 @@ public static class AdminApi
             var error = await cluster.TransferLeaderAsync(regionId, storeId, ct);
             return error is null ? Results.Ok(new { region = regionId, transferring_to = storeId }) : Results.BadRequest(new { error });
         });
+        app.MapPost("/api/regions/{id}/split", async (string id, string? key, CancellationToken ct) =>
+        {
+            if (!ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var regionId))
+            {
+                return Results.BadRequest(new { error = $"'{id}' is not a region id" });
+            }
+            var outcome = await cluster.SplitAsync(regionId, key is null ? null : Encoding.UTF8.GetBytes(key), ct);
+            if (outcome.Error is { } error)
+            {
+                return outcome.UnknownRegion ? Results.NotFound(new { error }) : Results.BadRequest(new { error });
+            }
+            return Results.Ok(outcome.Regions);
+        });
         app.MapGet("/", () => Results.Content(Dashboard.Html, "text/html; charset=utf-8"));
     }
 

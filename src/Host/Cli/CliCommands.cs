@@ -41,6 +41,20 @@ public static class CliCommands
         return 0;
     }
 
+    /// <summary>Splits a region at <paramref name="key"/> (or near the middle of its data) and prints both halves.</summary>
+    public static async Task<int> SplitAsync(AdminClient client, ulong region, string? key, CancellationToken ct)
+    {
+        client.Output.WriteLine(key is null ? $"splitting region {region} near the middle of its data ..." : $"splitting region {region} at \"{key}\" ...");
+        var query = key is null ? "" : $"?key={Uri.EscapeDataString(key)}";
+        var halves = await client.PostAsync($"/api/regions/{region}/split{query}", ct);
+        if (halves is null) return 2;
+        foreach (var r in halves.Value.EnumerateArray())
+        {
+            client.Output.WriteLine($"region {r.GetProperty("id").GetUInt64()} [{r.GetProperty("startKey").GetString()}, {r.GetProperty("endKey").GetString()}) {r.GetProperty("epoch").GetString()}");
+        }
+        return 0;
+    }
+
     /// <summary>Moves a region's leadership to the replica on <paramref name="store"/> and waits until it happened.</summary>
     public static async Task<int> TransferLeaderAsync(AdminClient client, ulong region, ulong store, CancellationToken ct)
     {

@@ -145,6 +145,19 @@ public sealed class ClusterRuntime : IAsyncDisposable
         return reply is ProposeFailed failed ? $"{failed.Failure}: {failed.Detail}" : null;
     }
 
+    /// <summary>The outcome of a split request: the two regions, or an error and whether the region is unknown.</summary>
+    public sealed record SplitOutcome(IReadOnlyList<RegionView>? Regions, string? Error, bool UnknownRegion);
+
+    /// <summary>Splits a region at <paramref name="key"/> (null: near the middle of its data).</summary>
+    public async Task<SplitOutcome> SplitAsync(ulong regionId, byte[]? key, CancellationToken cancellationToken = default)
+    {
+        var reply = await Nodes[0].Store.Ask<SplitRegionReply>(new SplitRegion(regionId, key), TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        if (!reply.IsOk) return new SplitOutcome(null, $"{reply.Status}: {reply.Detail}", reply.Status == SplitRegionStatus.UnknownRegion);
+        var views = reply.Regions.Select(d => new RegionView(d.Id, Core.Regions.KeyText.Escape(d.StartKey), Core.Regions.KeyText.Escape(d.EndKey),
+            d.ToRegion().Epoch.ToString(), d.LeaderStore, d.PeerStores, d.ApproximateSizeBytes, [])).ToList();
+        return new SplitOutcome(views, null, false);
+    }
+
     private static async Task<GroupStatus?> TryStatusAsync(KvNode node, ulong groupId)
     {
         try
