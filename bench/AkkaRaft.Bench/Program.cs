@@ -1,22 +1,24 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R]
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
+// `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
 var seconds = IntOption("--seconds", 5);
 var batch = IntOption("--batch", 64);
 var payload = IntOption("--payload", 128);
 var clients = IntOption("--clients", 32);
-var regions = IntOption("--regions", 1000);
+var regions = IntOption("--regions", scenario == "kv" ? 2 : 1000);
 
 object result = scenario switch
 {
     "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
     "idle" => await IdleScenario.Run(regions, TimeSpan.FromSeconds(seconds)),
     "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle)"),
+    "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds)),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 
