@@ -16,7 +16,8 @@ internal sealed class KvCluster : IAsyncDisposable
 {
     public static readonly Config FastTiming = ConfigurationFactory.ParseString("""
         akka-raft {
-          tick-interval = 20ms
+          # 50 ms ticks (elections after 0.5-1 s): shorter ones let a CPU stall on a 2-core CI machine depose healthy leaders.
+          tick-interval = 50ms
           election-ticks = 10
           heartbeat-ticks = 2
           hibernate-after-ticks = 0

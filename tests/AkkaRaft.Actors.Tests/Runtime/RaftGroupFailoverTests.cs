@@ -13,7 +13,7 @@ public sealed class RaftGroupFailoverTests(ITestOutputHelper output) : Akka.Test
 
     private static readonly Config FastTicks = ConfigurationFactory.ParseString("""
         akka-raft {
-          tick-interval = 20ms
+          tick-interval = 50ms
           election-ticks = 10
           heartbeat-ticks = 2
           hibernate-after-ticks = 0

@@ -14,7 +14,7 @@ public sealed class RaftGroupLifecycleTests(ITestOutputHelper output) : Akka.Tes
     {
         var config = ConfigurationFactory.ParseString("""
             akka-raft {
-              tick-interval = 20ms
+              tick-interval = 50ms
               election-ticks = 10
               heartbeat-ticks = 2
               hibernate-after-ticks = 20
@@ -39,7 +39,7 @@ public sealed class RaftGroupLifecycleTests(ITestOutputHelper output) : Akka.Tes
     [Fact]
     public async Task Group_created_at_run_time_serves_proposals_and_after_removal_is_gone_but_recovers_its_journal_when_recreated()
     {
-        var config = ConfigurationFactory.ParseString("akka-raft { tick-interval = 20ms, election-ticks = 10, heartbeat-ticks = 2, hibernate-after-ticks = 0 }");
+        var config = ConfigurationFactory.ParseString("akka-raft { tick-interval = 50ms, election-ticks = 10, heartbeat-ticks = 2, hibernate-after-ticks = 0 }");
         await using var nodes = await LoopbackNodes.StartAsync(3, config);
         var driver = await GroupDriver.StartAsync(this, nodes, 1);
         await driver.ProposeUntilAcceptedAsync(1, "g1-a");

@@ -10,7 +10,7 @@ namespace AkkaRaft.Actors.Tests.Runtime;
 public sealed class ReadAfterElectionTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
 {
     private static readonly Config FastTicks = ConfigurationFactory.ParseString("""
-        akka-raft { tick-interval = 20ms, election-ticks = 10, heartbeat-ticks = 2, hibernate-after-ticks = 0 }
+        akka-raft { tick-interval = 50ms, election-ticks = 10, heartbeat-ticks = 2, hibernate-after-ticks = 0 }
         """);
 
     [Fact]

@@ -24,7 +24,7 @@ internal static class TestJournalConfig
           }
         }
         akka-raft {
-          tick-interval = 20ms
+          tick-interval = 50ms
           election-ticks = 10
           heartbeat-ticks = 2
           hibernate-after-ticks = 0
