@@ -25,18 +25,7 @@ public sealed partial class KvStateMachine
         writer.WriteRaw(SnapshotMagic);
         writer.WriteByte(SnapshotFormatVersion);
         writer.WriteVarUInt(AppliedIndex);
-        writer.WriteVarUInt(Region.Id);
-        writer.WriteBytes(Region.StartKey);
-        writer.WriteBytes(Region.EndKey);
-        writer.WriteVarUInt(Region.Epoch.ConfVersion);
-        writer.WriteVarUInt(Region.Epoch.Version);
-        writer.WriteVarUInt((ulong)Region.Peers.Length);
-        foreach (var peer in Region.Peers)
-        {
-            writer.WriteVarUInt(peer.StoreId);
-            writer.WriteVarUInt(peer.PeerId);
-            writer.WriteByte((byte)peer.Role);
-        }
+        PlacementCodec.WriteRegion(writer, Region);
         writer.WriteVarInt(LogicalNowMs);
         var live = _entries.Where(e => !e.Value.IsExpiredAt(LogicalNowMs)).ToList();
         writer.WriteVarUInt((ulong)live.Count);
@@ -85,21 +74,8 @@ public sealed partial class KvStateMachine
         if (version != SnapshotFormatVersion)
             throw reader.Fail($"unsupported snapshot format version {version} (this build reads {SnapshotFormatVersion})");
         var appliedIndex = reader.ReadVarUInt("applied index");
-        var regionId = reader.ReadVarUInt("region id");
-        var start = reader.ReadBytes("region start key");
-        var end = reader.ReadBytes("region end key");
-        var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
-        var peerCount = reader.ReadCount("peer count", minBytesPerItem: 3);
-        var peers = new List<RegionPeer>(peerCount);
-        for (var i = 0; i < peerCount; i++)
-        {
-            var storeId = reader.ReadVarUInt("peer store id");
-            var peerId = reader.ReadVarUInt("peer id");
-            var role = reader.ReadByte("peer role");
-            if (role > (byte)PeerRole.Learner) throw reader.Fail($"unknown peer role {role}");
-            peers.Add(new RegionPeer(storeId, peerId, (PeerRole)role));
-        }
-        var region = new Region(regionId, start, end, epoch, peers);
+        // Same region encoding as placement's records.
+        var region = PlacementCodec.ReadRegion(ref reader);
         if (region.IsEmptyRange) throw reader.Fail($"{region} has an empty range");
         var logicalNowMs = reader.ReadVarInt("logical now ms");
 
