@@ -183,16 +183,15 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
                 continue;
             }
             var chunkBytes = (int)Math.Max(1024, _limits.MaxBatchBytes / 2);
-            var large = queue.Where(m => m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes).ToList();
-            foreach (var snapshot in large)
-            {
-                // Snapshots travel in chunks below the frame size, after the control traffic of this flush.
-                foreach (var chunk in SnapshotChunker.Split(_nodeId, snapshot.GroupId, ++_nextTransferId, snapshot.Message, chunkBytes)) target.Tell(chunk);
-            }
-            var ordered = queue.Where(m => !(m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes)).OrderBy(m => NodeBatch.IsBulk(m.Message.Type) ? 1 : 0).ToList();
-            foreach (var batch in new NodeBatch(node, ordered).SplitBySize(_limits.MaxBatchBytes))
+            var chunked = queue.ToLookup(m => m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes);
+            foreach (var batch in new NodeBatch(node, NodeBatch.ControlFirst(chunked[false])).SplitBySize(_limits.MaxBatchBytes))
             {
                 target.Tell(new RaftBatch(_nodeId, batch.Messages));
+            }
+            foreach (var snapshot in chunked[true])
+            {
+                // Snapshots too large for one envelope travel in chunks below the frame size, after this flush's other traffic.
+                foreach (var chunk in SnapshotChunker.Split(_nodeId, snapshot.GroupId, ++_nextTransferId, snapshot.Message, chunkBytes)) target.Tell(chunk);
             }
             queue.Clear();
         }

@@ -11,7 +11,7 @@ namespace AkkaRaft.Actors.Runtime;
 /// acknowledgements only after the write is durable, applies committed entries to the state machine and answers
 /// proposers. Recovery rebuilds the log, hard state and state machine from the Akka snapshot plus the journal.
 /// </summary>
-public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
+public sealed class RaftGroupActor : UntypedPersistentActor
 {
     private readonly ulong _nodeId;
     private readonly CreateGroup _spec;
@@ -60,9 +60,6 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
 
     /// <inheritdoc />
     public override string PersistenceId => $"raft-{_nodeId}-{_spec.GroupId}";
-
-    /// <inheritdoc />
-    public ITimerScheduler Timers { get; set; } = null!;
 
     private RaftNode Node => _node ?? throw new InvalidOperationException($"[group {_spec.GroupId}] not recovered yet");
 
@@ -330,9 +327,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         if (ready.Snapshot is { } snapshot)
         {
             _stateMachine.Restore(snapshot.Data, snapshot.Metadata.Index);
+            _appliedIndex = Math.Max(_appliedIndex, snapshot.Metadata.Index);
             _log.Info("[group {0}] installed snapshot at index {1} (term {2})", _spec.GroupId, snapshot.Metadata.Index, snapshot.Metadata.Term);
         }
-        if (ready.Snapshot is { } installed) _appliedIndex = Math.Max(_appliedIndex, installed.Metadata.Index);
         Apply(ready.CommittedEntries);
         if (ready.CommittedEntries.Count > 0) _appliedIndex = ready.CommittedEntries[^1].Index;
         foreach (var readState in ready.ReadStates) _pending.ReadIndexConfirmed(readState.Context, readState.Index);
@@ -355,23 +352,20 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
         var commands = new List<CommittedCommand>();
         foreach (var entry in committed)
         {
+            if (entry.Type == EntryType.Normal && entry.Data.Length > 0)
+            {
+                commands.Add(new CommittedCommand(entry.Index, entry.Term, entry.Data));
+                continue;
+            }
+            // Membership changes and the leader's no-op never reach the state machine; commands before them apply first.
+            FlushCommands(commands);
             if (entry.Type == EntryType.ConfChange)
             {
-                FlushCommands(commands);
                 var change = ConfChange.Decode(entry.Data);
                 MergePeers(PeerNodeCodec.Decode(change.Context));
                 _log.Info("[group {0}] membership change {1} applied at {2}", _spec.GroupId, change, entry.Index);
-                _pending.Applied(entry.Index, entry.Term, null);
-                continue;
             }
-            if (entry.Data.Length == 0)
-            {
-                // The leader's no-op: nothing for the state machine, but it still answers nobody.
-                FlushCommands(commands);
-                _pending.Applied(entry.Index, entry.Term, null);
-                continue;
-            }
-            commands.Add(new CommittedCommand(entry.Index, entry.Term, entry.Data));
+            _pending.Applied(entry.Index, entry.Term, null);
         }
         FlushCommands(commands);
     }
@@ -465,13 +459,10 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     private void SendMessages(IReadOnlyList<Message> messages)
     {
         if (messages.Count == 0) return;
-        foreach (var m in messages)
-        {
-            if (m.Type == MessageType.Snapshot) _snapshotSentAtTick[m.To] = _ticks;
-        }
         var resolved = new List<(ulong, GroupMessage)>(messages.Count);
         foreach (var m in messages)
         {
+            if (m.Type == MessageType.Snapshot) _snapshotSentAtTick[m.To] = _ticks;
             if (_peerNodes.TryGetValue(m.To, out var node)) resolved.Add((node, new GroupMessage(_spec.GroupId, m)));
             else _log.Warning("[group {0}] no node known for peer {1}; {2} not sent", _spec.GroupId, m.To, m.Type);
         }
@@ -551,7 +542,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor, IWithTimers
     }
 
     private GroupStatus Status() => _node is null
-        ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, _peerNodes)
+        ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, new Dictionary<ulong, ulong>(_peerNodes))
         : new GroupStatus(_spec.GroupId, _spec.PeerId, _node.Role, _node.Term, _node.Leader, _node.Committed, _appliedIndex,
             _node.FirstIndex, _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes));
 

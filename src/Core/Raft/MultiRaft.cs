@@ -46,9 +46,13 @@ public sealed record NodeBatch(ulong ToNode, IReadOnlyList<GroupMessage> Message
             if (!byNode.TryGetValue(node.Value, out var list)) byNode[node.Value] = list = [];
             list.Add(gm);
         }
-        // Stable sort keeps per-group order within a priority class (Raft tolerates reordering, but in-order is cheaper).
-        return byNode.Select(kv => new NodeBatch(kv.Key, kv.Value.OrderBy(m => IsBulk(m.Message.Type) ? 1 : 0).ToList())).ToList();
+        return byNode.Select(kv => new NodeBatch(kv.Key, ControlFirst(kv.Value))).ToList();
     }
+
+    /// <summary>Control messages (votes, heartbeats, responses) ahead of bulk appends and snapshots, otherwise in order.</summary>
+    public static List<GroupMessage> ControlFirst(IEnumerable<GroupMessage> messages) =>
+        // Stable sort keeps per-group order within a priority class (Raft tolerates reordering, but in-order is cheaper).
+        [.. messages.OrderBy(m => IsBulk(m.Message.Type) ? 1 : 0)];
 
     /// <summary>Appends with entries and snapshots are bulk; everything else is control traffic.</summary>
     public static bool IsBulk(MessageType type) => type is MessageType.Append or MessageType.Snapshot;
