@@ -45,8 +45,8 @@ public static class CoreScenario
             PayloadBytes = payloadBytes,
             Proposals = proposals,
             OpsPerSecond = Math.Round(proposals / elapsed),
-            P50Us = Percentile(latenciesUs, 0.50),
-            P99Us = Percentile(latenciesUs, 0.99),
+            P50Us = BenchSupport.Percentile(latenciesUs, 0.50, digits: 1),
+            P99Us = BenchSupport.Percentile(latenciesUs, 0.99, digits: 1),
             DurableWritesPerProposal = Math.Round((double)(group.DurableWrites - writesBefore) / proposals, 4),
             ElectionTicks = electionTicks,
             ElectionMs = Math.Round(electionMs, 3),
@@ -56,6 +56,4 @@ public static class CoreScenario
         };
     }
 
-    internal static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))], 1);
 }

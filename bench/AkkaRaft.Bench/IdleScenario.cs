@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Raft;
-using Microsoft.Data.Sqlite;
 
 namespace AkkaRaft.Bench;
 
@@ -15,7 +14,7 @@ public static class IdleScenario
 {
     public static async Task<IdleBenchResult> Run(int regions, TimeSpan idleWindow)
     {
-        var rootDir = Path.Combine(Path.GetTempPath(), "akkaraft-bench", Guid.NewGuid().ToString("N"));
+        var rootDir = BenchSupport.NewDataDir();
         var systems = new List<ActorSystem>();
         try
         {
@@ -73,15 +72,7 @@ public static class IdleScenario
         finally
         {
             await Task.WhenAll(systems.Select(s => s.Terminate()));
-            SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(rootDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Temp folder: best effort.
-            }
+            BenchSupport.DeleteDataDir(rootDir);
         }
     }
 }

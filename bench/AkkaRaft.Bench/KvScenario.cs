@@ -11,7 +11,6 @@ using AkkaRaft.Actors.Regions;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Actors.Settings;
 using AkkaRaft.Core.Raft;
-using Microsoft.Data.Sqlite;
 
 namespace AkkaRaft.Bench;
 
@@ -28,7 +27,7 @@ public static class KvScenario
 
     public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration)
     {
-        var rootDir = Path.Combine(Path.GetTempPath(), "akkaraft-bench", Guid.NewGuid().ToString("N"));
+        var rootDir = BenchSupport.NewDataDir();
         var ids = Enumerable.Range(1, Nodes).Select(i => (ulong)i).ToList();
         var systems = new List<ActorSystem>();
         try
@@ -59,8 +58,8 @@ public static class KvScenario
                 Clients = clients,
                 Payload = payloadBytes,
                 OpsPerSecond = Math.Round(ops / elapsed),
-                P50Ms = Percentile(latenciesMs, 0.50),
-                P99Ms = Percentile(latenciesMs, 0.99),
+                P50Ms = BenchSupport.Percentile(latenciesMs, 0.50),
+                P99Ms = BenchSupport.Percentile(latenciesMs, 0.99),
                 Errors = errors,
                 ElectedMs = Math.Round(electedMs, 1),
             };
@@ -70,15 +69,7 @@ public static class KvScenario
             // Leave gracefully like ClusterRuntime.DisposeAsync (a bare Terminate logs remoting errors from the survivors).
             await Task.WhenAll(systems.Select(s => CoordinatedShutdown.Get(s).Run(CoordinatedShutdown.ClrExitReason.Instance)));
             await Task.WhenAll(systems.Select(s => s.WhenTerminated));
-            SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(rootDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Temp folder: best effort.
-            }
+            BenchSupport.DeleteDataDir(rootDir);
         }
     }
 
@@ -188,8 +179,6 @@ public static class KvScenario
         return (ops, errors, latencies.SelectMany(l => l).ToList(), watch.Elapsed.TotalSeconds);
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))], 2);
 }
 
 /// <summary>JSON line of the kv scenario (ops and latencies count successful SETs; errors are KvReply.Error answers).</summary>

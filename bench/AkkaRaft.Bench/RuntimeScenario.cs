@@ -8,7 +8,6 @@ using AkkaRaft.Actors.Persistence;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Actors.Settings;
 using AkkaRaft.Core.Raft;
-using Microsoft.Data.Sqlite;
 
 namespace AkkaRaft.Bench;
 
@@ -25,7 +24,7 @@ public static class RuntimeScenario
 
     public static async Task<RuntimeBenchResult> Run(TimeSpan duration, int clients, int payloadBytes)
     {
-        var rootDir = Path.Combine(Path.GetTempPath(), "akkaraft-bench", Guid.NewGuid().ToString("N"));
+        var rootDir = BenchSupport.NewDataDir();
         var systems = new List<ActorSystem>();
         try
         {
@@ -65,8 +64,8 @@ public static class RuntimeScenario
                 Proposals = proposals,
                 Failures = failures,
                 OpsPerSecond = Math.Round(proposals / elapsed),
-                P50Ms = Percentile(latenciesMs, 0.50),
-                P99Ms = Percentile(latenciesMs, 0.99),
+                P50Ms = BenchSupport.Percentile(latenciesMs, 0.50),
+                P99Ms = BenchSupport.Percentile(latenciesMs, 0.99),
                 CreateGroupMs = Math.Round(createMs, 1),
                 ElectionMs = Math.Round(electionMs, 1),
                 TickMs = settings.TickInterval.TotalMilliseconds,
@@ -82,15 +81,7 @@ public static class RuntimeScenario
         finally
         {
             await Task.WhenAll(systems.Select(s => s.Terminate()));
-            SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(rootDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Temp folder: best effort.
-            }
+            BenchSupport.DeleteDataDir(rootDir);
         }
     }
 
@@ -201,8 +192,6 @@ public static class RuntimeScenario
         throw new TimeoutException("no new leader committed within 60 s");
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))], 2);
 
     /// <summary>Applies nothing but counts: the bench measures the runtime, not a state machine.</summary>
     internal sealed class CountingStateMachine : IRaftStateMachine

@@ -1,0 +1,28 @@
+using Microsoft.Data.Sqlite;
+
+namespace AkkaRaft.Bench;
+
+/// <summary>What every scenario needs: latency percentiles and a temporary data folder.</summary>
+internal static class BenchSupport
+{
+    /// <summary>The <paramref name="p"/> percentile of an ascending list, rounded to <paramref name="digits"/>; 0 when empty.</summary>
+    public static double Percentile(List<double> sorted, double p, int digits = 2) =>
+        sorted.Count == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))], digits);
+
+    /// <summary>A fresh folder under the temp directory for one run's databases.</summary>
+    public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "akkaraft-bench", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Releases pooled SQLite handles and deletes the run's folder (best effort: it is a temp folder).</summary>
+    public static void DeleteDataDir(string rootDir)
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(rootDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Temp folder: best effort.
+        }
+    }
+}
