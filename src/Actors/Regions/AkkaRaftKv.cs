@@ -32,6 +32,9 @@ public sealed class KvNode
     /// <summary>The node's <see cref="Regions.Store"/> actor.</summary>
     public IActorRef Store { get; }
 
+    /// <summary>The node's <see cref="Regions.Scheduler"/> actor (move operators, repair, balance; active on the placement leader).</summary>
+    public IActorRef Scheduler { get; init; } = ActorRefs.Nobody;
+
     /// <summary>The node's router.</summary>
     public KvClient Client { get; }
 
@@ -74,8 +77,11 @@ public static class AkkaRaftKv
             var raft = AkkaRaftExtension.Get(system).StartNode(nodeId);
             var placement = ((ExtendedActorSystem)system).SystemActorOf(PlacementService.Props(nodeId, initialNodeIds, raft.Coordinator, settings), PlacementService.Name);
             var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings), Regions.Store.Name);
+            var scheduler = ((ExtendedActorSystem)system).SystemActorOf(
+                Scheduler.Props(nodeId, initialNodeIds, raft.Coordinator, store, placement, settings), Scheduler.Name);
             var node = new KvNode(raft, placement, store, new KvClient(store, placement, settings, clock), settings)
             {
+                Scheduler = scheduler,
                 Address = ((ExtendedActorSystem)system).Provider.DefaultAddress,
             };
             Nodes.Add(system, node);

@@ -57,7 +57,9 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         Receive<PlacementLookup>(OnLookup);
         Receive<StoreHeartbeatReport>(OnHeartbeat);
         Receive<PlacementAllocateIds>(OnAllocateIds);
-        Receive<PlacementReportSplit>(OnReportSplit);
+        Receive<PlacementReportSplit>(report => OnUpdate(report.Command, report, report with { Forwarded = true }, report.Forwarded, c => c is ReportSplitCommand));
+        Receive<PlacementUpdate>(update => OnUpdate(update.Command, update, update with { Forwarded = true }, update.Forwarded,
+            c => c is ReportRegionCommand or SetStoreStateCommand));
         Receive<PlacementHello>(OnHello);
         Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
         Receive<ClusterEvent.CurrentClusterState>(state =>
@@ -163,7 +165,10 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         if (!machine.IsBootstrapped) return new PlacementLookupReply(PlacementLookupStatus.NotBootstrapped, [], 0, machine.NextId, 0, "layout not bootstrapped yet");
         var found = find(machine);
         return new PlacementLookupReply(found.Count == 0 ? PlacementLookupStatus.NotFound : PlacementLookupStatus.Ok,
-            [.. found.Select(RegionDescriptor.From)], 0, machine.NextId, machine.BootstrappedAtIndex, "");
+            [.. found.Select(RegionDescriptor.From)], 0, machine.NextId, machine.BootstrappedAtIndex, "")
+        {
+            Stores = [.. machine.Stores.Values.OrderBy(s => s.StoreId).Select(s => new StoreDescriptor(s.StoreId, s.State, s.LastHeartbeatIndex, s.HeartbeatCount))],
+        };
     }
 
     private void OnHeartbeat(StoreHeartbeatReport report)
@@ -211,30 +216,31 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
             .PipeTo(Sender);
     }
 
-    private void OnReportSplit(PlacementReportSplit report)
+    /// <summary>Proposes a placement update (split report, region report, store state) and answers with its outcome.</summary>
+    private void OnUpdate(byte[] encoded, object original, object forwarded, bool alreadyForwarded, Func<PlacementCommand, bool> accepted)
     {
         if (!_isLeader)
         {
-            ForwardOrRefuse(report, report with { Forwarded = true }, report.Forwarded,
+            ForwardOrRefuse(original, forwarded, alreadyForwarded,
                 () => new PlacementSplitReply(PlacementSplitStatus.Unavailable, $"node {_nodeId} does not lead placement"));
             return;
         }
         try
         {
-            if (PlacementCodec.Decode(report.Command) is not ReportSplitCommand)
+            if (!accepted(PlacementCodec.Decode(encoded)))
             {
-                Sender.Tell(new PlacementSplitReply(PlacementSplitStatus.Rejected, "not a split report"));
+                Sender.Tell(new PlacementSplitReply(PlacementSplitStatus.Rejected, $"{original.GetType().Name} does not carry this kind of command"));
                 return;
             }
         }
         catch (PlacementCodecException e)
         {
-            Sender.Tell(new PlacementSplitReply(PlacementSplitStatus.Rejected, $"undecodable split report: {e.Message}"));
+            Sender.Tell(new PlacementSplitReply(PlacementSplitStatus.Rejected, $"undecodable placement update: {e.Message}"));
             return;
         }
         var node = _nodeId;
         var log = _log;
-        _coordinator.Ask<object>(new Propose(GroupId, report.Command), _askTimeout)
+        _coordinator.Ask<object>(new Propose(GroupId, encoded), _askTimeout)
             .ContinueWith(t =>
             {
                 var reply = !t.IsCompletedSuccessfully
@@ -243,10 +249,14 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
                     {
                         ProposeSucceeded { Result: PlacementResult.SplitRecorded recorded } => new PlacementSplitReply(PlacementSplitStatus.Recorded,
                             recorded.AlreadyRecorded ? "already recorded" : $"recorded {recorded.Left} and {recorded.Right}"),
+                        ProposeSucceeded { Result: PlacementResult.RegionRecorded recorded } => new PlacementSplitReply(PlacementSplitStatus.Recorded,
+                            recorded.AlreadyRecorded ? "already recorded" : $"recorded {recorded.Region}"),
+                        ProposeSucceeded { Result: PlacementResult.StoreStateSet set } => new PlacementSplitReply(PlacementSplitStatus.Recorded, $"store {set.Store.StoreId} is {set.Store.State}"),
+                        ProposeSucceeded { Result: PlacementResult.Pending pending } => new PlacementSplitReply(PlacementSplitStatus.Unavailable, pending.Reason),
                         ProposeSucceeded { Result: PlacementResult.Rejected rejected } => new PlacementSplitReply(PlacementSplitStatus.Rejected, rejected.Reason),
                         var other => new PlacementSplitReply(PlacementSplitStatus.Unavailable, $"node {node}: {other}"),
                     };
-                if (reply.Status != PlacementSplitStatus.Unavailable) log.Info("[region {0}] split report: {1} ({2})", GroupId, reply.Status, reply.Detail);
+                if (reply.Status != PlacementSplitStatus.Unavailable) log.Info("[region {0}] placement update: {1} ({2})", GroupId, reply.Status, reply.Detail);
                 return reply;
             }, TaskScheduler.Default)
             .PipeTo(Sender);

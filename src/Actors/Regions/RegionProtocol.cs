@@ -9,12 +9,12 @@ namespace AkkaRaft.Actors.Regions;
 /// <summary>A region as it travels between nodes: range, epoch, peers, and placement's leader and size.</summary>
 public sealed record RegionDescriptor(
     ulong Id, byte[] StartKey, byte[] EndKey, ulong ConfVersion, ulong Version,
-    ulong[] PeerStores, ulong[] PeerIds, bool[] PeerIsLearner, ulong LeaderStore, long ApproximateSizeBytes)
+    ulong[] PeerStores, ulong[] PeerIds, byte[] PeerRoles, ulong LeaderStore, long ApproximateSizeBytes)
 {
     /// <summary>Describes <paramref name="region"/> with an optional leader store and size.</summary>
     public static RegionDescriptor From(Region region, ulong leaderStore = 0, long approximateSizeBytes = 0) => new(
         region.Id, region.StartKey, region.EndKey, region.Epoch.ConfVersion, region.Epoch.Version,
-        [.. region.Peers.Select(p => p.StoreId)], [.. region.Peers.Select(p => p.PeerId)], [.. region.Peers.Select(p => p.Role == PeerRole.Learner)],
+        [.. region.Peers.Select(p => p.StoreId)], [.. region.Peers.Select(p => p.PeerId)], [.. region.Peers.Select(p => (byte)p.Role)],
         leaderStore, approximateSizeBytes);
 
     /// <summary>Describes placement's view of a region.</summary>
@@ -23,10 +23,10 @@ public sealed record RegionDescriptor(
     /// <summary>The region; throws <see cref="ArgumentException"/> when the peer arrays disagree in length.</summary>
     public Region ToRegion()
     {
-        if (PeerStores.Length != PeerIds.Length || PeerIds.Length != PeerIsLearner.Length)
+        if (PeerStores.Length != PeerIds.Length || PeerIds.Length != PeerRoles.Length)
             throw new ArgumentException($"region {Id}: peer arrays of different lengths");
         return new Region(Id, StartKey, EndKey, new RegionEpoch(ConfVersion, Version),
-            PeerStores.Select((store, i) => new RegionPeer(store, PeerIds[i], PeerIsLearner[i] ? PeerRole.Learner : PeerRole.Voter)));
+            PeerStores.Select((store, i) => new RegionPeer(store, PeerIds[i], PeerRoles[i] <= (byte)PeerRole.Demoting ? (PeerRole)PeerRoles[i] : throw new ArgumentException($"region {Id}: unknown peer role {PeerRoles[i]}"))));
     }
 }
 
@@ -61,7 +61,14 @@ public enum PlacementLookupStatus : byte
 
 /// <summary>Answer to a <see cref="PlacementLookup"/>; <see cref="NextId"/> and <see cref="BootstrappedAtIndex"/> describe the allocator.</summary>
 public sealed record PlacementLookupReply(
-    PlacementLookupStatus Status, RegionDescriptor[] Regions, ulong LeaderNode, ulong NextId, ulong BootstrappedAtIndex, string Detail) : IRaftRemoteMessage;
+    PlacementLookupStatus Status, RegionDescriptor[] Regions, ulong LeaderNode, ulong NextId, ulong BootstrappedAtIndex, string Detail) : IRaftRemoteMessage
+{
+    /// <summary>For <see cref="PlacementLookupKind.All"/>: every known store.</summary>
+    public StoreDescriptor[] Stores { get; init; } = [];
+}
+
+/// <summary>A store as placement records it: state, and the Raft index and count of its heartbeats (they change while it is alive).</summary>
+public sealed record StoreDescriptor(ulong StoreId, StoreState State, ulong LastHeartbeatIndex, int HeartbeatCount) : IRaftRemoteMessage;
 
 /// <summary>A store's heartbeat: an encoded <see cref="StoreHeartbeatCommand"/>, proposed by the placement leader.</summary>
 public sealed record StoreHeartbeatReport(ulong StoreId, byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
@@ -75,7 +82,13 @@ public sealed record PlacementIdsReply(bool Ok, ulong First, int Count, string D
 /// <summary>Reports an applied split to placement: an encoded <see cref="ReportSplitCommand"/>; answered with <see cref="PlacementSplitReply"/>.</summary>
 public sealed record PlacementReportSplit(byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
 
-/// <summary>Outcome of a split report.</summary>
+/// <summary>
+/// Any other placement update (an encoded <see cref="ReportRegionCommand"/> or <see cref="SetStoreStateCommand"/>), proposed by
+/// the placement leader; answered with <see cref="PlacementSplitReply"/> (Recorded, Rejected, or Unavailable: retry).
+/// </summary>
+public sealed record PlacementUpdate(byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
+
+/// <summary>Outcome of a split report or another placement update.</summary>
 public enum PlacementSplitStatus : byte
 {
     /// <summary>Both halves are recorded (now or before).</summary>

@@ -42,6 +42,31 @@ public sealed record RegionSettings
 
     /// <summary>Reads and validates the settings from a full system config (reference.conf as fallback).</summary>
     /// <exception cref="RaftSettingsException">A value is malformed or the initial layout is invalid (the message names the regions at fault).</exception>
+    /// <summary>How often the placement leader's scheduler runs (<c>akka-raft.scheduler.interval</c>).</summary>
+    public required TimeSpan ScheduleInterval { get; init; }
+
+    /// <summary>A store silent this long is down and its replicas are rebuilt elsewhere (<c>akka-raft.scheduler.store-down-after</c>).</summary>
+    public required TimeSpan StoreDownAfter { get; init; }
+
+    /// <summary>Operators running at once (<c>akka-raft.scheduler.max-operators</c>).</summary>
+    public required int MaxOperators { get; init; }
+
+    /// <summary>An operator without progress this long is cancelled (<c>akka-raft.scheduler.operator-timeout</c>).</summary>
+    public required TimeSpan OperatorTimeout { get; init; }
+
+    /// <summary>Entries a learner may lag before promotion (<c>akka-raft.scheduler.catch-up-distance</c>).</summary>
+    public required int CatchUpDistance { get; init; }
+
+    /// <summary>Allowed difference of replica/leader counts between stores (<c>akka-raft.scheduler.balance-tolerance</c>).</summary>
+    public required int BalanceTolerance { get; init; }
+
+    /// <summary>Whether the scheduler balances on its own (<c>akka-raft.scheduler.balance</c>).</summary>
+    public required bool Balance { get; init; }
+
+    /// <summary>Finished operators remembered (<c>akka-raft.scheduler.history</c>).</summary>
+    public required int OperatorHistory { get; init; }
+
+    /// <summary>Reads and validates the settings from a full system config (reference.conf as fallback).</summary>
     public static RegionSettings Create(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -58,6 +83,14 @@ public sealed record RegionSettings
             MaxBackoff = Duration(full, "akka-raft.router.max-backoff"),
             SplitSizeBytes = Bytes(full, "akka-raft.region.split-size", minimum: 1024),
             SplitCheckInterval = Duration(full, "akka-raft.region.split-check-interval"),
+            ScheduleInterval = Duration(full, "akka-raft.scheduler.interval"),
+            StoreDownAfter = Duration(full, "akka-raft.scheduler.store-down-after"),
+            MaxOperators = PositiveInt(full, "akka-raft.scheduler.max-operators"),
+            OperatorTimeout = Duration(full, "akka-raft.scheduler.operator-timeout"),
+            CatchUpDistance = PositiveInt(full, "akka-raft.scheduler.catch-up-distance"),
+            BalanceTolerance = PositiveInt(full, "akka-raft.scheduler.balance-tolerance"),
+            Balance = full.GetBoolean("akka-raft.scheduler.balance", true),
+            OperatorHistory = PositiveInt(full, "akka-raft.scheduler.history"),
         };
         if (settings.AttemptTimeout > settings.RequestTimeout)
             throw new RaftSettingsException("akka-raft.router.attempt-timeout", settings.AttemptTimeout.ToString(), $"must not exceed akka-raft.router.request-timeout ({settings.RequestTimeout})");

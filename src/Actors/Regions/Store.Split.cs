@@ -38,29 +38,34 @@ public sealed partial class Store
     private void StartSplitChecks() =>
         Timers.StartPeriodicTimer(SplitCheckTimer, SplitCheckTick.Instance, _settings.SplitCheckInterval);
 
-    // Invariant: placement gives the initial layout's regions ids 1..n (in range order) before any other id, and a region
-    // born from a split has version >= 2; such a region's log starts at KvStateMachine.SplitInitialIndex. The initial
-    // layout must not change after bootstrap (placement ignores a changed one; this check would misjudge ids above n).
-    private bool IsSplitBorn(Region region) => region.Id > (ulong)_settings.InitialRanges.Length && region.Epoch.Version > 1;
-
-    /// <summary>The CreateGroup of this store's replica of <paramref name="region"/>; its applied splits spawn their right halves.</summary>
-    private static CreateGroup ReplicaOf(Region region, ulong peerId, Func<IRaftStateMachine> stateMachine, bool splitBorn, IActorRef store, ulong storeId) =>
-        new(region.Id, peerId, region.Peers.ToDictionary(p => p.PeerId, p => p.StoreId), stateMachine)
+    /// <summary>
+    /// The CreateGroup of this store's replica of <paramref name="region"/>. Every region's log starts after
+    /// <see cref="KvStateMachine.SplitInitialIndex"/>: a state machine already there (the initial layout's empty regions, a
+    /// split's right half) is the group's initial state; one at index 0 leaves the replica uninitialized until the leader's
+    /// snapshot arrives. Applied splits spawn their right halves; applied membership changes are reported to the store.
+    /// </summary>
+    private static CreateGroup ReplicaOf(Region region, ulong peerId, Func<IRaftStateMachine> stateMachine, IActorRef store, ulong storeId) =>
+        new(region.Id, peerId, region.Peers.Where(p => p.Role != PeerRole.Learner).ToDictionary(p => p.PeerId, p => p.StoreId), stateMachine)
         {
-            Bootstrap = splitBorn ? new GroupBootstrap(KvStateMachine.SplitInitialIndex, KvStateMachine.SplitInitialTerm) : null,
-            SpawnOnApply = result => SpawnRightHalf(result, store, storeId),
+            Bootstrap = new GroupBootstrap(KvStateMachine.SplitInitialIndex, KvStateMachine.SplitInitialTerm),
+            SpawnOnApply = result => OnReplicaApplied(result, store, storeId),
         };
 
-    /// <summary>Runs on the parent replica when a command is applied: for a split, the right half's replica on this store.</summary>
-    private static CreateGroup? SpawnRightHalf(object? result, IActorRef store, ulong storeId)
+    /// <summary>Runs on a replica when a command is applied: for a split, the right half's replica on this store.</summary>
+    private static CreateGroup? OnReplicaApplied(object? result, IActorRef store, ulong storeId)
     {
+        if (result is KvResult.MembershipChanged changed)
+        {
+            store.Tell(new RegionMembershipApplied(changed.Region, changed.InTransition));
+            return null;
+        }
         if (result is not KvResult.SplitResult split) return null;
         store.Tell(new RegionSplitApplied(split.Left, split.Right));
         var mine = split.Right.Peers.FirstOrDefault(p => p.StoreId == storeId);
         // Invariant: the right half has a peer on every store of the left one, this one included.
         if (mine.PeerId == 0) throw new InvalidOperationException($"[region {split.Right.Id}] split-off {split.Right} has no peer on store {storeId}");
         var half = split.RightHalf;
-        return ReplicaOf(split.Right, mine.PeerId, () => half, splitBorn: true, store, storeId);
+        return ReplicaOf(split.Right, mine.PeerId, () => half, store, storeId);
     }
 
     // ---- Size check ----

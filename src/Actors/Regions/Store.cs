@@ -53,11 +53,24 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         Receive<RequestDone>(_ => _inFlight--);
         Receive<LoadLayout>(_ => RequestLayout());
         Receive<LayoutAnswer>(OnLayout);
-        Receive<GroupCreated>(created => _log.Info("[region {0}] replica {1} running on store {2}", created.GroupId, created.PeerId, _storeId));
+        ReceiveMembershipMessages();
+        Receive<GroupCreated>(created =>
+        {
+            if (!created.Tombstoned)
+            {
+                _log.Info("[region {0}] replica {1} running on store {2}", created.GroupId, created.PeerId, _storeId);
+                return;
+            }
+            // The replica was destroyed before (it moved away): placement's layout was stale; never host it again.
+            _tombstones[created.GroupId] = Math.Max(_tombstones.GetValueOrDefault(created.GroupId), created.PeerId);
+            if (_regions.TryGetValue(created.GroupId, out var region) && region.Peers.Any(p => p.StoreId == _storeId && p.PeerId <= created.PeerId))
+                _regions.Remove(created.GroupId);
+        });
         Receive<HeartbeatTick>(_ =>
         {
             CollectStats(null);
             RetrySplitReports();
+            RetryRegionReports();
         });
         Receive<SendHeartbeatNow>(_ => CollectStats(Sender));
         Receive<StatsCollected>(OnStatsCollected);
@@ -114,7 +127,12 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         foreach (var region in reply.Regions.Select(d => d.ToRegion()))
         {
             var mine = region.Peers.FirstOrDefault(p => p.StoreId == _storeId);
-            if (mine.PeerId == 0) continue;
+            if (mine.PeerId == 0)
+            {
+                DestroyIfMovedAway(region);
+                continue;
+            }
+            if (_tombstones.GetValueOrDefault(region.Id) >= mine.PeerId) continue;
             if (_regions.TryGetValue(region.Id, out var known))
             {
                 if (region.Epoch.IsNewerThan(known.Epoch)) _regions[region.Id] = region;
@@ -122,7 +140,9 @@ public sealed partial class Store : ReceiveActor, IWithTimers
             }
             _regions[region.Id] = region;
             var initial = region;
-            _coordinator.Tell(ReplicaOf(region, mine.PeerId, () => new KvStateMachine(initial), IsSplitBorn(region), Self, _storeId));
+            // Only the initial layout's replicas start with (empty) data; any other is filled by the leader's snapshot.
+            var initialized = region.Epoch == RegionEpoch.Initial;
+            _coordinator.Tell(ReplicaOf(region, mine.PeerId, () => initialized ? KvStateMachine.NewRegion(initial) : new KvStateMachine(initial), Self, _storeId));
             _log.Info("[region {0}] creating replica {1} for {2} with peers {3}", region.Id, mine.PeerId, region.RangeText, string.Join(", ", region.Peers));
         }
         if (!_layoutLoaded)

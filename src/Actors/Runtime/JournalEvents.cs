@@ -10,3 +10,6 @@ public sealed record RaftLogWritten(HardState? HardState, IReadOnlyList<Entry> E
 /// and where peers live. Everything journaled before it may be deleted.
 /// </summary>
 public sealed record RaftGroupSnapshot(Snapshot Snapshot, IReadOnlyList<Entry> Tail, HardState HardState, IReadOnlyDictionary<ulong, ulong> PeerNodes);
+
+/// <summary>Journaled when a replica is destroyed (its region moved away): recovery of that replica stops here.</summary>
+public sealed record GroupTombstone(ulong PeerId);

@@ -244,21 +244,29 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void OnGroupCreated(GroupCreated created)
     {
+        // A destroyed replica does not run: its supervisor goes too (it would only restart it into the tombstone again).
+        if (created.Tombstoned && _groups.TryGetValue(created.GroupId, out var destroyed) && destroyed.Path == Sender.Path.Parent)
+            OnRemoveGroupOf(created.GroupId);
         if (!_creationWaiters.Remove(created.GroupId, out var waiters)) return;
         foreach (var waiter in waiters) waiter.Tell(created);
     }
 
     private void OnRemoveGroup(RemoveGroup remove)
     {
-        if (_groups.Remove(remove.GroupId, out var child))
+        OnRemoveGroupOf(remove.GroupId);
+        Sender.Tell(new GroupRemoved(remove.GroupId));
+    }
+
+    private void OnRemoveGroupOf(ulong groupId)
+    {
+        if (_groups.Remove(groupId, out var child))
         {
             _groupOfActor.Remove(child);
-            _hibernating.Remove(remove.GroupId);
+            _hibernating.Remove(groupId);
             // Still watched: its Terminated releases creates of the same group that arrive meanwhile.
-            _stopping[child] = remove.GroupId;
+            _stopping[child] = groupId;
             Context.Stop(child);
         }
-        Sender.Tell(new GroupRemoved(remove.GroupId));
     }
 
     private void OnGroupTerminated(Terminated terminated)

@@ -36,6 +36,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     private StateRole _lastRole;
     // Groups this replica spawned on apply that have not confirmed their initial state durable: no snapshot until they do.
     private readonly HashSet<ulong> _spawning = [];
+    // Set once this replica has been destroyed (its region moved away): it never runs again.
+    private bool _tombstoned;
 
     /// <summary>Props for a replica hosted by the coordinator of <paramref name="nodeId"/>.</summary>
     public static Props Props(ulong nodeId, CreateGroup spec, RaftSettings settings, IActorRef coordinator) =>
@@ -59,7 +61,11 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     }
 
     /// <inheritdoc />
-    public override string PersistenceId => $"raft-{_nodeId}-{_spec.GroupId}";
+    /// <remarks>
+    /// The peer id is part of it: a replica re-added to a node after a move away gets a new peer id and so a fresh journal,
+    /// never the tombstoned one of its predecessor.
+    /// </remarks>
+    public override string PersistenceId => $"raft-{_nodeId}-{_spec.GroupId}-{_spec.PeerId}";
 
     private RaftNode Node => _node ?? throw new InvalidOperationException($"[group {_spec.GroupId}] not recovered yet");
 
@@ -83,6 +89,13 @@ public sealed class RaftGroupActor : UntypedPersistentActor
                 if (written.Snapshot is { } installed && installed.Metadata.Index > _stateMachine.AppliedIndex)
                     _stateMachine.Restore(installed.Data, installed.Metadata.Index);
                 MergePeers(written.PeerNodes);
+                break;
+            case GroupTombstone:
+                _tombstoned = true;
+                break;
+            case RecoveryCompleted when _tombstoned:
+                _log.Info("[group {0}] replica {1} was destroyed earlier (tombstone): not starting", _spec.GroupId, _spec.PeerId);
+                _coordinator.Tell(new GroupCreated(_spec.GroupId, _spec.PeerId) { Tombstoned = true });
                 break;
             case RecoveryCompleted:
                 if (_spec.Bootstrap is { } bootstrap && LastSequenceNr == 0 && _stateMachine.AppliedIndex == bootstrap.Index) PersistBootstrapThenStart(bootstrap);
@@ -135,6 +148,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor
         _log.Info($"[group {_spec.GroupId}] replica {_spec.PeerId} started: term {_node.Term}, commit {_node.Committed}, " +
             $"applied {_stateMachine.AppliedIndex}, last index {_node.LastIndex}, members {_node.ConfState}");
         _coordinator.Tell(new GroupCreated(_spec.GroupId, _spec.PeerId));
+        if (_spec.CampaignOnStart && _node.Role != StateRole.Leader && _node.ConfState.Voters.Contains(_spec.PeerId)) _node.Campaign();
         Pump();
     }
 
@@ -175,6 +189,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             case GetGroupStatus:
                 Sender.Tell(Status());
                 break;
+            case DestroyGroup destroy:
+                Destroy(destroy, Sender);
+                return;
             case GroupCreated spawned:
                 _spawning.Remove(spawned.GroupId);
                 break;
@@ -362,8 +379,13 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             if (entry.Type == EntryType.ConfChange)
             {
                 var change = ConfChange.Decode(entry.Data);
-                MergePeers(PeerNodeCodec.Decode(change.Context));
-                _log.Info("[group {0}] membership change {1} applied at {2}", _spec.GroupId, change, entry.Index);
+                var peers = PeerNodeCodec.Decode(change.Context);
+                MergePeers(peers);
+                var result = entry.Index > _stateMachine.AppliedIndex ? _stateMachine.ApplyMembership(entry.Index, change, peers) : null;
+                _log.Info("[group {0}] membership change {1} applied at {2}: {3}", _spec.GroupId, change, entry.Index, result ?? "");
+                _spec.SpawnOnApply?.Invoke(result);
+                _pending.Applied(entry.Index, entry.Term, result);
+                continue;
             }
             _pending.Applied(entry.Index, entry.Term, null);
         }
@@ -379,7 +401,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             if (_spec.SpawnOnApply?.Invoke(results[i]) is { } spawn)
             {
                 _spawning.Add(spawn.GroupId);
-                _coordinator.Tell(spawn, Self);
+                // The parent's leader campaigns first in the new group: it is the replica most likely up to date and its
+                // store already routes the region's clients (TiKV lets the parent leader's peer campaign at once).
+                _coordinator.Tell(spawn with { CampaignOnStart = Node.Role == StateRole.Leader }, Self);
             }
             _pending.Applied(commands[i].Index, commands[i].Term, results[i]);
         }
@@ -544,7 +568,33 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     private GroupStatus Status() => _node is null
         ? new GroupStatus(_spec.GroupId, _spec.PeerId, StateRole.Follower, 0, 0, 0, 0, 0, 0, _hibernating, ConfState.Empty, new Dictionary<ulong, ulong>(_peerNodes))
         : new GroupStatus(_spec.GroupId, _spec.PeerId, _node.Role, _node.Term, _node.Leader, _node.Committed, _appliedIndex,
-            _node.FirstIndex, _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes));
+            _node.FirstIndex, _node.LastIndex, _hibernating, _node.ConfState, new Dictionary<ulong, ulong>(_peerNodes))
+        {
+            Matched = _node.Role == StateRole.Leader ? _node.Tracker.Progress.ToDictionary(p => p.Key, p => p.Value.Match) : new Dictionary<ulong, ulong>(),
+        };
+
+    /// <summary>
+    /// The region moved away from this replica: a tombstone is journaled (so a late create or message cannot bring it back),
+    /// then everything before it and every snapshot are deleted and the replica is removed from its node.
+    /// </summary>
+    private void Destroy(DestroyGroup destroy, IActorRef requester)
+    {
+        if (_node is not null && _node.ConfState.Voters.Contains(_spec.PeerId) && !destroy.Force)
+        {
+            requester.Tell(new GroupDestroyed(_spec.GroupId, _spec.PeerId, Destroyed: false, $"replica {_spec.PeerId} is still a voter of {_node.ConfState}"));
+            return;
+        }
+        FailAllPending("replica destroyed");
+        Persist(new GroupTombstone(_spec.PeerId), _ =>
+        {
+            DeleteMessages(LastSequenceNr - 1);
+            DeleteSnapshots(SnapshotSelectionCriteria.Latest);
+            _tombstoned = true;
+            _log.Info("[group {0}] replica {1} destroyed: journal and snapshots deleted, tombstone kept", _spec.GroupId, _spec.PeerId);
+            requester.Tell(new GroupDestroyed(_spec.GroupId, _spec.PeerId, Destroyed: true, "destroyed"));
+            _coordinator.Tell(new GroupCreated(_spec.GroupId, _spec.PeerId) { Tombstoned = true });
+        });
+    }
 
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)

@@ -69,13 +69,30 @@ public sealed record CreateGroup(
     /// <see cref="GroupCreated"/> (its initial state is durable), so a restart re-applies the command if it must.
     /// </summary>
     public Func<object?, CreateGroup?>? SpawnOnApply { get; init; }
+
+    /// <summary>Campaign as soon as the replica runs (set for the replica of a split's right half whose parent led).</summary>
+    public bool CampaignOnStart { get; init; }
 }
 
 /// <summary>Raft index and term at which a group created from existing state begins (its initial snapshot).</summary>
 public sealed record GroupBootstrap(ulong Index, ulong Term);
 
 /// <summary>The replica is running (answer to <see cref="CreateGroup"/>).</summary>
-public sealed record GroupCreated(ulong GroupId, ulong PeerId);
+public sealed record GroupCreated(ulong GroupId, ulong PeerId)
+{
+    /// <summary>True when the replica is not running because it was destroyed (a tombstone is in its journal).</summary>
+    public bool Tombstoned { get; init; }
+}
+
+/// <summary>
+/// Destroys this node's replica <paramref name="PeerId"/> of a group after its region moved away: journal and snapshots
+/// are deleted and a tombstone kept. Refused (answered with Destroyed = false) while the replica is still a voter unless
+/// <paramref name="Force"/>. Answered with <see cref="GroupDestroyed"/>.
+/// </summary>
+public sealed record DestroyGroup(ulong GroupId, ulong PeerId, bool Force = false) : IGroupRequest, INoSerializationVerificationNeeded;
+
+/// <summary>Answer to <see cref="DestroyGroup"/>.</summary>
+public sealed record GroupDestroyed(ulong GroupId, ulong PeerId, bool Destroyed, string Detail);
 
 /// <summary>Stops this node's replica of a group (its journal is kept).</summary>
 public sealed record RemoveGroup(ulong GroupId) : INoSerializationVerificationNeeded;
@@ -89,7 +106,11 @@ public sealed record GetGroupStatus(ulong GroupId) : IGroupRequest, INoSerializa
 /// <summary>A snapshot of one replica's Raft state.</summary>
 public sealed record GroupStatus(
     ulong GroupId, ulong PeerId, StateRole Role, ulong Term, ulong Leader, ulong Committed, ulong Applied, ulong FirstIndex, ulong LastIndex,
-    bool Hibernating, ConfState Membership, IReadOnlyDictionary<ulong, ulong> PeerNodes);
+    bool Hibernating, ConfState Membership, IReadOnlyDictionary<ulong, ulong> PeerNodes)
+{
+    /// <summary>On the leader: each peer's match index (how far its log is known to agree); empty elsewhere.</summary>
+    public IReadOnlyDictionary<ulong, ulong> Matched { get; init; } = new Dictionary<ulong, ulong>();
+}
 
 /// <summary>Asks the coordinator which groups it hosts; answered with <see cref="HostedGroups"/>.</summary>
 public sealed record GetHostedGroups : INoSerializationVerificationNeeded

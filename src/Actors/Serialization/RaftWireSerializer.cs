@@ -23,6 +23,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
     private const string LogWrittenManifest = "LW";
     private const string GroupSnapshotManifest = "GS";
     private const string SnapshotChunkManifest = "SC";
+    private const string TombstoneManifest = "GT";
 
     /// <summary>Created by Akka from configuration.</summary>
     public RaftWireSerializer(ExtendedActorSystem system) : base(system)
@@ -41,6 +42,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
         RaftLogWritten => LogWrittenManifest,
         RaftGroupSnapshot => GroupSnapshotManifest,
         SnapshotChunk => SnapshotChunkManifest,
+        GroupTombstone => TombstoneManifest,
         _ => throw new SerializationException($"RaftWireSerializer cannot serialize {o.GetType()}"),
     };
 
@@ -89,6 +91,9 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 w.VarUInt((ulong)chunk.Index);
                 w.VarUInt((ulong)chunk.Count);
                 w.Bytes(chunk.Data);
+                break;
+            case GroupTombstone tombstone:
+                w.VarUInt(tombstone.PeerId);
                 break;
             default:
                 throw new SerializationException($"RaftWireSerializer cannot serialize {obj.GetType()}");
@@ -163,6 +168,9 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 result = new SnapshotChunk(from, group, transfer, (int)index, (int)count, r.Bytes());
                 break;
             }
+            case TombstoneManifest:
+                result = new GroupTombstone(r.VarUInt());
+                break;
             default:
                 throw new SerializationException($"unknown manifest '{manifest}'");
         }

@@ -37,6 +37,11 @@ public abstract record KvResult
     /// <summary>Right-hand region created by an applied split, with its data; the runtime starts a replica from it.</summary>
     public sealed record SplitResult(Region Left, Region Right, KvStateMachine RightHalf) : KvResult;
 
+    /// <summary>A membership change was applied: <see cref="Region"/> has the new peers and conf version.</summary>
+    /// <param name="Region">The region after the change.</param>
+    /// <param name="InTransition">True while a joint configuration is in force (outgoing voters are <see cref="PeerRole.Demoting"/>).</param>
+    public sealed record MembershipChanged(Region Region, bool InTransition) : KvResult;
+
     /// <summary>A key lies outside the region: the router's cache is outdated.</summary>
     public sealed record KeyNotInRegion(byte[] Key, Region Region) : KvResult
     {

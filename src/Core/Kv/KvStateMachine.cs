@@ -39,6 +39,13 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         Region = region;
     }
 
+    /// <summary>
+    /// The state of every replica of a region created empty by the initial layout: no data, at
+    /// <see cref="SplitInitialIndex"/>, so the region's log starts after it and a replica added later (created empty at
+    /// index 0) must be brought up by the leader's snapshot, never by replaying a log written under older epochs.
+    /// </summary>
+    public static KvStateMachine NewRegion(Region region) => new(region) { AppliedIndex = SplitInitialIndex };
+
     /// <summary>The region as this replica knows it: range and epoch every command is checked against.</summary>
     public Region Region { get; private set; }
 
@@ -102,6 +109,44 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             SplitCommand split => ExecuteSplit(split),
             _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
         };
+    }
+
+    /// <summary>
+    /// Applies a committed membership change to the region (TiKV's conf change apply): added voters and learners join the
+    /// peers with the store <paramref name="peerNodes"/> names, a voter removed in a joint change stays as
+    /// <see cref="PeerRole.Demoting"/> until the joint configuration is left, a plain removal goes at once; the conf version
+    /// goes up by one for every change, leaving a joint configuration included.
+    /// </summary>
+    public object? ApplyMembership(ulong index, ConfChange change, IReadOnlyDictionary<ulong, ulong> peerNodes)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        ArgumentNullException.ThrowIfNull(peerNodes);
+        if (index <= AppliedIndex)
+            throw new InvalidOperationException($"[region {Region.Id}] membership change at index {index} after index {AppliedIndex}");
+        var joint = change.JointMode().UseJoint;
+        var peers = Region.Peers.ToList();
+        if (change.IsLeaveJoint)
+        {
+            peers.RemoveAll(p => p.Role == PeerRole.Demoting);
+        }
+        foreach (var step in change.Changes)
+        {
+            var at = peers.FindIndex(p => p.PeerId == step.NodeId);
+            var store = at >= 0 ? peers[at].StoreId : peerNodes.GetValueOrDefault(step.NodeId);
+            RegionPeer? next = step.Type switch
+            {
+                ConfChangeType.AddNode => new RegionPeer(store, step.NodeId, PeerRole.Voter),
+                ConfChangeType.AddLearnerNode => new RegionPeer(store, step.NodeId, PeerRole.Learner),
+                _ when joint && at >= 0 && peers[at].Role == PeerRole.Voter => peers[at] with { Role = PeerRole.Demoting },
+                _ => null,
+            };
+            if (at >= 0 && next is { } replaced) peers[at] = replaced;
+            else if (at >= 0) peers.RemoveAt(at);
+            else if (next is { } added) peers.Add(added);
+        }
+        Region = Region.WithPeers(peers).WithEpoch(Region.Epoch.WithNextConfVersion());
+        AppliedIndex = index;
+        return new KvResult.MembershipChanged(Region, Region.Peers.Any(p => p.Role == PeerRole.Demoting));
     }
 
     /// <summary>Serves a read without changing anything; <paramref name="nowMs"/> is the reader's logical clock.</summary>
@@ -253,6 +298,9 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             return new KvResult.InvalidCommand($"split of {Region} needs {Region.Peers.Length} new peer ids, got {split.NewPeerIds.Length}");
         if (split.NewRegionId == Region.Id)
             return new KvResult.InvalidCommand($"split of {Region} must name a new region id");
+        // A split copies the peers as voters: with a learner or a joint change in progress it waits (the move finishes first).
+        if (Region.Peers.Any(p => p.Role != PeerRole.Voter))
+            return new KvResult.EpochNotMatch(Region);
         var rightPeers = Region.Peers.Select((peer, i) => peer with { PeerId = split.NewPeerIds[i] });
         var rightRegion = new Region(split.NewRegionId, split.SplitKey, Region.EndKey, Region.Epoch.WithNextVersion(), rightPeers);
         var rightHalf = SplitOff(split.SplitKey, rightRegion);

@@ -12,6 +12,12 @@ public interface IRaftStateMachine
     IReadOnlyList<object?> Apply(IReadOnlyList<CommittedCommand> batch);
     /// <summary>Serializes the whole state as of <see cref="AppliedIndex"/>.</summary>
     byte[] TakeSnapshot();
+    /// <summary>
+    /// Sees a committed membership change (applied to Raft by the node itself) at <paramref name="index"/>;
+    /// <paramref name="peerNodes"/> maps the change's peers to the nodes hosting them. The result reaches the proposer.
+    /// Default: membership is not part of the state.
+    /// </summary>
+    object? ApplyMembership(ulong index, ConfChange change, IReadOnlyDictionary<ulong, ulong> peerNodes) => null;
     /// <summary>Replaces the whole state with a snapshot taken at <paramref name="index"/>; throws FormatException-derived error on corrupt bytes.</summary>
     void Restore(byte[] snapshot, ulong index);
 }

@@ -24,6 +24,8 @@ public static class PlacementCodec
         StoreHeartbeat = 2,
         AllocateIds = 3,
         ReportSplit = 4,
+        ReportRegion = 5,
+        SetStoreState = 6,
     }
 
     /// <summary>Encodes a command.</summary>
@@ -69,6 +71,15 @@ public static class PlacementCodec
                 WriteRegion(writer, split.Left);
                 WriteRegion(writer, split.Right);
                 break;
+            case ReportRegionCommand report:
+                writer.WriteByte((byte)OpCode.ReportRegion);
+                WriteRegion(writer, report.Region);
+                break;
+            case SetStoreStateCommand state:
+                writer.WriteByte((byte)OpCode.SetStoreState);
+                writer.WriteVarUInt(state.StoreId);
+                writer.WriteByte((byte)state.State);
+                break;
             default:
                 throw new ArgumentException($"unknown placement command {command.GetType().Name}", nameof(command));
         }
@@ -90,6 +101,8 @@ public static class PlacementCodec
                 (byte)OpCode.StoreHeartbeat => ReadHeartbeat(ref reader),
                 (byte)OpCode.AllocateIds => new AllocateIdsCommand(checked((int)reader.ReadVarInt("count"))),
                 (byte)OpCode.ReportSplit => new ReportSplitCommand(ReadRegion(ref reader), ReadRegion(ref reader)),
+                (byte)OpCode.ReportRegion => new ReportRegionCommand(ReadRegion(ref reader)),
+                (byte)OpCode.SetStoreState => new SetStoreStateCommand(reader.ReadVarUInt("store id"), ReadStoreState(ref reader)),
                 _ => throw reader.Fail($"unknown op code {op}"),
             };
             reader.EnsureEnd();
@@ -126,6 +139,13 @@ public static class PlacementCodec
             regions.Add(new RegionHeartbeat(id, epoch, leaderFlag == 1, term, size, ReadIds(ref reader, "down peer stores")));
         }
         return new StoreHeartbeatCommand(store, regions.MoveToImmutable());
+    }
+
+    internal static StoreState ReadStoreState(ref WireReader reader)
+    {
+        var state = reader.ReadByte("store state");
+        if (state > (byte)StoreState.Removed) throw reader.Fail($"store state {state} is unknown");
+        return (StoreState)state;
     }
 
     internal static void WriteIds(WireWriter writer, ImmutableArray<ulong> ids)
@@ -171,7 +191,7 @@ public static class PlacementCodec
             var store = reader.ReadVarUInt("peer store");
             var peer = reader.ReadVarUInt("peer id");
             var role = reader.ReadByte("peer role");
-            if (role > (byte)PeerRole.Learner) throw reader.Fail($"peer role {role} is unknown");
+            if (role > (byte)PeerRole.Demoting) throw reader.Fail($"peer role {role} is unknown");
             peers.Add(new RegionPeer(store, peer, (PeerRole)role));
         }
         return new Region(id, start, end, epoch, peers);

@@ -41,6 +41,27 @@ public sealed record AllocateIdsCommand(int Count) : PlacementCommand;
 public sealed record ReportSplitCommand(Region Left, Region Right) : PlacementCommand;
 
 /// <summary>
+/// A membership change applied by a region: <see cref="Region"/> carries its new peers and conf version. Recorded when it is
+/// newer in conf version at the same version and range; a report of what placement already holds is a no-op; one whose
+/// version is ahead of placement's (a split not reported yet) is answered <see cref="PlacementResult.Pending"/>.
+/// </summary>
+public sealed record ReportRegionCommand(Region Region) : PlacementCommand;
+
+/// <summary>An operator's decision about a store: draining it (<see cref="StoreState.Removing"/>) or retiring it.</summary>
+public sealed record SetStoreStateCommand(ulong StoreId, StoreState State) : PlacementCommand;
+
+/// <summary>A store's life cycle as placement records it.</summary>
+public enum StoreState : byte
+{
+    /// <summary>Serving; may receive replicas.</summary>
+    Up = 0,
+    /// <summary>Being decommissioned: its replicas move away, it receives none.</summary>
+    Removing = 1,
+    /// <summary>Decommissioned: holds no replica and never receives one again.</summary>
+    Removed = 2,
+}
+
+/// <summary>
 /// One region in a store heartbeat: the replica's epoch, whether it leads (and in which term), the region's
 /// approximate size (meaningful from the leader) and the stores whose peers the leader considers down.
 /// </summary>
@@ -68,7 +89,7 @@ public sealed record PlacementRegion(Region Region, ulong LeaderStore, ulong Lea
 }
 
 /// <summary>A store known to placement; <see cref="LastHeartbeatIndex"/> is the Raft index of its last heartbeat (0 = none).</summary>
-public sealed record PlacementStore(ulong StoreId, ulong LastHeartbeatIndex, int HeartbeatCount);
+public sealed record PlacementStore(ulong StoreId, ulong LastHeartbeatIndex, int HeartbeatCount, StoreState State = StoreState.Up);
 
 /// <summary>The answer of the placement state machine to a command (a value, never an exception).</summary>
 public abstract record PlacementResult
@@ -88,6 +109,15 @@ public abstract record PlacementResult
 
     /// <summary>A split was recorded; <see cref="AlreadyRecorded"/> says placement knew it already (a repeated report).</summary>
     public sealed record SplitRecorded(Region Left, Region Right, bool AlreadyRecorded) : PlacementResult;
+
+    /// <summary>A region's membership change was recorded; <see cref="AlreadyRecorded"/> says placement knew it already.</summary>
+    public sealed record RegionRecorded(Region Region, bool AlreadyRecorded) : PlacementResult;
+
+    /// <summary>A store's state was set.</summary>
+    public sealed record StoreStateSet(PlacementStore Store) : PlacementResult;
+
+    /// <summary>Not applied yet for a reason that passes (e.g. a split not reported yet): retry later.</summary>
+    public sealed record Pending(string Reason) : PlacementResult;
 
     /// <summary>The command was not applied; <see cref="Reason"/> says why.</summary>
     public sealed record Rejected(string Reason) : PlacementResult;

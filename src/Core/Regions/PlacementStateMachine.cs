@@ -14,7 +14,7 @@ namespace AkkaRaft.Core.Regions;
 public sealed class PlacementStateMachine : IRaftStateMachine
 {
     /// <summary>The snapshot format version written; restoring any other fails.</summary>
-    public const byte SnapshotFormatVersion = 1;
+    public const byte SnapshotFormatVersion = 2;
 
     /// <summary>Group id reserved for placement; region ids start above it.</summary>
     public const ulong PlacementGroupId = 0;
@@ -83,6 +83,8 @@ public sealed class PlacementStateMachine : IRaftStateMachine
             StoreHeartbeatCommand heartbeat => RecordHeartbeat(heartbeat, committed.Index),
             AllocateIdsCommand allocate => Allocate(allocate.Count),
             ReportSplitCommand split => RecordSplit(split.Left, split.Right),
+            ReportRegionCommand report => RecordRegionChange(report.Region),
+            SetStoreStateCommand state => SetStoreState(state),
             _ => new PlacementResult.Rejected($"unknown placement command {command.GetType().Name}"),
         };
     }
@@ -120,7 +122,8 @@ public sealed class PlacementStateMachine : IRaftStateMachine
         if (!IsBootstrapped) return new PlacementResult.Rejected("not bootstrapped yet: heartbeat ignored");
         if (heartbeat.StoreId == 0) return new PlacementResult.Rejected("store id 0 is not valid");
         var count = _stores.TryGetValue(heartbeat.StoreId, out var known) ? known.HeartbeatCount : 0;
-        _stores[heartbeat.StoreId] = new PlacementStore(heartbeat.StoreId, index, count + 1);
+        var state = known?.State ?? StoreState.Up;
+        _stores[heartbeat.StoreId] = new PlacementStore(heartbeat.StoreId, index, count + 1, state);
         var updated = 0;
         foreach (var report in heartbeat.Regions)
         {
@@ -195,6 +198,43 @@ public sealed class PlacementStateMachine : IRaftStateMachine
         return new PlacementResult.SplitRecorded(left, right, AlreadyRecorded: false);
     }
 
+    /// <summary>Takes a region's new peers and conf version when they are newer at the same version and range.</summary>
+    private PlacementResult RecordRegionChange(Region reported)
+    {
+        if (!IsBootstrapped) return new PlacementResult.Rejected("not bootstrapped yet: region report ignored");
+        if (!_regions.TryGetValue(reported.Id, out var current)) return new PlacementResult.Rejected($"region report: {reported} is unknown to placement");
+        var known = current.Region;
+        if (known == reported) return new PlacementResult.RegionRecorded(known, AlreadyRecorded: true);
+        if (reported.Epoch.Version > known.Epoch.Version)
+            return new PlacementResult.Pending($"region report {reported} is ahead of {known}: its split is not recorded yet");
+        if (reported.Epoch.Version < known.Epoch.Version || reported.Epoch.ConfVersion <= known.Epoch.ConfVersion)
+            return new PlacementResult.Rejected($"region report {reported} is not newer than {known}: ignored");
+        if (!ByteKeyComparer.Instance.Equals(reported.StartKey, known.StartKey) || !ByteKeyComparer.Instance.Equals(reported.EndKey, known.EndKey))
+            return new PlacementResult.Rejected($"region report {reported} changes the range of {known} without a version change");
+        var updated = _routing.Replace([reported]);
+        if (ReferenceEquals(updated, _routing)) return new PlacementResult.Rejected($"region report {reported} does not fit the layout");
+        _regions[reported.Id] = current with
+        {
+            Region = reported,
+            // A leader whose peer left the region no longer leads it.
+            LeaderStore = reported.Peers.Any(p => p.StoreId == current.LeaderStore) ? current.LeaderStore : 0,
+        };
+        _routing = updated;
+        return new PlacementResult.RegionRecorded(reported, AlreadyRecorded: false);
+    }
+
+    private PlacementResult SetStoreState(SetStoreStateCommand command)
+    {
+        if (!_stores.TryGetValue(command.StoreId, out var store)) return new PlacementResult.Rejected($"store {command.StoreId} is unknown to placement");
+        if (store.State == StoreState.Removed && command.State != StoreState.Removed)
+            return new PlacementResult.Rejected($"store {command.StoreId} is removed for good");
+        if (command.State == StoreState.Removed && _regions.Values.Any(r => r.Region.Peers.Any(p => p.StoreId == command.StoreId)))
+            return new PlacementResult.Rejected($"store {command.StoreId} still holds replicas: move them away first");
+        var next = store with { State = command.State };
+        _stores[command.StoreId] = next;
+        return new PlacementResult.StoreStateSet(next);
+    }
+
     /// <inheritdoc />
     public byte[] TakeSnapshot()
     {
@@ -211,6 +251,7 @@ public sealed class PlacementStateMachine : IRaftStateMachine
             writer.WriteVarUInt(store.StoreId);
             writer.WriteVarUInt(store.LastHeartbeatIndex);
             writer.WriteVarInt(store.HeartbeatCount);
+            writer.WriteByte((byte)store.State);
         }
         writer.WriteVarUInt((ulong)_regions.Count);
         foreach (var region in _routing.Regions.Select(r => _regions[r.Id]))
@@ -251,7 +292,8 @@ public sealed class PlacementStateMachine : IRaftStateMachine
             var stores = new Dictionary<ulong, PlacementStore>(storeCount);
             for (var i = 0; i < storeCount; i++)
             {
-                var store = new PlacementStore(reader.ReadVarUInt("store id"), reader.ReadVarUInt("last heartbeat"), checked((int)reader.ReadVarInt("heartbeat count")));
+                var store = new PlacementStore(reader.ReadVarUInt("store id"), reader.ReadVarUInt("last heartbeat"), checked((int)reader.ReadVarInt("heartbeat count")),
+                    PlacementCodec.ReadStoreState(ref reader));
                 if (!stores.TryAdd(store.StoreId, store)) throw reader.Fail($"store {store.StoreId} appears twice");
             }
             var regionCount = reader.ReadCount("region count", 8);

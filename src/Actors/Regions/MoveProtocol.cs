@@ -1,0 +1,107 @@
+using AkkaRaft.Actors.Serialization;
+
+namespace AkkaRaft.Actors.Regions;
+
+// ---- Store-addressed steps of a move operator (cross nodes through the allow-list Hyperion serializer) ----
+
+/// <summary>A message for one store: any store receiving it forwards it to <see cref="TargetStore"/>.</summary>
+public interface IStoreAddressed
+{
+    /// <summary>The store that must handle the message.</summary>
+    ulong TargetStore { get; }
+}
+
+/// <summary>
+/// Creates an empty, uninitialized replica <paramref name="PeerId"/> of <paramref name="Region"/> on the target store: it
+/// cannot vote or campaign and waits for the leader's snapshot. Answered with <see cref="RegionReplicaReply"/>.
+/// </summary>
+public sealed record AddRegionReplica(ulong TargetStore, RegionDescriptor Region, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed;
+
+/// <summary>
+/// Destroys replica <paramref name="PeerId"/> of region <paramref name="RegionId"/> on the target store once it is no longer a
+/// voter: journal and snapshots deleted, a tombstone kept. Answered with <see cref="RegionReplicaReply"/>.
+/// </summary>
+public sealed record DestroyRegionReplica(ulong TargetStore, ulong RegionId, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed;
+
+/// <summary>Answer to <see cref="AddRegionReplica"/> and <see cref="DestroyRegionReplica"/>.</summary>
+public sealed record RegionReplicaReply(bool Ok, string Detail) : IRaftRemoteMessage;
+
+/// <summary>
+/// Proposes an encoded <see cref="Core.Raft.ConfChange"/> in region <paramref name="RegionId"/> through the target store's
+/// replica, when the region's epoch is exactly (<paramref name="ConfVersion"/>, <paramref name="Version"/>) — a stale step is
+/// dropped and its operator re-plans. <paramref name="PeerIds"/>/<paramref name="PeerStores"/> say where added peers live.
+/// Answered with <see cref="ChangeRegionPeersReply"/> once the change is applied (or refused).
+/// </summary>
+public sealed record ChangeRegionPeers(ulong TargetStore, ulong RegionId, ulong ConfVersion, ulong Version, byte[] Change, ulong[] PeerIds, ulong[] PeerStores)
+    : IRaftRemoteMessage, IStoreAddressed;
+
+/// <summary>Outcome of a <see cref="ChangeRegionPeers"/>.</summary>
+public enum ChangePeersStatus : byte
+{
+    /// <summary>Applied; <see cref="ChangeRegionPeersReply.Region"/> is the region after it.</summary>
+    Ok,
+    /// <summary>The region's epoch moved on: the step is stale.</summary>
+    EpochNotMatch,
+    /// <summary>The target store's replica does not lead; see <see cref="ChangeRegionPeersReply.LeaderStore"/>.</summary>
+    NotLeader,
+    /// <summary>Raft refused the change (e.g. another change pending, or it would lose quorum).</summary>
+    Refused,
+    /// <summary>No answer in time or no such replica: the outcome may be unknown, look again.</summary>
+    Retry,
+}
+
+/// <summary>Answer to <see cref="ChangeRegionPeers"/>.</summary>
+public sealed record ChangeRegionPeersReply(ChangePeersStatus Status, RegionDescriptor? Region, ulong LeaderStore, string Detail) : IRaftRemoteMessage;
+
+/// <summary>Asks the target store about its replica of a region (and, on the leader, every peer's match index).</summary>
+public sealed record GetRegionProgress(ulong TargetStore, ulong RegionId) : IRaftRemoteMessage, IStoreAddressed;
+
+/// <summary>
+/// Answer to <see cref="GetRegionProgress"/>: whether the store hosts the region, whether its replica leads, the leader's
+/// store (this store when it leads; 0 when unknown), the region as the store knows it, Raft positions, and on the leader each peer's match index.
+/// </summary>
+public sealed record RegionProgressReply(
+    bool Hosted, bool IsLeader, ulong LeaderStore, RegionDescriptor? Region, ulong Term, ulong Committed, ulong LastIndex,
+    ulong[] PeerIds, ulong[] Matched, bool Joint, string Detail) : IRaftRemoteMessage
+{
+    /// <summary>The match index the leader holds for <paramref name="peerId"/> (0 when unknown).</summary>
+    public ulong MatchOf(ulong peerId)
+    {
+        var at = Array.IndexOf(PeerIds, peerId);
+        return at < 0 || at >= Matched.Length ? 0 : Matched[at];
+    }
+}
+
+/// <summary>Asks the target store's replica (the leader) to hand leadership of a region to the replica on <paramref name="ToStore"/>.</summary>
+public sealed record TransferRegionLeader(ulong TargetStore, ulong RegionId, ulong ToStore) : IRaftRemoteMessage, IStoreAddressed;
+
+/// <summary>Answer to <see cref="TransferRegionLeader"/>.</summary>
+public sealed record TransferRegionLeaderReply(bool Ok, string Detail) : IRaftRemoteMessage;
+
+// ---- Operator requests (to any node's scheduler; handled by the placement leader's) ----
+
+/// <summary>Moves region <paramref name="RegionId"/>'s replica from <paramref name="FromStore"/> to <paramref name="ToStore"/>; answered with <see cref="OperatorReply"/>.</summary>
+public sealed record MoveRegion(ulong RegionId, ulong FromStore, ulong ToStore, int Hops = 0) : IRaftRemoteMessage;
+
+/// <summary>Decommissions a store: every replica moves away, then placement marks it removed. Answered with <see cref="OperatorReply"/>.</summary>
+public sealed record RemoveStore(ulong StoreId, int Hops = 0) : IRaftRemoteMessage;
+
+/// <summary>Answer to <see cref="MoveRegion"/> and <see cref="RemoveStore"/>: accepted (with the operator id, 0 for a store) or why not.</summary>
+public sealed record OperatorReply(bool Accepted, long OperatorId, string Detail) : IRaftRemoteMessage;
+
+/// <summary>Asks for running and recent operators and the stores' view; answered with <see cref="OperatorsReply"/>.</summary>
+public sealed record GetOperators(int Hops = 0) : IRaftRemoteMessage;
+
+/// <summary>One operator as the scheduler sees it. Times are Unix milliseconds; Match/LastIndex show a learner catching up.</summary>
+public sealed record OperatorView(
+    long Id, string Kind, ulong RegionId, ulong FromStore, ulong ToStore, string Step, string State, string Detail,
+    long StartedAtMs, long FinishedAtMs, ulong LearnerMatch, ulong LeaderLastIndex, long SnapshotBytesSent, long SnapshotBytesTotal) : IRaftRemoteMessage;
+
+/// <summary>A store as the scheduler sees it: state, liveness and how many replicas and leaders it holds.</summary>
+public sealed record StoreView(ulong StoreId, string State, bool Down, long SilentForMs, int Replicas, int Leaders) : IRaftRemoteMessage;
+
+/// <summary>Answer to <see cref="GetOperators"/>; <see cref="SchedulerNode"/> is the node whose scheduler answered (0: none active).</summary>
+public sealed record OperatorsReply(OperatorView[] Running, OperatorView[] Recent, StoreView[] Stores, ulong SchedulerNode, string Detail) : IRaftRemoteMessage;
+
+/// <summary>Introduces a node's scheduler to another's.</summary>
+public sealed record SchedulerHello(ulong NodeId) : IRaftRemoteMessage;
