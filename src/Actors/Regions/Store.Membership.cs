@@ -188,7 +188,6 @@ public sealed partial class Store
     {
         var region = applied.Region;
         var mine = _regions.TryGetValue(region.Id, out var known) ? known.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId : 0;
-        if (known is null || region.Epoch.IsNewerThan(known.Epoch)) _regions[region.Id] = region;
         _log.Info("[region {0}] membership applied on store {1}: {2} peers [{3}]", region.Id, _storeId, region, string.Join(", ", region.Peers));
         var command = new ReportRegionCommand(region);
         _unreportedChanges[(region.Id, region.Epoch.ConfVersion)] = command;
@@ -196,6 +195,7 @@ public sealed partial class Store
         // Removed outside a joint change (a joint one may still need this voter until it is left): this replica goes.
         if (!applied.InTransition && mine != 0 && region.Peers.All(p => p.StoreId != _storeId))
             DestroyLocal(region.Id, mine, null, $"removed from {region}");
+        else if (known is null || region.Epoch.IsNewerThan(known.Epoch)) _regions[region.Id] = region;
     }
 
     private void RetryRegionReports()
@@ -230,9 +230,9 @@ public sealed partial class Store
 
     private void DestroyLocal(ulong regionId, ulong peerId, IActorRef? requester, string why)
     {
-        if (_regions.TryGetValue(regionId, out var local) && local.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId is var mine && mine != peerId)
+        if (_regions.TryGetValue(regionId, out var local) && local.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId is var mine && mine != 0 && mine != peerId)
         {
-            requester?.Tell(new RegionReplicaReply(mine == 0, $"[region {regionId}] store {_storeId} hosts replica {mine}, not {peerId}"));
+            requester?.Tell(new RegionReplicaReply(false, $"[region {regionId}] store {_storeId} hosts replica {mine}, not {peerId}"));
             return;
         }
         if (!_regions.ContainsKey(regionId))

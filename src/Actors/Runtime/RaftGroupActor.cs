@@ -36,6 +36,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     private StateRole _lastRole;
     // Groups this replica spawned on apply that have not confirmed their initial state durable: no snapshot until they do.
     private readonly HashSet<ulong> _spawning = [];
+    // A peer joined: the next snapshot a leader sends must include it in its configuration, so take one now.
+    private bool _snapshotForNewPeer;
     // Set once this replica has been destroyed (its region moved away): it never runs again.
     private bool _tombstoned;
 
@@ -381,6 +383,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
                 var change = ConfChange.Decode(entry.Data);
                 var peers = PeerNodeCodec.Decode(change.Context);
                 MergePeers(peers);
+                _snapshotForNewPeer |= change.Changes.Any(c => c.Type != ConfChangeType.RemoveNode && !Node.ConfState.Voters.Contains(c.NodeId)
+                    && !Node.ConfState.Learners.Contains(c.NodeId) && !Node.ConfState.VotersOutgoing.Contains(c.NodeId));
                 var result = entry.Index > _stateMachine.AppliedIndex ? _stateMachine.ApplyMembership(entry.Index, change, peers) : null;
                 _log.Info("[group {0}] membership change {1} applied at {2}: {3}", _spec.GroupId, change, entry.Index, result ?? "");
                 _spec.SpawnOnApply?.Invoke(result);
@@ -446,7 +450,11 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     {
         var applied = _stateMachine.AppliedIndex;
         if (_spawning.Count > 0) return;
-        if (_settings.SnapshotEveryEntries <= 0 || applied < _snapshotIndexInJournal + (ulong)_settings.SnapshotEveryEntries) return;
+        // A replica added to the group is brought up by a snapshot, and a snapshot only installs on a replica its
+        // configuration includes (older ones are ignored by the newcomer): one is taken right after a peer joins.
+        var due = _snapshotForNewPeer || (_settings.SnapshotEveryEntries > 0 && applied >= _snapshotIndexInJournal + (ulong)_settings.SnapshotEveryEntries);
+        if (!due) return;
+        _snapshotForNewPeer = false;
         var appliedInLog = Math.Min(applied, _storage.LastIndex());
         if (appliedInLog <= _storage.Snapshot().Metadata.Index) return;
         var raftSnapshot = _storage.CreateSnapshot(appliedInLog, Node.ConfState, _stateMachine.TakeSnapshot());

@@ -41,11 +41,12 @@ internal sealed class KvCluster : IAsyncDisposable
     /// <summary>The node with id <paramref name="nodeId"/>.</summary>
     public KvNode Node(ulong nodeId) => Kv[(int)nodeId - 1];
 
-    public static async Task<KvCluster> StartAsync(Config? extra = null, string? rootDir = null)
+    /// <summary>Starts <paramref name="nodeCount"/> nodes; nodes 1..3 are the initial ones, any further node joins as a new store.</summary>
+    public static async Task<KvCluster> StartAsync(Config? extra = null, string? rootDir = null, int nodeCount = 3)
     {
         var config = extra is null ? FastTiming : extra.WithFallback(FastTiming);
-        var nodes = await LoopbackNodes.StartAsync(3, config, rootDir: rootDir);
-        var kv = Enumerable.Range(0, 3).Select(i => AkkaRaftKv.StartNode(nodes[i], (ulong)i + 1, InitialNodes)).ToList();
+        var nodes = await LoopbackNodes.StartAsync(nodeCount, config, rootDir: rootDir);
+        var kv = Enumerable.Range(0, nodeCount).Select(i => AkkaRaftKv.StartNode(nodes[i], (ulong)i + 1, InitialNodes)).ToList();
         var cluster = new KvCluster(nodes, kv);
         await cluster.WarmUpAsync();
         return cluster;
