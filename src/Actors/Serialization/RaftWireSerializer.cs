@@ -23,6 +23,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
     private const string LogWrittenManifest = "LW";
     private const string GroupSnapshotManifest = "GS";
     private const string SnapshotChunkManifest = "SC";
+    private const string SnapshotChunkAckManifest = "SA";
 
     /// <summary>Created by Akka from configuration.</summary>
     public RaftWireSerializer(ExtendedActorSystem system) : base(system)
@@ -41,6 +42,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
         RaftLogWritten => LogWrittenManifest,
         RaftGroupSnapshot => GroupSnapshotManifest,
         SnapshotChunk => SnapshotChunkManifest,
+        SnapshotChunkAck => SnapshotChunkAckManifest,
         _ => throw new SerializationException($"RaftWireSerializer cannot serialize {o.GetType()}"),
     };
 
@@ -89,6 +91,12 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 w.VarUInt((ulong)chunk.Index);
                 w.VarUInt((ulong)chunk.Count);
                 w.Bytes(chunk.Data);
+                break;
+            case SnapshotChunkAck ack:
+                w.VarUInt(ack.FromNode);
+                w.VarUInt(ack.GroupId);
+                w.VarUInt(ack.TransferId);
+                w.VarUInt((ulong)ack.NextIndex);
                 break;
             default:
                 throw new SerializationException($"RaftWireSerializer cannot serialize {obj.GetType()}");
@@ -161,6 +169,16 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 var count = r.VarUInt();
                 if (index >= count || count > int.MaxValue) throw new SerializationException($"snapshot chunk {index} of {count} is out of range");
                 result = new SnapshotChunk(from, group, transfer, (int)index, (int)count, r.Bytes());
+                break;
+            }
+            case SnapshotChunkAckManifest:
+            {
+                var from = r.VarUInt();
+                var group = r.VarUInt();
+                var transfer = r.VarUInt();
+                var next = r.VarUInt();
+                if (next > int.MaxValue) throw new SerializationException($"snapshot chunk ack index {next} is out of range");
+                result = new SnapshotChunkAck(from, group, transfer, (int)next);
                 break;
             }
             default:
