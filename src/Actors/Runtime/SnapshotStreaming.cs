@@ -77,8 +77,8 @@ public sealed record OutgoingChunk(ulong ToNode, SnapshotChunk Chunk, bool Resen
 
 /// <summary>
 /// The sending side of streamed snapshot transfers, one per (destination node, transfer id): a window of unacknowledged
-/// chunks per transfer, a token bucket shared by all transfers, resends from the receiver's next expected chunk after an
-/// ack timeout. No I/O and no timers: the caller polls it (after an offer, an ack, or when <see cref="NextWakeUp"/> says)
+/// chunks per transfer, a token bucket shared by all transfers, and after an ack timeout a resend of the receiver's next
+/// expected chunk (then of each further gap its acks reveal), never of the whole snapshot. No I/O and no timers: the caller polls it (after an offer, an ack, or when <see cref="NextWakeUp"/> says)
 /// and sends what <see cref="Poll"/> returns.
 /// </summary>
 /// <remarks>
@@ -188,12 +188,24 @@ public sealed class OutgoingSnapshots
             transfer.NextToSend = Math.Max(transfer.NextToSend, nextIndex);
             transfer.LastProgress = now;
             transfer.SilentTimeouts = 0;
+            if (nextIndex >= transfer.RecoverUntil)
+            {
+                transfer.RecoverUntil = 0;
+            }
+            else
+            {
+                // A partial ack while recovering: every chunk sent before the resend has arrived (one ordered link), so the
+                // receiver's next expected chunk was lost as well. Resend it now rather than after another timeout.
+                transfer.Retransmit = nextIndex;
+            }
         }
         else if (nextIndex < transfer.Acked)
         {
             // The receiver dropped its partial copy (its bounds): continue from what it still has.
             transfer.Acked = nextIndex;
             transfer.NextToSend = nextIndex;
+            transfer.Retransmit = null;
+            transfer.RecoverUntil = 0;
             transfer.LastProgress = now;
         }
         if (transfer.Acked == transfer.Count)
@@ -216,8 +228,9 @@ public sealed class OutgoingSnapshots
                 Finish(transfer, SnapshotTransferState.Abandoned);
                 continue;
             }
-            // Go back to the receiver's next expected chunk; chunks it already holds past that are ignored as duplicates.
-            transfer.NextToSend = transfer.Acked;
+            // Resend the receiver's next expected chunk only: it keeps the chunks past it, and its next ack says what is still missing.
+            transfer.Retransmit = transfer.Acked;
+            transfer.RecoverUntil = transfer.NextToSend;
             transfer.LastProgress = now;
         }
         PromoteQueued(now);
@@ -231,7 +244,7 @@ public sealed class OutgoingSnapshots
             {
                 var transfer = _sending[(_turn + k) % _sending.Count];
                 if (!CanSend(transfer)) continue;
-                var size = transfer.ChunkSize(transfer.NextToSend);
+                var size = transfer.ChunkSize(transfer.NextIndex);
                 if (_bucket is not null && !_bucket.TryTake(size, now))
                 {
                     // Out of tokens: the next poll starts with the transfer that missed its turn.
@@ -254,14 +267,15 @@ public sealed class OutgoingSnapshots
         foreach (var transfer in _sending)
         {
             if (transfer.InFlight > 0) soonest = Min(soonest, transfer.LastProgress + _limits.AckTimeout - now);
-            if (CanSend(transfer)) soonest = Min(soonest, _bucket?.WaitFor(transfer.ChunkSize(transfer.NextToSend), now) ?? TimeSpan.Zero);
+            if (CanSend(transfer)) soonest = Min(soonest, _bucket?.WaitFor(transfer.ChunkSize(transfer.NextIndex), now) ?? TimeSpan.Zero);
         }
         return soonest is { } wait && wait < TimeSpan.Zero ? TimeSpan.Zero : soonest;
     }
 
     private static TimeSpan Min(TimeSpan? a, TimeSpan b) => a is { } x && x < b ? x : b;
 
-    private bool CanSend(Transfer transfer) => transfer.NextToSend < transfer.Count && transfer.InFlight < _limits.WindowChunks;
+    private bool CanSend(Transfer transfer) =>
+        transfer.Retransmit is not null || (transfer.NextToSend < transfer.Count && transfer.InFlight < _limits.WindowChunks);
 
     private void Start(Transfer transfer, TimeSpan now)
     {
@@ -307,11 +321,18 @@ public sealed class OutgoingSnapshots
         public int NextToSend { get; set; }
         public TimeSpan LastProgress { get; set; }
         public int SilentTimeouts { get; set; }
+        // A chunk to resend before anything new (the receiver's next expected one, after an ack timeout or a partial ack).
+        public int? Retransmit { get; set; }
+        // Recovering from a loss until the receiver holds every chunk below this (0: not recovering).
+        public int RecoverUntil { get; set; }
         private int HighestSent { get; set; }
         private long BytesSent { get; set; }
         private int Resent { get; set; }
 
         public int InFlight => NextToSend - Acked;
+
+        // The chunk the next send carries.
+        public int NextIndex => Retransmit ?? NextToSend;
 
         public int ChunkSize(int index) => (int)Math.Min(chunkBytes, encoded.Length - (long)index * chunkBytes);
 
@@ -319,7 +340,16 @@ public sealed class OutgoingSnapshots
         {
             // The ack timeout runs from the moment the window stops being empty.
             if (InFlight == 0) LastProgress = now;
-            var index = NextToSend++;
+            int index;
+            if (Retransmit is { } again)
+            {
+                index = again;
+                Retransmit = null;
+            }
+            else
+            {
+                index = NextToSend++;
+            }
             var resend = index < HighestSent;
             if (resend) Resent++;
             HighestSent = Math.Max(HighestSent, index + 1);
