@@ -16,6 +16,9 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     public const string Name = "akka-raft-coordinator";
 
     private const string TickTimer = "tick";
+    private const string SnapshotPaceTimer = "snapshot-pace";
+    // The scheduler's resolution; pacing waits shorter than this are rounded up.
+    private static readonly TimeSpan MinPace = TimeSpan.FromMilliseconds(1);
     private readonly ulong _nodeId;
     private readonly RaftSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -31,7 +34,10 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, List<(CreateGroup Create, IActorRef Sender)>> _createsAfterStop = [];
     private readonly OutboxLimits _limits;
     private readonly SnapshotAssembler _snapshots = new(maxTransfers: 8, maxBytes: 1L << 30);
-    private ulong _nextTransferId;
+    private readonly OutgoingSnapshots _outgoing;
+    // Receivers key partial transfers by (node, transfer id): ids start from the clock so a restarted node never reuses one.
+    private ulong _nextTransferId = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 20;
+    private Func<ulong, SnapshotChunk, bool>? _dropChunk;
     private bool _flushScheduled;
 
     /// <summary>Props for the coordinator of node <paramref name="nodeId"/>.</summary>
@@ -46,10 +52,15 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         _nodeId = nodeId;
         _settings = settings;
         _limits = new OutboxLimits((ulong)settings.MaxBatchBytes, MaxQueuedPerNode: 100_000);
+        _outgoing = new OutgoingSnapshots(nodeId, SnapshotStreamLimits.From(settings), TimeProvider.System);
 
         Receive<CoordinatorTick>(_ => TickGroups());
         Receive<RaftBatch>(OnInbound);
         Receive<SnapshotChunk>(OnSnapshotChunk);
+        Receive<SnapshotChunkAck>(OnSnapshotChunkAck);
+        Receive<SnapshotPace>(_ => PumpSnapshots());
+        Receive<GetSnapshotTransfers>(_ => Sender.Tell(new SnapshotTransfers(_nodeId, _outgoing.Active, _outgoing.Finished)));
+        Receive<DropOutgoingSnapshotChunks>(hook => _dropChunk = hook.Drop);
         Receive<OutboundRaftMessages>(OnOutbound);
         Receive<Flush>(_ => FlushAll());
         Receive<UnknownGroupReply>(reply => _log.Warning("node {0} does not host group {1} (peer {2})", reply.FromNode, reply.GroupId, reply.ToPeer));
@@ -121,7 +132,51 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             _log.Warning("[group {0}] bad snapshot chunk from node {1}: {2}", chunk.GroupId, chunk.FromNode, e.Message);
             return;
         }
+        // Every chunk is acknowledged with what is held so far: the sender resumes from there after a loss.
+        Sender.Tell(new SnapshotChunkAck(_nodeId, chunk.GroupId, chunk.TransferId, _snapshots.NextIndex(chunk.FromNode, chunk.TransferId)));
         if (whole is not null) OnInbound(new RaftBatch(chunk.FromNode, [new GroupMessage(chunk.GroupId, whole)]));
+    }
+
+    private void OnSnapshotChunkAck(SnapshotChunkAck ack)
+    {
+        if (!_outgoing.Acknowledge(ack.FromNode, ack.TransferId, ack.NextIndex))
+        {
+            _log.Debug("[group {0}] ack for unknown or finished snapshot transfer {1} from node {2}", ack.GroupId, ack.TransferId, ack.FromNode);
+            return;
+        }
+        PumpSnapshots();
+    }
+
+    private void PumpSnapshots()
+    {
+        foreach (var outgoing in _outgoing.Poll())
+        {
+            var chunk = outgoing.Chunk;
+            var group = RaftMetrics.Group(chunk.GroupId);
+            RaftMetrics.SnapshotBytesSent.Add(chunk.Data.Length, group);
+            if (outgoing.Resend) RaftMetrics.SnapshotChunksResent.Add(1, group);
+            if (_dropChunk?.Invoke(outgoing.ToNode, chunk) == true) continue;
+            if (_nodes.TryGetValue(outgoing.ToNode, out var target)) target.Tell(chunk);
+        }
+        foreach (var finished in _outgoing.DrainFinished()) LogFinished(finished);
+        // Paced off one timer: re-armed for the next refill of the token bucket or the next ack timeout.
+        if (_outgoing.NextWakeUp() is { } wait) Timers.StartSingleTimer(SnapshotPaceTimer, SnapshotPace.Instance, wait < MinPace ? MinPace : wait);
+        else Timers.Cancel(SnapshotPaceTimer);
+    }
+
+    private void LogFinished(SnapshotTransferProgress t)
+    {
+        var seconds = ((t.FinishedAt ?? t.StartedAt) - t.StartedAt).TotalSeconds;
+        if (t.State == SnapshotTransferState.Completed)
+        {
+            _log.Info("[group {0}] snapshot transfer {1} to node {2} completed: {3} bytes in {4:F2} s, {5} chunks resent",
+                t.GroupId, t.TransferId, t.ToNode, t.TotalBytes, seconds, t.ChunksResent);
+        }
+        else
+        {
+            _log.Warning("[group {0}] snapshot transfer {1} to node {2} {3} after {4} of {5} bytes acknowledged (the group resends it later)",
+                t.GroupId, t.TransferId, t.ToNode, t.State, t.BytesAcknowledged, t.TotalBytes);
+        }
     }
 
     private void OnInbound(RaftBatch batch)
@@ -167,6 +222,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private void FlushAll()
     {
         _flushScheduled = false;
+        var offered = false;
         foreach (var (node, queue) in _outbox)
         {
             if (queue.Count == 0) continue;
@@ -182,19 +238,23 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
                 queue.Clear();
                 continue;
             }
-            var chunkBytes = (int)Math.Max(1024, _limits.MaxBatchBytes / 2);
-            var chunked = queue.ToLookup(m => m.Message.Type == MessageType.Snapshot && m.Message.Size > (ulong)chunkBytes);
+            var streamAbove = Math.Max(1024, _limits.MaxBatchBytes / 2);
+            var chunked = queue.ToLookup(m => m.Message.Type == MessageType.Snapshot && m.Message.Size > streamAbove);
             foreach (var batch in new NodeBatch(node, NodeBatch.ControlFirst(chunked[false])).SplitBySize(_limits.MaxBatchBytes))
             {
                 target.Tell(new RaftBatch(_nodeId, batch.Messages));
             }
             foreach (var snapshot in chunked[true])
             {
-                // Snapshots too large for one envelope travel in chunks below the frame size, after this flush's other traffic.
-                foreach (var chunk in SnapshotChunker.Split(_nodeId, snapshot.GroupId, ++_nextTransferId, snapshot.Message, chunkBytes)) target.Tell(chunk);
+                // Snapshots too large for one envelope are streamed in acknowledged, paced chunks after this flush's other traffic.
+                var state = _outgoing.Offer(node, snapshot.GroupId, ++_nextTransferId, snapshot.Message);
+                offered = true;
+                if (state == SnapshotTransferState.Rejected) continue; // logged from DrainFinished below
+                _log.Debug("[group {0}] snapshot at index {1} for node {2}: transfer {3}", snapshot.GroupId, snapshot.Message.Snapshot?.Metadata.Index, node, state);
             }
             queue.Clear();
         }
+        if (offered) PumpSnapshots();
     }
 
     private void SayHello(Address address)
@@ -298,6 +358,11 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private sealed record Flush : INoSerializationVerificationNeeded
     {
         public static Flush Instance { get; } = new();
+    }
+
+    private sealed record SnapshotPace : INoSerializationVerificationNeeded
+    {
+        public static SnapshotPace Instance { get; } = new();
     }
 
     private sealed record CoordinatorTick : INoSerializationVerificationNeeded

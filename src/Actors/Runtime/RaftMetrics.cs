@@ -22,6 +22,12 @@ public static class RaftMetrics
     /// <summary>Entries per journal write: the group-commit batch size.</summary>
     public static Histogram<long> EntriesPerWrite { get; } = Meter.CreateHistogram<long>("akkaraft_entries_per_write", description: "Entries made durable per journal write");
 
+    /// <summary>Snapshot chunk bytes sent to other nodes, resends included.</summary>
+    public static Counter<long> SnapshotBytesSent { get; } = Meter.CreateCounter<long>("akkaraft_snapshot_bytes_sent", "By", "Snapshot chunk bytes sent, resends included");
+
+    /// <summary>Snapshot chunks sent again (ack timeout or a receiver that lost its partial copy).</summary>
+    public static Counter<long> SnapshotChunksResent { get; } = Meter.CreateCounter<long>("akkaraft_snapshot_chunks_resent", description: "Snapshot chunks sent more than once");
+
     /// <summary>Tag list with the group id.</summary>
     public static KeyValuePair<string, object?> Group(ulong groupId) => new("group", groupId);
 }

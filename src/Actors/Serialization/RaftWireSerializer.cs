@@ -24,6 +24,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
     private const string GroupSnapshotManifest = "GS";
     private const string SnapshotChunkManifest = "SC";
     private const string TombstoneManifest = "GT";
+    private const string SnapshotChunkAckManifest = "SA";
 
     /// <summary>Created by Akka from configuration.</summary>
     public RaftWireSerializer(ExtendedActorSystem system) : base(system)
@@ -43,6 +44,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
         RaftGroupSnapshot => GroupSnapshotManifest,
         SnapshotChunk => SnapshotChunkManifest,
         GroupTombstone => TombstoneManifest,
+        SnapshotChunkAck => SnapshotChunkAckManifest,
         _ => throw new SerializationException($"RaftWireSerializer cannot serialize {o.GetType()}"),
     };
 
@@ -94,6 +96,12 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 break;
             case GroupTombstone tombstone:
                 w.VarUInt(tombstone.PeerId);
+                break;
+            case SnapshotChunkAck ack:
+                w.VarUInt(ack.FromNode);
+                w.VarUInt(ack.GroupId);
+                w.VarUInt(ack.TransferId);
+                w.VarUInt((ulong)ack.NextIndex);
                 break;
             default:
                 throw new SerializationException($"RaftWireSerializer cannot serialize {obj.GetType()}");
@@ -171,6 +179,16 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
             case TombstoneManifest:
                 result = new GroupTombstone(r.VarUInt());
                 break;
+            case SnapshotChunkAckManifest:
+            {
+                var from = r.VarUInt();
+                var group = r.VarUInt();
+                var transfer = r.VarUInt();
+                var next = r.VarUInt();
+                if (next > int.MaxValue) throw new SerializationException($"snapshot chunk ack index {next} is out of range");
+                result = new SnapshotChunkAck(from, group, transfer, (int)next);
+                break;
+            }
             default:
                 throw new SerializationException($"unknown manifest '{manifest}'");
         }

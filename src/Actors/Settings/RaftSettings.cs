@@ -8,6 +8,8 @@ public sealed record RaftSettings
 {
     private const string Root = "akka-raft";
     private const string FrameSizeKey = "akka.remote.dot-netty.tcp.maximum-frame-size";
+    // Room for a chunk's header, the remote envelope and the actor paths around its data.
+    private const int ChunkFramingBytes = 4096;
 
     /// <summary>Length of one logical tick.</summary>
     public required TimeSpan TickInterval { get; init; }
@@ -54,6 +56,24 @@ public sealed record RaftSettings
     /// <summary>Read requests queued per group before ServerIsBusy.</summary>
     public required int MaxPendingReads { get; init; }
 
+    /// <summary>Largest chunk of a streamed snapshot transfer.</summary>
+    public required int SnapshotChunkBytes { get; init; }
+
+    /// <summary>Snapshot chunk bytes a node sends per second over all its transfers; 0 means unlimited.</summary>
+    public required long SnapshotMaxBytesPerSecond { get; init; }
+
+    /// <summary>Unacknowledged chunks per snapshot transfer.</summary>
+    public required int SnapshotWindowChunks { get; init; }
+
+    /// <summary>Without an ack for this long, a snapshot transfer resends from the receiver's next expected chunk.</summary>
+    public required TimeSpan SnapshotAckTimeout { get; init; }
+
+    /// <summary>Snapshot transfers a node sends at once.</summary>
+    public required int SnapshotMaxOutgoingTransfers { get; init; }
+
+    /// <summary>Snapshot transfers waiting for a free slot; more are rejected (the group resends later).</summary>
+    public required int SnapshotMaxQueuedTransfers { get; init; }
+
     /// <summary>Akka.Persistence journal plugin id used by Raft groups.</summary>
     public required string JournalPluginId { get; init; }
 
@@ -91,6 +111,12 @@ public sealed record RaftSettings
             SnapshotEveryEntries = reader.Long("snapshot-every-entries", min: 1),
             MaxPendingProposals = reader.Int("max-pending-proposals", min: 1),
             MaxPendingReads = reader.Int("max-pending-reads", min: 1),
+            SnapshotChunkBytes = reader.IntBytes("snapshot.chunk-bytes", min: 1024),
+            SnapshotMaxBytesPerSecond = reader.Bytes("snapshot.max-bytes-per-second", min: 0),
+            SnapshotWindowChunks = reader.Int("snapshot.window-chunks", min: 1),
+            SnapshotAckTimeout = reader.PositiveDuration("snapshot.ack-timeout"),
+            SnapshotMaxOutgoingTransfers = reader.Int("snapshot.max-outgoing-transfers", min: 1),
+            SnapshotMaxQueuedTransfers = reader.Int("snapshot.max-queued-transfers", min: 0),
             JournalPluginId = reader.NonEmptyString("journal-plugin-id"),
             SnapshotPluginId = reader.NonEmptyString("snapshot-plugin-id"),
             DataDir = reader.NonEmptyString("data-dir"),
@@ -123,6 +149,10 @@ public sealed record RaftSettings
         var frameSize = full.HasPath(FrameSizeKey) ? full.GetByteSize(FrameSizeKey) : null;
         if (frameSize is { } frame && MaxBatchBytes >= frame)
             throw Fail("max-batch-bytes", MaxBatchBytes, $"must be less than {FrameSizeKey} ({frame}); Akka.Remote drops larger frames");
+
+        if (frameSize is { } frameLimit && SnapshotChunkBytes + ChunkFramingBytes > frameLimit)
+            throw Fail("snapshot.chunk-bytes", SnapshotChunkBytes,
+                $"must be at most {FrameSizeKey} ({frameLimit}) minus {ChunkFramingBytes} bytes of framing; Akka.Remote drops larger frames");
     }
 
     private static RaftSettingsException Fail(string key, object value, string reason) =>
@@ -179,12 +209,20 @@ public sealed record RaftSettings
             };
         }
 
-        public long Bytes(string key)
+        public long Bytes(string key, long min = 1)
         {
             var value = Parse(key, p => full.GetByteSize(p) ?? throw new FormatException(), "a byte size (e.g. 512 KiB)");
-            if (value < 1)
-                throw Fail(key, value, "must be at least 1 byte");
+            if (value < min)
+                throw Fail(key, value, min == 1 ? "must be at least 1 byte" : $"must be at least {min} bytes");
             return value;
+        }
+
+        public int IntBytes(string key, int min)
+        {
+            var value = Bytes(key, min);
+            if (value > int.MaxValue)
+                throw Fail(key, value, $"must be at most {int.MaxValue} bytes");
+            return (int)value;
         }
 
         public TimeSpan PositiveDuration(string key)

@@ -56,6 +56,8 @@ public sealed class SnapshotTransferTests(ITestOutputHelper output) : Akka.TestK
               snapshot-every-entries = 40
               max-batch-bytes = 64 KiB
               max-entry-bytes = 16 KiB
+              # Several chunks for a snapshot of about 200 KB.
+              snapshot.chunk-bytes = 16 KiB
             }
             """);
         await using var nodes = await LoopbackNodes.StartAsync(3, config);

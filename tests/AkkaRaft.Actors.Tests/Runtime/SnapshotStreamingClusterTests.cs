@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaRaft.Actors.Runtime;
+using AkkaRaft.Actors.Tests.Cluster;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaRaft.Actors.Tests.Runtime;
+
+public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly ITestOutputHelper _output;
+
+    public SnapshotStreamingClusterTests(ITestOutputHelper output) : base(output: output) => _output = output;
+
+    private const ulong Group = 11;
+    private const int ChunkBytes = 32 * 1024;
+    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task A_lagging_follower_catches_up_through_a_streamed_snapshot_that_resumes_after_lost_chunks()
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            akka-raft {
+              tick-interval = 50ms
+              election-ticks = 10
+              heartbeat-ticks = 2
+              hibernate-after-ticks = 0
+              snapshot-every-entries = 40
+              max-batch-bytes = 64 KiB
+              max-entry-bytes = 16 KiB
+              snapshot {
+                chunk-bytes = {{ChunkBytes}}
+                window-chunks = 4
+                ack-timeout = 300ms
+              }
+            }
+            """);
+        await using var nodes = await LoopbackNodes.StartAsync(3, config);
+        var driver = await GroupDriver.StartAsync(this, nodes, Group);
+        var leader = (await driver.LeaderAsync(Group)).PeerId;
+        var lagging = driver.Handles.First(h => h.NodeId != leader).NodeId;
+        var connected = driver.Handles.Select(h => h.NodeId).Where(n => n != lagging).ToList();
+        await nodes.Partition((int)lagging - 1);
+
+        var expected = new List<string>();
+        var padding = new string('s', 15_000);
+        for (var i = 0; i < 120; i++)
+        {
+            var command = $"{i}:{padding}";
+            await driver.ProposeUntilAcceptedAsync(Group, command, connected);
+            expected.Add(command);
+        }
+        var leaderStatus = await driver.StatusAsync((await driver.LeaderAsync(Group, connected)).PeerId, Group);
+        var laggingStatus = await driver.StatusAsync(lagging, Group);
+        Assert.True(leaderStatus.FirstIndex > laggingStatus.LastIndex + 1,
+            $"leader compacted to {leaderStatus.FirstIndex}, lagging replica has up to {laggingStatus.LastIndex}: a snapshot is needed");
+
+        // Every sender loses chunks 3, 17 and 30 of each transfer to the lagging node the first time it sends them.
+        var lost = new ConcurrentDictionary<(ulong Transfer, int Index), bool>();
+        foreach (var handle in driver.Handles)
+        {
+            handle.Coordinator.Tell(new DropOutgoingSnapshotChunks((toNode, chunk) =>
+                toNode == lagging && chunk.GroupId == Group && chunk.Index is 3 or 17 or 30 && lost.TryAdd((chunk.TransferId, chunk.Index), true)));
+        }
+        await nodes.HealAll();
+        await driver.AwaitAppliedEverywhereAsync(Group, expected);
+
+        // The transfer that delivered the snapshot lost chunks and resent just those, well before the group's own
+        // whole-snapshot retry (election-ticks * 20 ticks = 10 s) could have started it over.
+        SnapshotTransferProgress? completed = null;
+        await AwaitAssertAsync(async () =>
+        {
+            var transfers = await Task.WhenAll(connected.Select(n => driver.Node(n).Coordinator.Ask<SnapshotTransfers>(GetSnapshotTransfers.Instance, Ask)));
+            completed = transfers.SelectMany(t => t.Finished)
+                .LastOrDefault(t => t.GroupId == Group && t.ToNode == lagging && t.State == SnapshotTransferState.Completed);
+            Assert.NotNull(completed);
+        }, TimeSpan.FromSeconds(10));
+        var done = completed!;
+        var dropped = lost.Keys.Count(k => k.Transfer == done.TransferId);
+        Assert.True(done.ChunkCount > 30, $"{done.ChunkCount} chunks");
+        Assert.Equal(3, dropped);
+        Assert.InRange(done.ChunksResent, dropped, done.ChunkCount / 4);
+        Assert.Equal(done.TotalBytes, done.BytesAcknowledged);
+        var seconds = (done.FinishedAt!.Value - done.StartedAt).TotalSeconds;
+        Assert.True(seconds < 10, $"transfer took {seconds:F2} s");
+        _output.WriteLine($"streamed {done.TotalBytes} bytes in {done.ChunkCount} chunks ({done.ChunksResent} resent, {dropped} lost) " +
+            $"in {seconds:F3} s: {done.TotalBytes / seconds / (1024 * 1024):F2} MiB/s");
+    }
+}
