@@ -43,6 +43,16 @@ public sealed partial class Store
     // layout must not change after bootstrap (placement ignores a changed one; this check would misjudge ids above n).
     private bool IsSplitBorn(Region region) => region.Id > (ulong)_settings.InitialRanges.Length && region.Epoch.Version > 1;
 
+    /// <summary>Region <paramref name="region"/> of the initial layout as it was bootstrapped: its initial range at <see cref="RegionEpoch.Initial"/>.</summary>
+    private Region InitialStateOf(Region region)
+    {
+        // Invariant: see IsSplitBorn; an initial region's id is its 1-based position in the initial layout.
+        if (region.Id == 0 || region.Id > (ulong)_settings.InitialRanges.Length)
+            throw new InvalidOperationException($"[region {region.Id}] is not one of the {_settings.InitialRanges.Length} regions of the initial layout");
+        var range = _settings.InitialRanges[(int)region.Id - 1];
+        return new Region(region.Id, range.Start, range.End, RegionEpoch.Initial, region.Peers);
+    }
+
     /// <summary>The CreateGroup of this store's replica of <paramref name="region"/>; its applied splits spawn their right halves.</summary>
     private static CreateGroup ReplicaOf(Region region, ulong peerId, Func<IRaftStateMachine> stateMachine, bool splitBorn, IActorRef store, ulong storeId) =>
         new(region.Id, peerId, region.Peers.ToDictionary(p => p.PeerId, p => p.StoreId), stateMachine)

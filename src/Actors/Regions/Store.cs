@@ -121,8 +121,11 @@ public sealed partial class Store : ReceiveActor, IWithTimers
                 continue;
             }
             _regions[region.Id] = region;
-            var initial = region;
-            _coordinator.Tell(ReplicaOf(region, mine.PeerId, () => new KvStateMachine(initial), IsSplitBorn(region), Self, _storeId));
+            var splitBorn = IsSplitBorn(region);
+            // A replica without a snapshot replays its log from index 1: its machine must start as the region was at index 0,
+            // not as placement describes it now (after splits, the old epoch would reject every replayed write).
+            var initial = splitBorn ? region : InitialStateOf(region);
+            _coordinator.Tell(ReplicaOf(region, mine.PeerId, () => new KvStateMachine(initial), splitBorn, Self, _storeId));
             _log.Info("[region {0}] creating replica {1} for {2} with peers {3}", region.Id, mine.PeerId, region.RangeText, string.Join(", ", region.Peers));
         }
         if (!_layoutLoaded)
