@@ -76,7 +76,7 @@ public static class KvScenario
     private static string Key(int i) => "k" + i.ToString("D4", CultureInfo.InvariantCulture);
 
     // The minimal part of the host's NodeConfig.Build: clustered, no auto-downing, SQLite journal, AkkaRaft defaults.
-    private static ActorSystem StartSystem(string rootDir, ulong id, string extraHocon)
+    internal static ActorSystem StartSystem(string rootDir, ulong id, string extraHocon)
     {
         var name = $"node{id}";
         var dataDir = Path.Combine(rootDir, name);
@@ -102,7 +102,7 @@ public static class KvScenario
         return ActorSystem.Create("akkaraft", config);
     }
 
-    private static Task WhenUp(ActorSystem system)
+    internal static Task WhenUp(ActorSystem system)
     {
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
@@ -110,7 +110,7 @@ public static class KvScenario
     }
 
     // Like ClusterRuntime.WaitUntilReadyAsync: all R regions known to the router, each with a leader replica.
-    private static async Task WaitUntilReady(IReadOnlyList<KvNode> nodes, int regions)
+    internal static async Task WaitUntilReady(IReadOnlyList<KvNode> nodes, int regions)
     {
         using var limit = new CancellationTokenSource(StartTimeout);
         while (true)

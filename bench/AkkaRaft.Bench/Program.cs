@@ -1,10 +1,11 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N]
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
 // `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
+// `split`: the same cluster from one region, split size --split-size-kb (default 1024), C clients SETting fresh keys; times splits.
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
 var seconds = IntOption("--seconds", 5);
 var batch = IntOption("--batch", 64);
@@ -18,7 +19,8 @@ object result = scenario switch
     "idle" => await IdleScenario.Run(regions, TimeSpan.FromSeconds(seconds)),
     "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload),
     "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds)),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv)"),
+    "split" => await SplitScenario.Run(clients, payload, IntOption("--split-size-kb", 1024), TimeSpan.FromSeconds(seconds)),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 

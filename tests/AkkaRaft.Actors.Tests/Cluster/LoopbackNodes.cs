@@ -23,11 +23,13 @@ public sealed class LoopbackNodes : IAsyncDisposable
     private static readonly ThrottleMode DropEverything = Akka.Remote.Transport.Blackhole.Instance;
 
     private readonly List<ActorSystem> _systems;
+    private readonly Config? _overrides;
 
-    private LoopbackNodes(string rootDir, List<ActorSystem> systems)
+    private LoopbackNodes(string rootDir, List<ActorSystem> systems, Config? overrides)
     {
         RootDir = rootDir;
         _systems = systems;
+        _overrides = overrides;
     }
 
     /// <summary>Folder holding every node's data directory; deleted on dispose unless <see cref="KeepDataOnDispose"/>.</summary>
@@ -55,7 +57,7 @@ public sealed class LoopbackNodes : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         rootDir ??= Path.Combine(Path.GetTempPath(), "akkaraft-tests", "cluster-" + Guid.NewGuid().ToString("N"));
         var systems = new List<ActorSystem>(count);
-        var nodes = new LoopbackNodes(rootDir, systems);
+        var nodes = new LoopbackNodes(rootDir, systems, overrides);
         try
         {
             for (var i = 0; i < count; i++)
@@ -118,6 +120,55 @@ public sealed class LoopbackNodes : IAsyncDisposable
         for (var a = 0; a < Count; a++)
             for (var b = a + 1; b < Count; b++)
                 await PassThrough(a, b);
+    }
+
+    /// <summary>
+    /// Restarts node <paramref name="index"/> alone, like a crash and a reboot: terminates its actor system, downs its old
+    /// incarnation from a survivor (no auto-downing here), then starts a new system on the same data directory (a new port)
+    /// and waits until it is Up. Links the tests cut to the old incarnation are not carried over.
+    /// </summary>
+    public async Task RestartAsync(int index, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var oldAddress = AddressOf(index);
+        var survivor = _systems[index == 0 ? 1 : 0];
+        await _systems[index].Terminate().WaitAsync(limit);
+        SqliteConnection.ClearAllPools();
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = survivor.ActorOf(Props.Create(() => new RemovalWatcher(oldAddress, removed)));
+        Akka.Cluster.Cluster.Get(survivor).Down(oldAddress);
+        await removed.Task.WaitAsync(limit);
+        survivor.Stop(watcher);
+
+        var name = NodeName(index);
+        var dataDir = DataDirOf(index);
+        SqliteDatabase.PrepareForDurability(SqlitePersistenceConfig.DatabasePath(dataDir, name));
+        var system = ActorSystem.Create("akkaraft", NodeConfig(dataDir, name, _overrides));
+        _systems[index] = system;
+        var up = WhenUp(system);
+        Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(survivor).SelfAddress);
+        await up.WaitAsync(limit);
+    }
+
+    /// <summary>Completes its task once the cluster removed the member at its address.</summary>
+    private sealed class RemovalWatcher : ReceiveActor
+    {
+        public RemovalWatcher(Address address, TaskCompletionSource removed)
+        {
+            Receive<ClusterEvent.CurrentClusterState>(state =>
+            {
+                if (state.Members.All(m => m.Address != address)) removed.TrySetResult();
+            });
+            Receive<ClusterEvent.MemberRemoved>(e =>
+            {
+                if (e.Member.Address == address) removed.TrySetResult();
+            });
+        }
+
+        protected override void PreStart() =>
+            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+
+        protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
 
     /// <summary>Makes node <paramref name="from"/> drop messages to/from <paramref name="to"/> with the given probabilities (gremlin adapter).</summary>

@@ -28,15 +28,17 @@ internal sealed class KvCluster : IAsyncDisposable
 
     public static readonly IReadOnlyList<ulong> InitialNodes = [1, 2, 3];
 
-    private KvCluster(LoopbackNodes nodes, IReadOnlyList<KvNode> kv)
+    private readonly List<KvNode> _kv;
+
+    private KvCluster(LoopbackNodes nodes, List<KvNode> kv)
     {
         Nodes = nodes;
-        Kv = kv;
+        _kv = kv;
     }
 
     public LoopbackNodes Nodes { get; }
 
-    public IReadOnlyList<KvNode> Kv { get; }
+    public IReadOnlyList<KvNode> Kv => _kv;
 
     /// <summary>The node with id <paramref name="nodeId"/>.</summary>
     public KvNode Node(ulong nodeId) => Kv[(int)nodeId - 1];
@@ -65,6 +67,14 @@ internal sealed class KvCluster : IAsyncDisposable
                 reply = await Kv[attempt % Kv.Count].Client.SetAsync(K(key), K("1"));
             if (reply is not KvReply.OkReply) throw new InvalidOperationException($"cluster did not take a write to {key}: {reply}");
         }
+    }
+
+    /// <summary>Restarts node <paramref name="nodeId"/> alone on its data (see <see cref="LoopbackNodes.RestartAsync"/>) and starts its KV node again.</summary>
+    public async Task RestartNodeAsync(ulong nodeId)
+    {
+        var index = (int)nodeId - 1;
+        await Nodes.RestartAsync(index);
+        _kv[index] = AkkaRaftKv.StartNode(Nodes[index], nodeId, InitialNodes);
     }
 
     public static byte[] K(string text) => Encoding.UTF8.GetBytes(text);
