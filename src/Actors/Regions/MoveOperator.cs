@@ -12,7 +12,7 @@ public sealed class OperatorFailedException(string message, bool stale = false) 
 }
 
 /// <summary>A step reached by an operator (sent to the scheduler as progress).</summary>
-public sealed record OperatorStep(long OperatorId, string Step, string Detail, ulong LearnerMatch = 0, ulong LeaderLastIndex = 0);
+public sealed record OperatorStep(long OperatorId, string Step, string Detail, ulong LearnerMatch = 0, ulong LeaderLastIndex = 0, long SnapshotBytesSent = 0, long SnapshotBytesTotal = 0);
 
 /// <summary>
 /// Moves one replica of a region from a source store to a target store while the region serves (TiKV's operator steps):
@@ -50,7 +50,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
             report(new OperatorStep(id, "add learner", $"peer {learner} on store {toStore} joins as a learner"));
             region = await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, learner)), (learner, toStore), cancel).ConfigureAwait(false);
             learnerAdded = true;
-            await CatchUpAsync(id, region, learner, cancel).ConfigureAwait(false);
+            await CatchUpAsync(id, region, learner, toStore, cancel).ConfigureAwait(false);
             region = await MoveLeaderOffAsync(id, region, fromStore, cancel).ConfigureAwait(false);
             report(new OperatorStep(id, "joint change", $"promote peer {learner}, remove peer {source.PeerId}"));
             region = await ChangeAsync(region, ConfChange.Of(
@@ -151,13 +151,16 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         _ => region.Peers.All(p => p.PeerId != step.NodeId || p.Role == PeerRole.Demoting),
     });
 
-    private async Task CatchUpAsync(long id, Region region, ulong learner, CancellationToken cancel)
+    private async Task CatchUpAsync(long id, Region region, ulong learner, ulong toStore, CancellationToken cancel)
     {
         while (true)
         {
             var leader = await LeaderProgressAsync(region, cancel).ConfigureAwait(false);
             var match = leader.MatchOf(learner);
-            report(new OperatorStep(id, "catch up", $"learner {learner} at {match} of {leader.LastIndex}", match, leader.LastIndex));
+            var (sent, total, to) = (leader.SnapshotAcknowledged, leader.SnapshotTotal, leader.SnapshotToStore);
+            var snapshot = to == toStore && total > 0 ? $", snapshot {sent}/{total} bytes" : "";
+            report(new OperatorStep(id, "catch up", $"learner {learner} at {match} of {leader.LastIndex}{snapshot}", match, leader.LastIndex,
+                to == toStore ? sent : 0, to == toStore ? total : 0));
             if (match > 0 && leader.LastIndex - Math.Min(match, leader.LastIndex) <= (ulong)settings.CatchUpDistance) return;
             await Task.Delay(PollInterval, cancel).ConfigureAwait(false);
         }

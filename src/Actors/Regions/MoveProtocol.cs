@@ -64,6 +64,15 @@ public sealed record RegionProgressReply(
     bool Hosted, bool IsLeader, ulong LeaderStore, RegionDescriptor? Region, ulong Term, ulong Committed, ulong LastIndex,
     ulong[] PeerIds, ulong[] Matched, bool Joint, string Detail) : IRaftRemoteMessage
 {
+    /// <summary>On the leader: bytes of the region's newest snapshot transfer acknowledged by the receiver.</summary>
+    public long SnapshotAcknowledged { get; init; }
+
+    /// <summary>On the leader: size of the region's newest snapshot transfer (0: none).</summary>
+    public long SnapshotTotal { get; init; }
+
+    /// <summary>On the leader: the store receiving the region's newest snapshot transfer.</summary>
+    public ulong SnapshotToStore { get; init; }
+
     /// <summary>The match index the leader holds for <paramref name="peerId"/> (0 when unknown).</summary>
     public ulong MatchOf(ulong peerId)
     {

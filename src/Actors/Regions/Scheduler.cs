@@ -241,8 +241,13 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         var running = _running.Values.FirstOrDefault(r => r.View.Id == step.OperatorId);
         if (running is null) return;
         // Progress is a new step or a learner getting closer; the same report again is not progress.
-        if (running.View.Step != step.Step || step.LearnerMatch > running.View.LearnerMatch) running.LastProgressAt = DateTimeOffset.UtcNow;
-        running.View = running.View with { Step = step.Step, Detail = step.Detail, LearnerMatch = step.LearnerMatch, LeaderLastIndex = step.LeaderLastIndex };
+        if (running.View.Step != step.Step || step.LearnerMatch > running.View.LearnerMatch || step.SnapshotBytesSent > running.View.SnapshotBytesSent)
+            running.LastProgressAt = DateTimeOffset.UtcNow;
+        running.View = running.View with
+        {
+            Step = step.Step, Detail = step.Detail, LearnerMatch = step.LearnerMatch, LeaderLastIndex = step.LeaderLastIndex,
+            SnapshotBytesSent = step.SnapshotBytesSent, SnapshotBytesTotal = step.SnapshotBytesTotal,
+        };
     }
 
     private void OnFinished(OperatorFinished finished)

@@ -157,15 +157,31 @@ public sealed partial class Store
             Sender.Tell(new RegionProgressReply(false, false, 0, null, 0, 0, 0, [], [], false, $"store {_storeId} hosts no replica of region {request.RegionId}"));
             return;
         }
-        var storeId = _storeId;
-        _coordinator.Ask<object>(new GetGroupStatus(request.RegionId), _replicaTimeout).ContinueWith(t =>
+        ProgressAsync(_coordinator, _storeId, region, _replicaTimeout).PipeTo(Sender);
+    }
+
+    private static async Task<RegionProgressReply> ProgressAsync(IActorRef coordinator, ulong storeId, Region region, TimeSpan timeout)
+    {
+        try
         {
-            if (!t.IsCompletedSuccessfully || t.Result is not GroupStatus status)
+            if (await coordinator.Ask<object>(new GetGroupStatus(region.Id), timeout).ConfigureAwait(false) is not GroupStatus status)
                 return new RegionProgressReply(true, false, 0, RegionDescriptor.From(region), 0, 0, 0, [], [], false, $"no status from the replica on store {storeId}");
-            var leaderStore = status.Role == StateRole.Leader ? storeId : status.Leader == 0 ? 0 : status.PeerNodes.GetValueOrDefault(status.Leader);
-            return new RegionProgressReply(true, status.Role == StateRole.Leader, leaderStore, RegionDescriptor.From(region), status.Term,
+            var isLeader = status.Role == StateRole.Leader;
+            var leaderStore = isLeader ? storeId : status.Leader == 0 ? 0 : status.PeerNodes.GetValueOrDefault(status.Leader);
+            var reply = new RegionProgressReply(true, isLeader, leaderStore, RegionDescriptor.From(region), status.Term,
                 status.Committed, status.LastIndex, [.. status.Matched.Keys], [.. status.Matched.Values], status.Membership.VotersOutgoing.Count > 0, "");
-        }, TaskScheduler.Default).PipeTo(Sender);
+            if (!isLeader) return reply;
+            var transfers = await coordinator.Ask<SnapshotTransfers>(GetSnapshotTransfers.Instance, timeout).ConfigureAwait(false);
+            var newest = transfers.Active.Concat(transfers.Finished).Where(t => t.GroupId == region.Id).MaxBy(t => t.StartedAt);
+            return newest is null ? reply : reply with
+            {
+                SnapshotAcknowledged = newest.BytesAcknowledged, SnapshotTotal = newest.TotalBytes, SnapshotToStore = newest.ToNode,
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            return new RegionProgressReply(true, false, 0, RegionDescriptor.From(region), 0, 0, 0, [], [], false, $"no status from the replica on store {storeId} in time");
+        }
     }
 
     private void OnTransferLeader(TransferRegionLeader request)
