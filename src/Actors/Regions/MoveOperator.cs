@@ -75,6 +75,19 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         return $"moved {region} from store {fromStore} to store {toStore}" + (destroyed ? "" : $" (store {fromStore} will drop its replica when it is back)");
     }
 
+    /// <summary>
+    /// Removes a learner no operator owns any more (its move was cut short, e.g. when placement's leadership moved):
+    /// a RemoveNode stamped with the region's epoch, then the learner's replica is destroyed.
+    /// </summary>
+    public async Task<string> RemoveLearnerAsync(long id, ulong regionId, ulong learner, ulong store, CancellationToken cancel)
+    {
+        var region = await LookupAsync(regionId).ConfigureAwait(false);
+        report(new OperatorStep(id, "remove learner", $"peer {learner} on store {store} is left over from an unfinished move"));
+        await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, store), cancel).ConfigureAwait(false);
+        await DestroyQuietlyAsync(store, regionId, learner).ConfigureAwait(false);
+        return $"removed left-over learner {learner} on store {store} from region {regionId}";
+    }
+
     /// <summary>The region as placement records it.</summary>
     public async Task<Region> LookupAsync(ulong regionId)
     {

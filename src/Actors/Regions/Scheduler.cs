@@ -36,6 +36,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, Running> _running = [];
     private readonly LinkedList<OperatorView> _recent = new();
     private readonly Dictionary<ulong, (int Count, DateTimeOffset ChangedAt)> _heartbeats = [];
+    // Region → rounds in a row it showed a learner while no operator of this scheduler ran for it.
+    private readonly Dictionary<ulong, int> _orphanLearnerRounds = [];
     private PlacementLookupReply? _layout;
     private bool _active;
     private ulong _leaderNode;
@@ -133,6 +135,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         CancelStalledOperators(now);
         var regions = layout.Regions.Select(d => (Region: d.ToRegion(), Leader: d.LeaderStore)).ToList();
         FinishRemovedStores(layout, regions);
+        RemoveOrphanLearners(regions);
         PlanRepairs(layout, regions);
         if (_settings.Balance)
         {
@@ -214,21 +217,45 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>A learner nobody owns (its operator died with a previous placement leader) blocks splits and moves: remove it.</summary>
+    private void RemoveOrphanLearners(List<(Region Region, ulong Leader)> regions)
+    {
+        foreach (var (region, _) in regions)
+        {
+            var learner = region.Peers.FirstOrDefault(p => p.Role == PeerRole.Learner);
+            if (learner.PeerId == 0 || _running.ContainsKey(region.Id))
+            {
+                _orphanLearnerRounds.Remove(region.Id);
+                continue;
+            }
+            // A few rounds of grace: a report of a running move may reach placement before its operator is known here.
+            var rounds = _orphanLearnerRounds[region.Id] = _orphanLearnerRounds.GetValueOrDefault(region.Id) + 1;
+            if (rounds < 3 || _running.Count >= _settings.MaxOperators) continue;
+            _orphanLearnerRounds.Remove(region.Id);
+            StartOperator("cleanup", region.Id, learner.StoreId, 0,
+                (mover, id, cancel) => mover.RemoveLearnerAsync(id, region.Id, learner.PeerId, learner.StoreId, cancel));
+        }
+        foreach (var gone in _orphanLearnerRounds.Keys.Where(id => regions.All(r => r.Region.Id != id)).ToList()) _orphanLearnerRounds.Remove(gone);
+    }
+
     private bool CanStartFor(Region region) =>
         _running.Count < _settings.MaxOperators && !_running.ContainsKey(region.Id) && region.Peers.All(p => p.Role == PeerRole.Voter);
 
     // ---- Operators ----
 
-    private long Start(string kind, ulong regionId, ulong from, ulong to)
+    private long Start(string kind, ulong regionId, ulong from, ulong to) =>
+        StartOperator(kind, regionId, from, to, (mover, id, cancel) => mover.RunAsync(id, regionId, from, to, cancel));
+
+    private long StartOperator(string kind, ulong regionId, ulong from, ulong to, Func<MoveOperator, long, CancellationToken, Task<string>> run)
     {
         var id = _nextOperatorId++;
         var now = DateTimeOffset.UtcNow;
         var running = new Running(new OperatorView(id, kind, regionId, from, to, "planned", "running", "", now.ToUnixTimeMilliseconds(), 0, 0, 0, 0, 0), now);
         _running[regionId] = running;
-        _log.Info("[region {0}] operator {1} ({2}): move replica from store {3} to store {4}", regionId, id, kind, from, to);
+        _log.Info("[region {0}] operator {1} ({2}): replica on store {3} → store {4}", regionId, id, kind, from, to);
         var self = Self;
         var mover = new MoveOperator(_store, _placement, _settings, step => self.Tell(step));
-        mover.RunAsync(id, regionId, from, to, running.Cancel.Token).ContinueWith(t => new OperatorFinished(id, regionId, t.IsCompletedSuccessfully,
+        run(mover, id, running.Cancel.Token).ContinueWith(t => new OperatorFinished(id, regionId, t.IsCompletedSuccessfully,
             t.IsCompletedSuccessfully ? t.Result
             : t.IsCanceled ? "cancelled"
             : t.Exception?.GetBaseException() is { } e ? e is OperatorFailedException { Stale: true } ? $"stale, re-planned next round: {e.Message}" : e.Message
