@@ -28,20 +28,39 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
     private TimeSpan Ask => settings.AttemptTimeout;
 
+    /// <summary>
+    /// Asks until answered or cancelled: every message sent this way is a query or idempotent (ids are only wasted, an
+    /// existing replica or tombstone answers the same), and a loaded node's slow answer must not fail a long move.
+    /// </summary>
+    private async Task<T> AskPatientlyAsync<T>(IActorRef target, object message, CancellationToken cancel)
+    {
+        while (true)
+        {
+            try
+            {
+                return await target.Ask<T>(message, Ask, cancel).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                cancel.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
     /// <summary>Runs the move; returns a one-line summary or throws <see cref="OperatorFailedException"/>.</summary>
     public async Task<string> RunAsync(long id, ulong regionId, ulong fromStore, ulong toStore, CancellationToken cancel)
     {
-        var region = await LookupAsync(regionId).ConfigureAwait(false);
+        var region = await LookupAsync(regionId, cancel).ConfigureAwait(false);
         var source = region.Peers.FirstOrDefault(p => p.StoreId == fromStore);
         if (source.PeerId == 0) throw new OperatorFailedException($"{region} has no replica on store {fromStore}");
         if (region.Peers.Any(p => p.StoreId == toStore)) throw new OperatorFailedException($"store {toStore} already holds a replica of {region}");
         if (region.Peers.Any(p => p.Role != PeerRole.Voter)) throw new OperatorFailedException($"{region} is changing membership already", stale: true);
 
-        var ids = await placement.Ask<PlacementIdsReply>(new PlacementAllocateIds(1), Ask, cancel).ConfigureAwait(false);
+        var ids = await AskPatientlyAsync<PlacementIdsReply>(placement, new PlacementAllocateIds(1), cancel).ConfigureAwait(false);
         if (!ids.Ok) throw new OperatorFailedException($"no peer id from placement: {ids.Detail}");
         var learner = ids.First;
         report(new OperatorStep(id, "add replica", $"empty replica {learner} on store {toStore}"));
-        var added = await store.Ask<RegionReplicaReply>(new AddRegionReplica(toStore, RegionDescriptor.From(region), learner), Ask, cancel).ConfigureAwait(false);
+        var added = await AskPatientlyAsync<RegionReplicaReply>(store, new AddRegionReplica(toStore, RegionDescriptor.From(region), learner), cancel).ConfigureAwait(false);
         if (!added.Ok) throw new OperatorFailedException($"store {toStore}: {added.Detail}");
 
         var learnerAdded = false;
@@ -81,7 +100,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
     /// </summary>
     public async Task<string> RemoveLearnerAsync(long id, ulong regionId, ulong learner, ulong store, CancellationToken cancel)
     {
-        var region = await LookupAsync(regionId).ConfigureAwait(false);
+        var region = await LookupAsync(regionId, cancel).ConfigureAwait(false);
         report(new OperatorStep(id, "remove learner", $"peer {learner} on store {store} is left over from an unfinished move"));
         await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, store), cancel).ConfigureAwait(false);
         await DestroyQuietlyAsync(store, regionId, learner).ConfigureAwait(false);
@@ -89,9 +108,9 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
     }
 
     /// <summary>The region as placement records it.</summary>
-    public async Task<Region> LookupAsync(ulong regionId)
+    public async Task<Region> LookupAsync(ulong regionId, CancellationToken cancel = default)
     {
-        var reply = await placement.Ask<PlacementLookupReply>(new PlacementLookup(PlacementLookupKind.ById, [], regionId), Ask).ConfigureAwait(false);
+        var reply = await AskPatientlyAsync<PlacementLookupReply>(placement, new PlacementLookup(PlacementLookupKind.ById, [], regionId), cancel).ConfigureAwait(false);
         if (reply.Status == PlacementLookupStatus.NotFound) throw new OperatorFailedException($"region {regionId} does not exist");
         if (reply.Status != PlacementLookupStatus.Ok || reply.Regions.Length == 0)
             throw new OperatorFailedException($"placement did not answer for region {regionId}: {reply.Status} {reply.Detail}", stale: true);
@@ -117,8 +136,15 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
                 if (progress.IsLeader) return progress;
                 if (progress.LeaderStore != 0 && progress.LeaderStore != peer.StoreId)
                 {
-                    var leader = await store.Ask<RegionProgressReply>(new GetRegionProgress(progress.LeaderStore, region.Id), Ask, cancel).ConfigureAwait(false);
-                    if (leader.IsLeader) return leader;
+                    try
+                    {
+                        var leader = await store.Ask<RegionProgressReply>(new GetRegionProgress(progress.LeaderStore, region.Id), Ask, cancel).ConfigureAwait(false);
+                        if (leader.IsLeader) return leader;
+                    }
+                    catch (AskTimeoutException)
+                    {
+                        // try the next voter
+                    }
                 }
             }
             await Task.Delay(PollInterval, cancel).ConfigureAwait(false);
@@ -136,7 +162,17 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
             if (current.Epoch.Version != region.Epoch.Version || current.Epoch.ConfVersion < region.Epoch.ConfVersion)
                 throw new OperatorFailedException($"{region} changed to {current} under the operator", stale: true);
             var stamped = current.Epoch;
-            var reply = await store.Ask<ChangeRegionPeersReply>(new ChangeRegionPeers(leader.LeaderStore, region.Id, stamped.ConfVersion, stamped.Version, change.Encode(), [added.Peer], [added.Store]), Ask + Ask, cancel).ConfigureAwait(false);
+            ChangeRegionPeersReply reply;
+            try
+            {
+                reply = await store.Ask<ChangeRegionPeersReply>(new ChangeRegionPeers(leader.LeaderStore, region.Id, stamped.ConfVersion, stamped.Version,
+                    change.Encode(), [added.Peer], [added.Store]), Ask + Ask, cancel).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // Unknown outcome: the look at the region below tells; a repeat carries the old epoch and cannot apply twice.
+                reply = new ChangeRegionPeersReply(ChangePeersStatus.Retry, null, 0, "no answer in time");
+            }
             switch (reply.Status)
             {
                 case ChangePeersStatus.Ok:
@@ -188,7 +224,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
             if (leader.LeaderStore != fromStore) return current;
             var to = current.Peers.FirstOrDefault(p => p.Role == PeerRole.Voter && p.StoreId != fromStore).StoreId;
             report(new OperatorStep(id, "transfer leader", $"leader is on store {fromStore}: handing it to store {to}"));
-            await store.Ask<TransferRegionLeaderReply>(new TransferRegionLeader(fromStore, region.Id, to), Ask, cancel).ConfigureAwait(false);
+            await AskPatientlyAsync<TransferRegionLeaderReply>(store, new TransferRegionLeader(fromStore, region.Id, to), cancel).ConfigureAwait(false);
             await Task.Delay(PollInterval, cancel).ConfigureAwait(false);
         }
     }
@@ -210,7 +246,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         try
         {
             using var undo = new CancellationTokenSource(settings.RequestTimeout);
-            var region = await LookupAsync(regionId).ConfigureAwait(false);
+            var region = await LookupAsync(regionId, undo.Token).ConfigureAwait(false);
             await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, toStore), undo.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperatorFailedException or AskTimeoutException or OperationCanceledException)

@@ -33,8 +33,9 @@ public sealed class MoveTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.Te
         await AwaitAssertAsync(async () =>
         {
             var placed = await RegionOfAsync(cluster, "a");
-            var running = (await OperatorsAsync(cluster, 3)).Running.FirstOrDefault();
-            Assert.True(placed.Peers.Any(p => p.StoreId == 4 && p.Role == PeerRole.Voter), $"{placed} peers [{string.Join(", ", placed.Peers)}], operator: {running}");
+            var operators = await OperatorsAsync(cluster, 3);
+            Assert.True(placed.Peers.Any(p => p.StoreId == 4 && p.Role == PeerRole.Voter),
+                $"{placed} peers [{string.Join(", ", placed.Peers)}], operators: {string.Join("; ", operators.Running.Concat(operators.Recent))}");
             Assert.DoesNotContain(placed.Peers, p => p.StoreId == 1);
             Assert.Equal(3, placed.Peers.Length);
         }, Patience);
