@@ -20,11 +20,10 @@ public sealed class MoveTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.Te
     [Fact]
     public async Task Moving_a_replica_to_a_new_store_under_continuous_writes_fails_and_loses_no_write()
     {
-        await using var cluster = await StartAsync(ManualOnly, nodeCount: 4);
+        await using var cluster = await StartWithFourthStoreAsync();
         var region = await RegionOfAsync(cluster, "a");
         Assert.DoesNotContain(region.Peers, p => p.StoreId == 4);
 
-        await AwaitAssertAsync(async () => Assert.Contains((await OperatorsAsync(cluster, 1)).Stores, s => s.StoreId == 4), Patience);
         using var writers = new Writers(cluster, "a", 4);
         await AwaitAssertAsync(() => Assert.True(writers.Acknowledged.Count >= 20), Patience);
 
@@ -69,7 +68,7 @@ public sealed class MoveTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.Te
     [Fact]
     public async Task Bad_move_requests_get_clear_errors_and_change_nothing()
     {
-        await using var cluster = await StartAsync(ManualOnly, nodeCount: 4);
+        await using var cluster = await StartWithFourthStoreAsync();
         var region = await RegionOfAsync(cluster, "a");
 
         Assert.Contains("does not exist", (await MoveAsync(cluster, 1, new MoveRegion(999, 1, 4))).Detail);
@@ -81,6 +80,14 @@ public sealed class MoveTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.Te
         var operators = await OperatorsAsync(cluster, 4);
         Assert.Empty(operators.Running);
         Assert.Empty(operators.Recent);
+    }
+
+    /// <summary>Nodes 1..3 initial, node 4 a new store; returns once the scheduler knows store 4.</summary>
+    private async Task<KvCluster> StartWithFourthStoreAsync()
+    {
+        var cluster = await StartAsync(ManualOnly, nodeCount: 4);
+        await AwaitAssertAsync(async () => Assert.Contains((await OperatorsAsync(cluster, 1)).Stores, s => s.StoreId == 4), Patience);
+        return cluster;
     }
 
     private async Task<OperatorReply> MoveAsync(KvCluster cluster, ulong viaNode, MoveRegion move)
