@@ -232,6 +232,26 @@ public sealed class SplitTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.T
         Assert.Null(await cluster.ReadInGroupAsync(right.Id, K("p05")));
     }
 
+    [Fact]
+    public async Task The_right_half_of_a_split_is_first_led_by_the_store_that_led_the_parent()
+    {
+        // Leader balancing off: only the split decides who leads.
+        await using var cluster = await StartAsync(Akka.Configuration.ConfigurationFactory.ParseString("akka-raft.scheduler.balance = off"));
+        await WriteKeysAsync(cluster.Node(1).Client, "q", 10);
+        // Three splits in a row: a new group led by a random replica would match its parent's leader store only 1 time in 27.
+        foreach (var (first, at) in new[] { ("q00", "q05"), ("q00", "q03"), ("q05", "q08") })
+        {
+            var parent = await RegionOfAsync(cluster, first);
+            var parentLeader = await LeaderAsync(cluster, parent.Id);
+
+            var reply = await SplitAsync(cluster, parentLeader, parent.Id, at);
+
+            Assert.True(reply.IsOk, reply.Detail);
+            var right = reply.Regions[1].ToRegion();
+            await AwaitAssertAsync(async () => Assert.Equal(parentLeader, await cluster.LeaderNodeAsync(right.Id)), Patience);
+        }
+    }
+
     private static async Task<Dictionary<string, string>> WriteKeysAsync(IKvClient client, string prefix, int count, string suffix = "")
     {
         var written = new Dictionary<string, string>();
