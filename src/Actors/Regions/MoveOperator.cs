@@ -61,7 +61,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         }
         catch (Exception) when (learnerAdded)
         {
-            await RollBackAsync(region.Id, learner, toStore).ConfigureAwait(false);
+            await RollBackAsync(region, learner, toStore).ConfigureAwait(false);
             throw;
         }
         catch (Exception)
@@ -189,19 +189,39 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         }
     }
 
-    private async Task RollBackAsync(ulong regionId, ulong learner, ulong toStore)
+    /// <summary>
+    /// Removes <paramref name="learner"/> (on <paramref name="storeId"/>) from the region and destroys its replica, when the
+    /// region's leader still shows it as a learner: a learner left behind by a move that was cancelled or failed (the
+    /// scheduler starts this for a learner that no running operator owns).
+    /// </summary>
+    public async Task<string> RemoveLearnerAsync(long id, ulong regionId, ulong learner, ulong storeId, CancellationToken cancel)
+    {
+        // Placement may lag behind the region (a learner promoted a moment ago): only the leader's view decides.
+        var known = await LookupAsync(regionId).ConfigureAwait(false);
+        var leader = await LeaderProgressAsync(known, cancel).ConfigureAwait(false);
+        var region = leader.Region?.ToRegion() ?? throw new OperatorFailedException($"the leader of {known} did not report its region", stale: true);
+        if (!region.Peers.Any(p => p.PeerId == learner && p.StoreId == storeId && p.Role == PeerRole.Learner))
+            throw new OperatorFailedException($"peer {learner} on store {storeId} is no learner of {region} any more", stale: true);
+        report(new OperatorStep(id, "remove learner", $"peer {learner} on store {storeId} belongs to no running operator"));
+        region = await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, storeId), cancel).ConfigureAwait(false);
+        await DestroyQuietlyAsync(storeId, regionId, learner).ConfigureAwait(false);
+        return $"removed learner {learner} on store {storeId} from {region}";
+    }
+
+    /// <summary>Removes a learner this operator added. <paramref name="region"/> is the operator's last view of the region:
+    /// placement is not asked, since its leader moving is what cancels operators (it may have no leader right now).</summary>
+    private async Task RollBackAsync(Region region, ulong learner, ulong toStore)
     {
         try
         {
             using var undo = new CancellationTokenSource(settings.RequestTimeout);
-            var region = await LookupAsync(regionId).ConfigureAwait(false);
             await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, toStore), undo.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperatorFailedException or AskTimeoutException or OperationCanceledException)
         {
-            // The scheduler's layout check removes a learner left behind (placement shows it without an operator).
+            // The scheduler removes a learner left behind (placement shows it and no running operator owns it).
         }
-        await DestroyQuietlyAsync(toStore, regionId, learner).ConfigureAwait(false);
+        await DestroyQuietlyAsync(toStore, region.Id, learner).ConfigureAwait(false);
     }
 
     private async Task<bool> DestroyQuietlyAsync(ulong storeId, ulong regionId, ulong peerId)

@@ -133,6 +133,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         CancelStalledOperators(now);
         var regions = layout.Regions.Select(d => (Region: d.ToRegion(), Leader: d.LeaderStore)).ToList();
         FinishRemovedStores(layout, regions);
+        RemoveStrayLearners(regions);
         PlanRepairs(layout, regions);
         if (_settings.Balance)
         {
@@ -214,21 +215,42 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// A learner that no running operator owns was left behind by a move that was cancelled or failed mid-way (e.g. when
+    /// placement's leadership moved): it blocks every further operator on its region (they need all peers voting), so it is
+    /// removed again.
+    /// </summary>
+    private void RemoveStrayLearners(List<(Region Region, ulong Leader)> regions)
+    {
+        foreach (var (region, _) in regions)
+        {
+            if (_running.Count >= _settings.MaxOperators) return;
+            if (_running.ContainsKey(region.Id)) continue;
+            var learner = region.Peers.FirstOrDefault(p => p.Role == PeerRole.Learner);
+            if (learner.PeerId == 0) continue;
+            Start("remove learner", region.Id, learner.StoreId, 0,
+                (mover, id, cancel) => mover.RemoveLearnerAsync(id, region.Id, learner.PeerId, learner.StoreId, cancel));
+        }
+    }
+
     private bool CanStartFor(Region region) =>
         _running.Count < _settings.MaxOperators && !_running.ContainsKey(region.Id) && region.Peers.All(p => p.Role == PeerRole.Voter);
 
     // ---- Operators ----
 
-    private long Start(string kind, ulong regionId, ulong from, ulong to)
+    /// <summary>Starts a move of <paramref name="regionId"/>'s replica from one store to another, or <paramref name="run"/> instead.</summary>
+    private long Start(string kind, ulong regionId, ulong from, ulong to, Func<MoveOperator, long, CancellationToken, Task<string>>? run = null)
     {
         var id = _nextOperatorId++;
         var now = DateTimeOffset.UtcNow;
         var running = new Running(new OperatorView(id, kind, regionId, from, to, "planned", "running", "", now.ToUnixTimeMilliseconds(), 0, 0, 0, 0, 0), now);
         _running[regionId] = running;
-        _log.Info("[region {0}] operator {1} ({2}): move replica from store {3} to store {4}", regionId, id, kind, from, to);
+        if (run is null) _log.Info("[region {0}] operator {1} ({2}): move replica from store {3} to store {4}", regionId, id, kind, from, to);
+        else _log.Info("[region {0}] operator {1} ({2}) on store {3}", regionId, id, kind, from);
         var self = Self;
         var mover = new MoveOperator(_store, _placement, _settings, step => self.Tell(step));
-        mover.RunAsync(id, regionId, from, to, running.Cancel.Token).ContinueWith(t => new OperatorFinished(id, regionId, t.IsCompletedSuccessfully,
+        run ??= (m, operatorId, cancel) => m.RunAsync(operatorId, regionId, from, to, cancel);
+        run(mover, id, running.Cancel.Token).ContinueWith(t => new OperatorFinished(id, regionId, t.IsCompletedSuccessfully,
             t.IsCompletedSuccessfully ? t.Result
             : t.IsCanceled ? "cancelled"
             : t.Exception?.GetBaseException() is { } e ? e is OperatorFailedException { Stale: true } ? $"stale, re-planned next round: {e.Message}" : e.Message
