@@ -114,13 +114,14 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
     }
 
     /// <summary>Proposes a change on the leader stamped with the epoch the leader's store holds; a stale stamp fails the step.</summary>
-    private async Task<Region> ChangeAsync(Region region, ConfChange change, (ulong Peer, ulong Store) added, CancellationToken cancel)
+    private async Task<Region> ChangeAsync(Region region, ConfChange change, (ulong Peer, ulong Store) added, CancellationToken cancel, bool exactConfVersion = false)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var leader = await LeaderProgressAsync(region, cancel).ConfigureAwait(false);
             var current = leader.Region?.ToRegion() ?? region;
-            if (current.Epoch.Version != region.Epoch.Version || current.Epoch.ConfVersion < region.Epoch.ConfVersion)
+            if (current.Epoch.Version != region.Epoch.Version || current.Epoch.ConfVersion < region.Epoch.ConfVersion
+                || (exactConfVersion && current.Epoch.ConfVersion != region.Epoch.ConfVersion))
                 throw new OperatorFailedException($"{region} changed to {current} under the operator", stale: true);
             var stamped = current.Epoch;
             var reply = await store.Ask<ChangeRegionPeersReply>(new ChangeRegionPeers(leader.LeaderStore, region.Id, stamped.ConfVersion, stamped.Version, change.Encode(), [added.Peer], [added.Store]), Ask + Ask, cancel).ConfigureAwait(false);
@@ -196,32 +197,47 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
     /// </summary>
     public async Task<string> RemoveLearnerAsync(long id, ulong regionId, ulong learner, ulong storeId, CancellationToken cancel)
     {
-        // Placement may lag behind the region (a learner promoted a moment ago): only the leader's view decides.
         var known = await LookupAsync(regionId).ConfigureAwait(false);
-        var leader = await LeaderProgressAsync(known, cancel).ConfigureAwait(false);
-        var region = leader.Region?.ToRegion() ?? throw new OperatorFailedException($"the leader of {known} did not report its region", stale: true);
-        if (!region.Peers.Any(p => p.PeerId == learner && p.StoreId == storeId && p.Role == PeerRole.Learner))
-            throw new OperatorFailedException($"peer {learner} on store {storeId} is no learner of {region} any more", stale: true);
         report(new OperatorStep(id, "remove learner", $"peer {learner} on store {storeId} belongs to no running operator"));
-        region = await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, storeId), cancel).ConfigureAwait(false);
-        await DestroyQuietlyAsync(storeId, regionId, learner).ConfigureAwait(false);
+        var region = await RemoveIfLearnerAsync(known, learner, storeId, cancel).ConfigureAwait(false);
         return $"removed learner {learner} on store {storeId} from {region}";
     }
 
-    /// <summary>Removes a learner this operator added. <paramref name="region"/> is the operator's last view of the region:
-    /// placement is not asked, since its leader moving is what cancels operators (it may have no leader right now).</summary>
+    /// <summary>
+    /// Removes <paramref name="learner"/> and destroys its replica only while the leader's region (not placement's, which may
+    /// lag) shows it as a learner, with the change stamped with exactly that conf version: a promotion in flight makes the
+    /// removal stale instead of taking away a voter. A peer the leader does not know at all only has its replica destroyed.
+    /// </summary>
+    private async Task<Region> RemoveIfLearnerAsync(Region known, ulong learner, ulong storeId, CancellationToken cancel)
+    {
+        var leader = await LeaderProgressAsync(known, cancel).ConfigureAwait(false);
+        var region = leader.Region?.ToRegion() ?? throw new OperatorFailedException($"the leader of {known} did not report its region", stale: true);
+        var peer = region.Peers.FirstOrDefault(p => p.PeerId == learner);
+        if (peer.PeerId == 0)
+        {
+            await DestroyQuietlyAsync(storeId, region.Id, learner).ConfigureAwait(false);
+            return region;
+        }
+        if (peer.StoreId != storeId || peer.Role != PeerRole.Learner)
+            throw new OperatorFailedException($"peer {learner} on store {storeId} is no learner of {region} any more: left in place", stale: true);
+        region = await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, storeId), cancel, exactConfVersion: true).ConfigureAwait(false);
+        await DestroyQuietlyAsync(storeId, region.Id, learner).ConfigureAwait(false);
+        return region;
+    }
+
+    /// <summary>Removes a learner this operator added, unless it was promoted meanwhile (then the move completes on its own).
+    /// Placement is not asked: its leader moving is what cancels operators, so it may have no leader right now.</summary>
     private async Task RollBackAsync(Region region, ulong learner, ulong toStore)
     {
         try
         {
             using var undo = new CancellationTokenSource(settings.RequestTimeout);
-            await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, toStore), undo.Token).ConfigureAwait(false);
+            await RemoveIfLearnerAsync(region, learner, toStore, undo.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperatorFailedException or AskTimeoutException or OperationCanceledException)
         {
             // The scheduler removes a learner left behind (placement shows it and no running operator owns it).
         }
-        await DestroyQuietlyAsync(toStore, region.Id, learner).ConfigureAwait(false);
     }
 
     private async Task<bool> DestroyQuietlyAsync(ulong storeId, ulong regionId, ulong peerId)
