@@ -139,7 +139,7 @@ public sealed class NodeModeProcessTests(ITestOutputHelper log)
         """;
 
     /// <summary>Distinct free loopback ports: all bound at once (so no duplicates), then released for the nodes to take.</summary>
-    private static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         try

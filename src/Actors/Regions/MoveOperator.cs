@@ -80,7 +80,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         }
         catch (Exception) when (learnerAdded)
         {
-            await RollBackAsync(region.Id, learner, toStore).ConfigureAwait(false);
+            await RollBackAsync(region, learner, toStore).ConfigureAwait(false);
             throw;
         }
         catch (Exception)
@@ -92,19 +92,6 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         report(new OperatorStep(id, "remove source", $"destroy peer {source.PeerId} on store {fromStore}"));
         var destroyed = await DestroyQuietlyAsync(fromStore, region.Id, source.PeerId).ConfigureAwait(false);
         return $"moved {region} from store {fromStore} to store {toStore}" + (destroyed ? "" : $" (store {fromStore} will drop its replica when it is back)");
-    }
-
-    /// <summary>
-    /// Removes a learner no operator owns any more (its move was cut short, e.g. when placement's leadership moved):
-    /// a RemoveNode stamped with the region's epoch, then the learner's replica is destroyed.
-    /// </summary>
-    public async Task<string> RemoveLearnerAsync(long id, ulong regionId, ulong learner, ulong store, CancellationToken cancel)
-    {
-        var region = await LookupAsync(regionId, cancel).ConfigureAwait(false);
-        report(new OperatorStep(id, "remove learner", $"peer {learner} on store {store} is left over from an unfinished move"));
-        await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, store), cancel).ConfigureAwait(false);
-        await DestroyQuietlyAsync(store, regionId, learner).ConfigureAwait(false);
-        return $"removed left-over learner {learner} on store {store} from region {regionId}";
     }
 
     /// <summary>The region as placement records it.</summary>
@@ -153,13 +140,14 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
     }
 
     /// <summary>Proposes a change on the leader stamped with the epoch the leader's store holds; a stale stamp fails the step.</summary>
-    private async Task<Region> ChangeAsync(Region region, ConfChange change, (ulong Peer, ulong Store) added, CancellationToken cancel)
+    private async Task<Region> ChangeAsync(Region region, ConfChange change, (ulong Peer, ulong Store) added, CancellationToken cancel, bool exactConfVersion = false)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var leader = await LeaderProgressAsync(region, cancel).ConfigureAwait(false);
             var current = leader.Region?.ToRegion() ?? region;
-            if (current.Epoch.Version != region.Epoch.Version || current.Epoch.ConfVersion < region.Epoch.ConfVersion)
+            if (current.Epoch.Version != region.Epoch.Version || current.Epoch.ConfVersion < region.Epoch.ConfVersion
+                || (exactConfVersion && current.Epoch.ConfVersion != region.Epoch.ConfVersion))
                 throw new OperatorFailedException($"{region} changed to {current} under the operator", stale: true);
             var stamped = current.Epoch;
             ChangeRegionPeersReply reply;
@@ -241,19 +229,54 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         }
     }
 
-    private async Task RollBackAsync(ulong regionId, ulong learner, ulong toStore)
+    /// <summary>
+    /// Removes <paramref name="learner"/> (on <paramref name="storeId"/>) from the region and destroys its replica, when the
+    /// region's leader still shows it as a learner: a learner left behind by a move that was cancelled or failed (the
+    /// scheduler starts this for a learner that no running operator owns).
+    /// </summary>
+    public async Task<string> RemoveLearnerAsync(long id, ulong regionId, ulong learner, ulong storeId, CancellationToken cancel)
+    {
+        var known = await LookupAsync(regionId, cancel).ConfigureAwait(false);
+        report(new OperatorStep(id, "remove learner", $"peer {learner} on store {storeId} belongs to no running operator"));
+        var region = await RemoveIfLearnerAsync(known, learner, storeId, cancel).ConfigureAwait(false);
+        return $"removed learner {learner} on store {storeId} from {region}";
+    }
+
+    /// <summary>
+    /// Removes <paramref name="learner"/> and destroys its replica only while the leader's region (not placement's, which may
+    /// lag) shows it as a learner, with the change stamped with exactly that conf version: a promotion in flight makes the
+    /// removal stale instead of taking away a voter. A peer the leader does not know at all only has its replica destroyed.
+    /// </summary>
+    private async Task<Region> RemoveIfLearnerAsync(Region known, ulong learner, ulong storeId, CancellationToken cancel)
+    {
+        var leader = await LeaderProgressAsync(known, cancel).ConfigureAwait(false);
+        var region = leader.Region?.ToRegion() ?? throw new OperatorFailedException($"the leader of {known} did not report its region", stale: true);
+        var peer = region.Peers.FirstOrDefault(p => p.PeerId == learner);
+        if (peer.PeerId == 0)
+        {
+            await DestroyQuietlyAsync(storeId, region.Id, learner).ConfigureAwait(false);
+            return region;
+        }
+        if (peer.StoreId != storeId || peer.Role != PeerRole.Learner)
+            throw new OperatorFailedException($"peer {learner} on store {storeId} is no learner of {region} any more: left in place", stale: true);
+        region = await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, storeId), cancel, exactConfVersion: true).ConfigureAwait(false);
+        await DestroyQuietlyAsync(storeId, region.Id, learner).ConfigureAwait(false);
+        return region;
+    }
+
+    /// <summary>Removes a learner this operator added, unless it was promoted meanwhile (then the move completes on its own).
+    /// Placement is not asked: its leader moving is what cancels operators, so it may have no leader right now.</summary>
+    private async Task RollBackAsync(Region region, ulong learner, ulong toStore)
     {
         try
         {
             using var undo = new CancellationTokenSource(settings.RequestTimeout);
-            var region = await LookupAsync(regionId, undo.Token).ConfigureAwait(false);
-            await ChangeAsync(region, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, learner)), (learner, toStore), undo.Token).ConfigureAwait(false);
+            await RemoveIfLearnerAsync(region, learner, toStore, undo.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperatorFailedException or AskTimeoutException or OperationCanceledException)
         {
-            // The scheduler's layout check removes a learner left behind (placement shows it without an operator).
+            // The scheduler removes a learner left behind (placement shows it and no running operator owns it).
         }
-        await DestroyQuietlyAsync(toStore, regionId, learner).ConfigureAwait(false);
     }
 
     private async Task<bool> DestroyQuietlyAsync(ulong storeId, ulong regionId, ulong peerId)
