@@ -15,9 +15,10 @@ namespace AkkaRaft.Actors.Regions;
 /// in as <see cref="MoveRegion"/> and <see cref="RemoveStore"/> to any node's scheduler, which forwards to the active one.
 /// </summary>
 /// <remarks>
-/// Operators live in the active scheduler's memory: when placement's leadership moves, running operators are cancelled
-/// and the new leader's scheduler plans again from placement's metadata (store liveness clocks restart with it, so a
-/// store is declared down only after a full <c>store-down-after</c> seen by the new leader).
+/// Operators live in the memory of the scheduler that started them: when placement's leadership moves they run on (or
+/// stall and are cancelled after <c>operator-timeout</c>), and the new leader's scheduler plans from placement's metadata;
+/// a learner no operator of it owns is removed after a grace period. Store liveness clocks restart with a new leader, so
+/// a store is declared down only after a full <c>store-down-after</c> seen by that leader.
 /// </remarks>
 public sealed class Scheduler : ReceiveActor, IWithTimers
 {
@@ -36,8 +37,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, Running> _running = [];
     private readonly LinkedList<OperatorView> _recent = new();
     private readonly Dictionary<ulong, (int Count, DateTimeOffset ChangedAt)> _heartbeats = [];
-    // Region → rounds in a row it showed a learner while no operator of this scheduler ran for it.
-    private readonly Dictionary<ulong, int> _orphanLearnerRounds = [];
+    // Region → when it was first seen with a learner that no operator of this scheduler owns.
+    private readonly Dictionary<ulong, DateTimeOffset> _orphanLearnerSince = [];
     private PlacementLookupReply? _layout;
     private bool _active;
     private ulong _leaderNode;
@@ -61,7 +62,11 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         _placement = placement;
         _settings = settings;
 
-        Receive<ScheduleTick>(_ => _coordinator.Tell(new GetGroupStatus(PlacementStateMachine.PlacementGroupId)));
+        Receive<ScheduleTick>(_ =>
+        {
+            CancelStalledOperators(DateTimeOffset.UtcNow);
+            _coordinator.Tell(new GetGroupStatus(PlacementStateMachine.PlacementGroupId));
+        });
         Receive<GroupStatus>(OnPlacementStatus);
         Receive<ProposeFailed>(_ => SetActive(false, 0));
         Receive<LayoutRead>(OnLayout);
@@ -116,8 +121,10 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         _active = active;
         _log.Info("[scheduler] node {0} {1} scheduling", _nodeId, active ? "starts" : "stops");
         if (active) return;
-        foreach (var running in _running.Values) running.Cancel.Cancel();
+        // Running operators go on (every step is epoch-checked, and a deposed node's operator stalls and is cancelled by the
+        // operator timeout); a brief leadership flap must not undo half a move. No new ones start here.
         _heartbeats.Clear();
+        _orphanLearnerSince.Clear();
     }
 
     // ---- Planning ----
@@ -132,7 +139,6 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             if (!_heartbeats.TryGetValue(store.StoreId, out var seen) || seen.Count != store.HeartbeatCount)
                 _heartbeats[store.StoreId] = (store.HeartbeatCount, now);
         }
-        CancelStalledOperators(now);
         var regions = layout.Regions.Select(d => (Region: d.ToRegion(), Leader: d.LeaderStore)).ToList();
         FinishRemovedStores(layout, regions);
         RemoveOrphanLearners(regions);
@@ -225,18 +231,21 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             var learner = region.Peers.FirstOrDefault(p => p.Role == PeerRole.Learner);
             if (learner.PeerId == 0 || _running.ContainsKey(region.Id))
             {
-                _orphanLearnerRounds.Remove(region.Id);
+                _orphanLearnerSince.Remove(region.Id);
                 continue;
             }
-            // A few rounds of grace: a report of a running move may reach placement before its operator is known here.
-            var rounds = _orphanLearnerRounds[region.Id] = _orphanLearnerRounds.GetValueOrDefault(region.Id) + 1;
-            if (rounds < 3 || _running.Count >= _settings.MaxOperators) continue;
-            _orphanLearnerRounds.Remove(region.Id);
+            // Grace: the learner may belong to an operator still running on a previous placement leader's scheduler.
+            var since = _orphanLearnerSince.TryGetValue(region.Id, out var seen) ? seen : _orphanLearnerSince[region.Id] = DateTimeOffset.UtcNow;
+            if (DateTimeOffset.UtcNow - since < OrphanGrace || _running.Count >= _settings.MaxOperators) continue;
+            _orphanLearnerSince.Remove(region.Id);
             StartOperator("cleanup", region.Id, learner.StoreId, 0,
                 (mover, id, cancel) => mover.RemoveLearnerAsync(id, region.Id, learner.PeerId, learner.StoreId, cancel));
         }
-        foreach (var gone in _orphanLearnerRounds.Keys.Where(id => regions.All(r => r.Region.Id != id)).ToList()) _orphanLearnerRounds.Remove(gone);
+        foreach (var gone in _orphanLearnerSince.Keys.Where(id => regions.All(r => r.Region.Id != id)).ToList()) _orphanLearnerSince.Remove(gone);
     }
+
+    // Long enough for an operator of a deposed scheduler to finish or stall, short enough that repair is not held up.
+    private TimeSpan OrphanGrace => TimeSpan.FromTicks(Math.Max(_settings.ScheduleInterval.Ticks * 3, Math.Min(_settings.OperatorTimeout.Ticks, TimeSpan.FromSeconds(10).Ticks)));
 
     private bool CanStartFor(Region region) =>
         _running.Count < _settings.MaxOperators && !_running.ContainsKey(region.Id) && region.Peers.All(p => p.Role == PeerRole.Voter);
