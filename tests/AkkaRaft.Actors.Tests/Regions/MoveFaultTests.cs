@@ -55,8 +55,12 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         await SplitSteps.AssertReadableAsync(cluster.Node(2).Client, AllAcknowledged(writers, preloaded));
     }
 
+    /// <summary>
+    /// Regression: the cut-off source never applies its own removal and still counts itself a voter, so its replica refused
+    /// the unforced destroy while the store had already dropped and tombstoned it: a Raft group left running forever.
+    /// </summary>
     [Fact]
-    public async Task A_source_store_cut_off_in_the_joint_phase_does_not_stop_the_move_and_drops_its_replica_after_the_heal()
+    public async Task Regression_a_source_store_cut_off_in_the_joint_phase_does_not_stop_the_move_and_drops_its_replica_after_the_heal()
     {
         await using var cluster = await StartAsync(SchedulerConfig(), nodeCount: 4);
         var region = await this.PlacedRegionAsync(cluster, 1, "a");
@@ -112,21 +116,35 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         await cluster.Nodes.Partition((int)leader - 1);
         _output.WriteLine($"cut off region leader {leader} at {step}");
         var acknowledged = writers.Acknowledged.Count;
-        await AwaitAssertAsync(() => Assert.True(writers.Acknowledged.Count >= acknowledged + 20, "writes go on without the old leader"), Patience);
+        await AwaitAssertAsync(async () => Assert.True(writers.Acknowledged.Count >= acknowledged + 20,
+            $"writes go on without the old leader; {writers.Failures.Count} failed, last {writers.Failures.FirstOrDefault()}\n{await GroupStatesAsync(cluster, region.Id, viaNodes)}"), Patience);
 
-        var finished = await this.FinishedOperatorAsync(cluster, placementLeader, reply.OperatorId, TimeSpan.FromSeconds(90));
-        _output.WriteLine($"operator: {finished}");
+        // The operator finishes, or is lost with its scheduler when placement's leadership moves (operators live in memory).
+        OperatorView? finished = null;
+        await AwaitAssertAsync(async () =>
+        {
+            var operators = await this.OperatorsAsync(cluster, placementLeader);
+            finished = operators.Recent.FirstOrDefault(o => o.Id == reply.OperatorId);
+            Assert.True(finished is not null || operators.SchedulerNode != placementLeader, $"operator {reply.OperatorId}: {operators.Running.FirstOrDefault()}");
+        }, TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100));
+        _output.WriteLine($"operator: {finished?.ToString() ?? "lost: the scheduler moved"}");
         await cluster.Nodes.HealAll();
+        // Not done: re-planned by hand until the region no longer has a replica on the source.
+        for (var attempt = 0; finished?.State != "done" && attempt < 3; attempt++)
+        {
+            var retried = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, source, 4));
+            _output.WriteLine($"re-planned: {retried.Detail}");
+            if (!retried.Accepted)
+            {
+                Assert.Contains("holds no replica", retried.Detail, StringComparison.Ordinal);
+                break;
+            }
+            finished = await this.FinishedOperatorAsync(cluster, 1, retried.OperatorId);
+            _output.WriteLine($"re-planned operator: {finished}");
+        }
         var layout = await this.ConsistentLayoutAsync(cluster, [1, 2, 3, 4]);
         var after = layout.Single(r => r.Id == region.Id);
         _output.WriteLine($"after the heal: {DescribePeers([after])}");
-        // The joint entry was proposed before the cut: the move finished (here or re-planned by a retry), never half-way.
-        if (finished.State != "done")
-        {
-            var retried = await this.MoveAsync(cluster, placementLeader, new MoveRegion(region.Id, source, 4));
-            if (retried.Accepted) Assert.Equal("done", (await this.FinishedOperatorAsync(cluster, placementLeader, retried.OperatorId)).State);
-            after = (await this.ConsistentLayoutAsync(cluster, [1, 2, 3, 4])).Single(r => r.Id == region.Id);
-        }
         Assert.Equal(new[] { placementLeader, leader, 4UL }.Order(), after.Peers.Select(p => p.StoreId).Order());
 
         await writers.StopAsync();

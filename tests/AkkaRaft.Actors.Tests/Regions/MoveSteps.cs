@@ -134,6 +134,28 @@ internal static class MoveSteps
         return layout;
     }
 
+    /// <summary>One line per node on its replica of group <paramref name="groupId"/> (role, term, leader, indexes, configuration), for failure messages.</summary>
+    public static async Task<string> GroupStatesAsync(KvCluster cluster, ulong groupId, IEnumerable<ulong> nodes)
+    {
+        var lines = new List<string>();
+        foreach (var node in nodes)
+        {
+            object status;
+            try
+            {
+                status = await cluster.Node(node).Raft.StatusAsync(groupId, TimeSpan.FromSeconds(3));
+            }
+            catch (AskTimeoutException)
+            {
+                status = "no answer";
+            }
+            lines.Add(status is GroupStatus s
+                ? $"node {node}: {s.Role} term {s.Term} leader {s.Leader} committed {s.Committed} applied {s.Applied} last {s.LastIndex} voters [{string.Join(",", s.Membership.Voters)}] outgoing [{string.Join(",", s.Membership.VotersOutgoing)}] learners [{string.Join(",", s.Membership.Learners)}] peers [{string.Join(",", s.PeerNodes.Select(p => $"{p.Key}@{p.Value}"))}]"
+                : $"node {node}: {status}");
+        }
+        return string.Join("\n", lines);
+    }
+
     /// <summary>Sets <paramref name="count"/> keys <c>{prefix}{n:D4}</c> to values of about <paramref name="valueBytes"/> bytes, a few writers at once.</summary>
     public static async Task<Dictionary<string, string>> PreloadAsync(KvCluster cluster, string prefix, int count, int valueBytes)
     {
