@@ -28,6 +28,8 @@ internal static class MoveSteps
     public static async Task<OperatorReply> MoveAsync(this TestKitBase kit, KvCluster cluster, ulong viaNode, MoveRegion move)
     {
         OperatorReply reply = new(false, 0, "not tried");
+        // A store that just joined is unknown to the scheduler until placement recorded its first heartbeat.
+        await kit.AwaitAssertAsync(async () => Assert.Contains((await kit.OperatorsAsync(cluster, viaNode)).Stores, s => s.StoreId == move.ToStore), Patience);
         await kit.AwaitAssertAsync(async () =>
         {
             reply = await cluster.Node(viaNode).Scheduler.Ask<OperatorReply>(move, TimeSpan.FromSeconds(10));
@@ -71,6 +73,7 @@ internal static class MoveSteps
             var operators = await cluster.Node(viaNode).Scheduler.Ask<OperatorsReply>(new GetOperators(), TimeSpan.FromSeconds(10));
             Assert.DoesNotContain(operators.Recent, o => o.Id == id); // finished before the step was seen: the test cannot inject its fault
             running = operators.Running.FirstOrDefault(o => o.Id == id);
+            Assert.True(running is not null, $"operator {id} is gone: the scheduler moved to node {operators.SchedulerNode} (placement's leadership changed)");
             Assert.True(running is not null && reached(running), $"operator {id} is at {running}");
         }, Patience, Poll);
         return running!;
@@ -159,13 +162,13 @@ internal static class MoveSteps
     /// <summary>Sets <paramref name="count"/> keys <c>{prefix}{n:D4}</c> to values of about <paramref name="valueBytes"/> bytes, a few writers at once.</summary>
     public static async Task<Dictionary<string, string>> PreloadAsync(KvCluster cluster, string prefix, int count, int valueBytes)
     {
-        var padding = new string('x', valueBytes);
         var written = await Task.WhenAll(Enumerable.Range(0, 4).Select(async writer =>
         {
             var mine = new List<KeyValuePair<string, string>>();
             for (var i = writer; i < count; i += 4)
             {
-                var (key, value) = ($"{prefix}{i:D4}", $"p{i}{padding}");
+                // Random hex, so a snapshot of the region does not compress to nothing.
+                var (key, value) = ($"{prefix}{i:D4}", $"p{i}-{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(valueBytes / 2))}");
                 AssertOk(await cluster.Node((ulong)(writer % 3) + 1).Client.SetAsync(K(key), K(value)));
                 mine.Add(new(key, value));
             }
