@@ -64,6 +64,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         if (!added.Ok) throw new OperatorFailedException($"store {toStore}: {added.Detail}");
 
         var learnerAdded = false;
+        var promoted = false;
         try
         {
             report(new OperatorStep(id, "add learner", $"peer {learner} on store {toStore} joins as a learner"));
@@ -75,7 +76,8 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
             region = await ChangeAsync(region, ConfChange.Of(
                 new ConfChangeSingle(ConfChangeType.AddNode, learner),
                 new ConfChangeSingle(ConfChangeType.RemoveNode, source.PeerId)), (learner, toStore), cancel).ConfigureAwait(false);
-            learnerAdded = false; // promoted: from here on the move only completes
+            learnerAdded = false;
+            promoted = true; // from here on the move only completes: the new voter's replica must stay
             region = await LeaveJointAsync(id, region, cancel).ConfigureAwait(false);
         }
         catch (Exception) when (learnerAdded)
@@ -83,7 +85,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
             await RollBackAsync(region, learner, toStore).ConfigureAwait(false);
             throw;
         }
-        catch (Exception)
+        catch (Exception) when (!promoted)
         {
             await DestroyQuietlyAsync(toStore, region.Id, learner).ConfigureAwait(false);
             throw;

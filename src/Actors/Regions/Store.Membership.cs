@@ -18,6 +18,8 @@ public sealed partial class Store
     // Region id → the highest peer id destroyed on this store: a stale layout never recreates it.
     private readonly Dictionary<ulong, ulong> _tombstones = [];
     private readonly Dictionary<(ulong RegionId, ulong ConfVersion), ReportRegionCommand> _unreportedChanges = [];
+    // Regions whose replica on this store is being destroyed (one DestroyGroup at a time).
+    private readonly HashSet<ulong> _destroying = [];
 
     private void ReceiveMembershipMessages()
     {
@@ -241,10 +243,15 @@ public sealed partial class Store
         var mine = local.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId;
         // Placement must know a newer membership than this store does (never act on an older or equal view).
         if (mine == 0 || placed.Peers.Any(p => p.StoreId == _storeId) || placed.Epoch.ConfVersion <= local.Epoch.ConfVersion) return;
-        DestroyLocal(placed.Id, mine, null, $"placement holds {placed} without store {_storeId}");
+        // Forced: a replica cut off while its removal committed never applies it and still counts itself a voter.
+        DestroyLocal(placed.Id, mine, null, $"placement holds {placed} without store {_storeId}", force: true);
     }
 
-    private void DestroyLocal(ulong regionId, ulong peerId, IActorRef? requester, string why)
+    /// <summary>
+    /// Destroys this store's replica <paramref name="peerId"/>; the region leaves the store's map (and is tombstoned) only
+    /// once the replica confirms: a replica that refuses (still a voter in its own configuration) keeps being served.
+    /// </summary>
+    private void DestroyLocal(ulong regionId, ulong peerId, IActorRef? requester, string why, bool force = false)
     {
         if (_regions.TryGetValue(regionId, out var local) && local.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId is var mine && mine != 0 && mine != peerId)
         {
@@ -256,10 +263,13 @@ public sealed partial class Store
             requester?.Tell(new RegionReplicaReply(true, $"[region {regionId}] no replica on store {_storeId}"));
             return;
         }
-        _log.Info("[region {0}] destroying replica {1} on store {2}: {3}", regionId, peerId, _storeId, why);
-        _regions.Remove(regionId);
-        _tombstones[regionId] = Math.Max(_tombstones.GetValueOrDefault(regionId), peerId);
-        _coordinator.Ask<object>(new DestroyGroup(regionId, peerId), _settings.AttemptTimeout)
+        if (!_destroying.Add(regionId))
+        {
+            requester?.Tell(new RegionReplicaReply(false, $"[region {regionId}] replica {peerId} on store {_storeId} is being destroyed already"));
+            return;
+        }
+        _log.Info("[region {0}] destroying replica {1} on store {2}{3}: {4}", regionId, peerId, _storeId, force ? " (forced)" : "", why);
+        _coordinator.Ask<object>(new DestroyGroup(regionId, peerId, force), _settings.AttemptTimeout)
             .ContinueWith(t => new ReplicaDestroyed(regionId, peerId, requester, t.IsCompletedSuccessfully && t.Result is GroupDestroyed { Destroyed: true },
                 t.IsCompletedSuccessfully ? t.Result.ToString() ?? "" : "no answer in time"), TaskScheduler.Default)
             .PipeTo(Self);
@@ -267,7 +277,14 @@ public sealed partial class Store
 
     private void OnReplicaDestroyed(ReplicaDestroyed destroyed)
     {
-        if (!destroyed.Ok) _log.Warning("[region {0}] replica {1} not destroyed yet: {2}", destroyed.RegionId, destroyed.PeerId, destroyed.Detail);
+        _destroying.Remove(destroyed.RegionId);
+        if (destroyed.Ok)
+        {
+            if (_regions.TryGetValue(destroyed.RegionId, out var local) && local.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId == destroyed.PeerId)
+                _regions.Remove(destroyed.RegionId);
+            _tombstones[destroyed.RegionId] = Math.Max(_tombstones.GetValueOrDefault(destroyed.RegionId), destroyed.PeerId);
+        }
+        else _log.Warning("[region {0}] replica {1} not destroyed yet: {2}", destroyed.RegionId, destroyed.PeerId, destroyed.Detail);
         destroyed.Requester?.Tell(new RegionReplicaReply(destroyed.Ok, $"[region {destroyed.RegionId}] replica {destroyed.PeerId}: {destroyed.Detail}"));
     }
 

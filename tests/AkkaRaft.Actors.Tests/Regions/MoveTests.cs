@@ -70,6 +70,8 @@ public sealed class MoveTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.Te
     {
         await using var cluster = await StartWithFourthStoreAsync();
         var region = await RegionOfAsync(cluster, "a");
+        // Store 4 is unknown to the scheduler until placement recorded its first heartbeat.
+        await AwaitAssertAsync(async () => Assert.Contains((await OperatorsAsync(cluster, 1)).Stores, s => s.StoreId == 4), Patience);
 
         Assert.Contains("does not exist", (await MoveAsync(cluster, 1, new MoveRegion(999, 1, 4))).Detail);
         Assert.Contains("store 9 is unknown", (await MoveAsync(cluster, 1, new MoveRegion(region.Id, 1, 9))).Detail);
