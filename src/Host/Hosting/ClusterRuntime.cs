@@ -227,7 +227,7 @@ public sealed class ClusterRuntime : IAsyncDisposable
         {
             try
             {
-                last = await Nodes[attempt % Nodes.Count].Scheduler.Ask<TReply>(request, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+                last = await Nodes[attempt % Nodes.Count].Scheduler.Ask<TReply>(request, patience == TimeSpan.Zero ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
                 if (!IsNotReady(detail(last))) return last;
             }
             catch (AskTimeoutException)
