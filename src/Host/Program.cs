@@ -5,11 +5,12 @@ using AkkaRaft.Host.Cli;
 using AkkaRaft.Host.Hosting;
 
 // akkaraft: with no verb, an embedded three-node cluster with RESP and HTTP admin; `node` runs one node of a
-// multi-process cluster; status / regions / transfer-leader talk to a running cluster's HTTP admin API.
+// multi-process cluster; status / regions / transfer-leader / split / move / operators / store remove talk to a running
+// cluster's HTTP admin API.
 var dataDir = new Option<string>("--data-dir") { Description = "Data directory (reused on restart)", DefaultValueFactory = _ => "data" };
 var respPort = new Option<int>("--resp-port") { Description = "Redis protocol port", DefaultValueFactory = _ => 6379 };
 var httpPort = new Option<int>("--http-port") { Description = "HTTP admin port", DefaultValueFactory = _ => 8080 };
-var nodes = new Option<int>("--nodes") { Description = "Nodes of the embedded cluster", DefaultValueFactory = _ => 3 };
+var nodes = new Option<int>("--nodes") { Description = "Nodes of the embedded cluster (nodes 1..3 hold the first regions; more join as empty stores)", DefaultValueFactory = _ => 3 };
 var splitSize = new Option<string?>("--split-size") { Description = "Region split threshold, e.g. 64KiB or 96MiB" };
 var configFile = new Option<FileInfo?>("--config") { Description = "HOCON file with settings (wins over defaults)" };
 var password = new Option<string?>("--password") { Description = "Require AUTH with this password on the RESP port" };
@@ -84,6 +85,34 @@ split.SetAction(async (parse, ct) =>
     return await CliCommands.SplitAsync(client, parse.GetValue(splitRegion), parse.GetValue(splitKey), ct);
 });
 root.Subcommands.Add(split);
+
+var moveRegion = new Argument<ulong>("REGION") { Description = "Region id" };
+var moveFrom = new Argument<ulong>("FROM-STORE") { Description = "Store whose replica leaves" };
+var moveTo = new Argument<ulong>("TO-STORE") { Description = "Store that receives the replica" };
+var move = new Command("move", "Move a region's replica from one store to another and follow the operator until it finishes") { moveRegion, moveFrom, moveTo, url };
+move.SetAction(async (parse, ct) =>
+{
+    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    return await CliCommands.MoveAsync(client, parse.GetValue(moveRegion), parse.GetValue(moveFrom), parse.GetValue(moveTo), ct);
+});
+root.Subcommands.Add(move);
+
+var operators = new Command("operators", "Running and recent operators (moves, repairs, balance) and the stores") { url, json };
+operators.SetAction(async (parse, ct) =>
+{
+    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    return await CliCommands.OperatorsAsync(client, parse.GetValue(json), ct);
+});
+root.Subcommands.Add(operators);
+
+var removeStoreArgument = new Argument<ulong>("STORE") { Description = "Store (node) id" };
+var removeStore = new Command("remove", "Decommission a store: its replicas move away, then it is marked removed") { removeStoreArgument, url };
+removeStore.SetAction(async (parse, ct) =>
+{
+    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    return await CliCommands.RemoveStoreAsync(client, parse.GetValue(removeStoreArgument), ct);
+});
+root.Subcommands.Add(new Command("store", "Manage stores") { removeStore });
 
 return await root.Parse(args).InvokeAsync();
 

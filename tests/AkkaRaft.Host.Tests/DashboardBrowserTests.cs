@@ -9,11 +9,14 @@ public sealed partial class DashboardBrowserTests(EmbeddedHostFixture fixture)
     private readonly EmbeddedHost host = fixture.Host;
 
     [Fact]
-    public async Task HeadlessChromiumRendersEveryRegionRowAndTheHealthyStatus()
+    public async Task HeadlessChromiumRendersEveryRegionRowTheHealthyStatusAndTheOperatorsSection()
     {
         var profile = Path.Combine(Path.GetTempPath(), "akkaraft-chromium-" + Guid.NewGuid().ToString("N"));
         try
         {
+            // The scheduler becomes active on its first interval tick after placement elects a leader.
+            await Eventually.UntilAsync(async ct => (await host.Http.GetAsync(new Uri("/api/operators", UriKind.Relative), ct)).StatusCode,
+                status => status == System.Net.HttpStatusCode.OK, TimeSpan.FromSeconds(30), "the scheduler answering");
             var (exitCode, dom, error) = await RunChromiumAsync(
             [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", $"--user-data-dir={profile}",
@@ -26,6 +29,10 @@ public sealed partial class DashboardBrowserTests(EmbeddedHostFixture fixture)
             Assert.Equal("healthy: 2 regions, 3 stores", StatusLine().Match(dom).Groups[1].Value);
             Assert.Contains("<td>[, m)</td>", dom);
             Assert.Contains("<td>[m, )</td>", dom);
+            Assert.Matches("<p id=\"scheduler\"[^>]*>scheduler: node [1-3]</p>", dom);
+            Assert.Matches("<table id=\"operators-running\">.*<tbody><tr>.+</tr></tbody></table>", dom);
+            Assert.Matches("<table id=\"operators-recent\">.*<tbody><tr>.+</tr></tbody></table>", dom);
+            Assert.Equal(3, StoreUpRow().Matches(dom).Count);
         }
         finally
         {
@@ -54,6 +61,9 @@ public sealed partial class DashboardBrowserTests(EmbeddedHostFixture fixture)
 
     [GeneratedRegex("<p id=\"status\"[^>]*>([^<]*)</p>")]
     private static partial Regex StatusLine();
+
+    [GeneratedRegex("<tr><td>[1-3]</td><td>yes</td><td>up</td><td[^>]*>no</td>")]
+    private static partial Regex StoreUpRow();
 
     [GeneratedRegex("<tr data-region=\"(\\d+)\">")]
     private static partial Regex RegionRow();

@@ -43,15 +43,18 @@ public sealed class EmbeddedHost : IAsyncDisposable
     /// <summary>A client for the admin API.</summary>
     public HttpClient Http { get; }
 
-    /// <summary>Starts (or restarts, when <paramref name="dataDir"/> holds data) the cluster and its front ends; returns once every region has a leader.</summary>
-    public static async Task<EmbeddedHost> StartAsync(string dataDir)
+    /// <summary>
+    /// Starts (or restarts, when <paramref name="dataDir"/> holds data) the cluster and its front ends; returns once every region has a leader.
+    /// <paramref name="nodeCount"/> above 3 adds nodes that join as empty stores; <paramref name="extra"/> wins over <see cref="TestConfig"/>.
+    /// </summary>
+    public static async Task<EmbeddedHost> StartAsync(string dataDir, int nodeCount = 3, Config? extra = null)
     {
         var metrics = new MetricsCollector();
         ClusterRuntime? cluster = null;
         WebApplication? app = null;
         try
         {
-            cluster = await ClusterRuntime.StartEmbeddedAsync(3, dataDir, TestConfig, StartTimeout);
+            cluster = await ClusterRuntime.StartEmbeddedAsync(nodeCount, dataDir, extra is null ? TestConfig : extra.WithFallback(TestConfig), StartTimeout);
             var (built, resp) = HostApp.Build(cluster, new EndpointOptions(0, 0, null, IPAddress.Loopback), metrics);
             app = built;
             await app.StartAsync();

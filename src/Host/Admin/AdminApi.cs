@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace AkkaRaft.Host.Admin;
 
-/// <summary>HTTP admin surface: health, Prometheus metrics, stores and regions as JSON, leader transfer, the dashboard.</summary>
+/// <summary>HTTP admin surface: health, Prometheus metrics, stores and regions as JSON, leader transfer, split, move operators, the dashboard.</summary>
 public static class AdminApi
 {
     /// <summary>Maps every admin endpoint onto <paramref name="app"/>.</summary>
@@ -73,8 +73,46 @@ public static class AdminApi
             }
             return Results.Ok(outcome.Regions);
         });
+        app.MapPost("/api/regions/{id}/move", async (string id, string? from, string? to, CancellationToken ct) =>
+        {
+            if (!ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var regionId))
+            {
+                return Results.BadRequest(new { error = $"'{id}' is not a region id" });
+            }
+            if (!ulong.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var fromStore)
+                || !ulong.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var toStore))
+            {
+                return Results.BadRequest(new { error = "query parameters 'from' and 'to' must be store ids" });
+            }
+            var outcome = await cluster.MoveAsync(regionId, fromStore, toStore, ct);
+            if (outcome.Error is { } error) return OperatorError(error, outcome.UnknownRegion, outcome.Unavailable);
+            return Results.Ok(new { @operator = outcome.OperatorId, region = regionId, from = fromStore, to = toStore, detail = outcome.Detail });
+        });
+        app.MapGet("/api/operators", async (CancellationToken ct) =>
+        {
+            var operators = await cluster.OperatorsAsync(TimeSpan.FromSeconds(3), ct);
+            return operators.Error is { } error
+                ? Results.Json(new { error }, statusCode: StatusCodes.Status503ServiceUnavailable)
+                : Results.Ok(new { schedulerNode = operators.SchedulerNode, running = operators.Running, recent = operators.Recent, stores = operators.Stores });
+        });
+        app.MapPost("/api/stores/{id}/remove", async (string id, CancellationToken ct) =>
+        {
+            if (!ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var storeId))
+            {
+                return Results.BadRequest(new { error = $"'{id}' is not a store id" });
+            }
+            var outcome = await cluster.RemoveStoreAsync(storeId, ct);
+            if (outcome.Error is { } error) return OperatorError(error, outcome.UnknownStore, outcome.Unavailable);
+            return Results.Ok(new { store = storeId, detail = outcome.Detail });
+        });
         app.MapGet("/", () => Results.Content(Dashboard.Html, "text/html; charset=utf-8"));
     }
+
+    /// <summary>404 for an unknown region or store, 503 while no scheduler answers, 400 for any other refusal (the scheduler's reason).</summary>
+    private static IResult OperatorError(string error, bool unknown, bool unavailable) =>
+        unknown ? Results.NotFound(new { error })
+        : unavailable ? Results.Json(new { error }, statusCode: StatusCodes.Status503ServiceUnavailable)
+        : Results.BadRequest(new { error });
 
     private static void WriteRegionGauges(StringBuilder text, IReadOnlyList<RegionView> regions)
     {

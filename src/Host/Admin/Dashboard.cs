@@ -1,6 +1,6 @@
 namespace AkkaRaft.Host.Admin;
 
-/// <summary>The single-page dashboard: stores and regions, refreshed every second from the JSON API.</summary>
+/// <summary>The single-page dashboard: stores, regions and operators, refreshed every second from the JSON API.</summary>
 public static class Dashboard
 {
     /// <summary>The page.</summary>
@@ -16,23 +16,31 @@ public static class Dashboard
           th, td { border: 1px solid #ccc; padding: .3rem .7rem; text-align: left; }
           th { background: #f3f3f3; }
           .leader { font-weight: bold; color: #0a6; }
-          #status.bad { color: #c00; }
+          #status.bad, .down, .failed, .cancelled { color: #c00; }
+          .done { color: #0a6; }
+          progress { width: 10rem; }
         </style>
         </head>
         <body>
         <h1>AkkaRaft</h1>
         <p id="status">loading…</p>
         <h2>Stores</h2>
-        <table id="stores"><thead><tr><th>store</th><th>local</th><th>regions</th><th>leaders</th></tr></thead><tbody></tbody></table>
+        <table id="stores"><thead><tr><th>store</th><th>local</th><th>state</th><th>down</th><th>regions</th><th>leaders</th></tr></thead><tbody></tbody></table>
         <h2>Regions</h2>
         <table id="regions"><thead><tr><th>id</th><th>range</th><th>epoch</th><th>leader</th><th>replicas (store: role term commit/applied)</th><th>size</th></tr></thead><tbody></tbody></table>
+        <h2>Operators</h2>
+        <p id="scheduler">scheduler: loading…</p>
+        <h3>Running</h3>
+        <table id="operators-running"><thead><tr><th>id</th><th>kind</th><th>region</th><th>move</th><th>step</th><th>progress</th><th>detail</th></tr></thead><tbody></tbody></table>
+        <h3>Recent</h3>
+        <table id="operators-recent"><thead><tr><th>id</th><th>kind</th><th>region</th><th>move</th><th>state</th><th>took</th><th>detail</th></tr></thead><tbody></tbody></table>
         <script>
         function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }
         async function refresh() {
           try {
             const [stores, regions] = await Promise.all([fetch('/api/stores').then(r => r.json()), fetch('/api/regions').then(r => r.json())]);
             const sBody = document.querySelector('#stores tbody'); sBody.replaceChildren();
-            for (const s of stores) { const tr = document.createElement('tr'); tr.append(cell(s.id), cell(s.local ? 'yes' : 'no'), cell(s.regions), cell(s.leaders)); sBody.append(tr); }
+            for (const s of stores) { const tr = document.createElement('tr'); tr.append(cell(s.id), cell(s.local ? 'yes' : 'no'), cell(s.state), cell(s.down ? 'down' : 'no', s.down ? 'down' : ''), cell(s.regions), cell(s.leaders)); sBody.append(tr); }
             const rBody = document.querySelector('#regions tbody'); rBody.replaceChildren();
             for (const r of regions) {
               const tr = document.createElement('tr'); tr.dataset.region = r.id;
@@ -45,6 +53,39 @@ public static class Dashboard
             status.textContent = ok ? `healthy: ${regions.length} regions, ${stores.length} stores` : 'some regions have no leader';
             status.className = ok ? '' : 'bad';
           } catch (e) { document.getElementById('status').textContent = 'cannot reach the admin API: ' + e; }
+          await refreshOperators();
+        }
+        function progressCell(o) {
+          const td = document.createElement('td');
+          const [done, total, label] = o.snapshotBytesTotal > 0 && o.snapshotBytesSent < o.snapshotBytesTotal
+            ? [o.snapshotBytesSent, o.snapshotBytesTotal, `snapshot ${(o.snapshotBytesSent / 1048576).toFixed(1)}/${(o.snapshotBytesTotal / 1048576).toFixed(1)} MiB`]
+            : o.leaderLastIndex > 0 ? [Math.min(o.learnerMatch, o.leaderLastIndex), o.leaderLastIndex, `match ${o.learnerMatch} of ${o.leaderLastIndex}`] : [0, 0, ''];
+          if (total > 0) { const bar = document.createElement('progress'); bar.max = total; bar.value = done; td.append(bar, ' ' + label); }
+          return td;
+        }
+        function emptyRow(body, columns, text) { const tr = document.createElement('tr'); const td = cell(text); td.colSpan = columns; tr.append(td); body.append(tr); }
+        async function refreshOperators() {
+          const scheduler = document.getElementById('scheduler');
+          try {
+            const ops = await fetch('/api/operators').then(r => r.json());
+            if (ops.error) { scheduler.textContent = 'scheduler: ' + ops.error; return; }
+            scheduler.textContent = `scheduler: node ${ops.schedulerNode}`;
+            const run = document.querySelector('#operators-running tbody'); run.replaceChildren();
+            for (const o of ops.running) {
+              const tr = document.createElement('tr'); tr.dataset.operator = o.id;
+              tr.append(cell(o.id), cell(o.kind), cell(o.regionId), cell(`${o.fromStore} → ${o.toStore}`), cell(o.step), progressCell(o), cell(o.detail));
+              run.append(tr);
+            }
+            if (ops.running.length === 0) emptyRow(run, 7, 'no running operators');
+            const recent = document.querySelector('#operators-recent tbody'); recent.replaceChildren();
+            for (const o of [...ops.recent].reverse()) {
+              const tr = document.createElement('tr'); tr.dataset.operator = o.id;
+              tr.append(cell(o.id), cell(o.kind), cell(o.regionId), cell(`${o.fromStore} → ${o.toStore}`), cell(o.state, o.state),
+                cell(`${((o.finishedAtMs - o.startedAtMs) / 1000).toFixed(1)} s`), cell(o.detail));
+              recent.append(tr);
+            }
+            if (ops.recent.length === 0) emptyRow(recent, 7, 'no recent operators');
+          } catch (e) { scheduler.textContent = 'scheduler: cannot reach the admin API: ' + e; }
         }
         refresh(); setInterval(refresh, 1000);
         </script>

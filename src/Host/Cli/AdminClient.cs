@@ -53,6 +53,9 @@ public sealed class AdminClient(Uri baseAddress, TextWriter output, TextWriter e
     /// <summary>Where normal output goes.</summary>
     public TextWriter Output => output;
 
+    /// <summary>Where error messages go.</summary>
+    public TextWriter Error => error;
+
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
 }

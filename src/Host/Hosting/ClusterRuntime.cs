@@ -15,12 +15,19 @@ public sealed record RegionView(
 /// <summary>The Raft state of one local replica.</summary>
 public sealed record ReplicaView(ulong Store, string Role, ulong Term, ulong LeaderStore, ulong Committed, ulong Applied, ulong LastIndex, bool Hibernating);
 
-/// <summary>One store (node) and what it holds.</summary>
-public sealed record StoreView(ulong Id, bool Local, int Regions, int Leaders);
+/// <summary>One store (node), what it holds, and the scheduler's view of it (state up/removing/removed, "unknown" without a scheduler; down).</summary>
+public sealed record StoreView(ulong Id, bool Local, int Regions, int Leaders, string State, bool Down);
+
+/// <summary>Running and recent operators and the stores as the active scheduler sees them; <see cref="Error"/> when no scheduler answered.</summary>
+public sealed record OperatorsView(
+    ulong SchedulerNode, IReadOnlyList<OperatorView> Running, IReadOnlyList<OperatorView> Recent, IReadOnlyList<Actors.Regions.StoreView> Stores, string? Error);
 
 /// <summary>The AkkaRaft nodes this process runs (three for the embedded default, one in node mode).</summary>
 public sealed class ClusterRuntime : IAsyncDisposable
 {
+    /// <summary>How long an operator request waits for a scheduler to become active (placement elected, layout read).</summary>
+    private static readonly TimeSpan SchedulerPatience = TimeSpan.FromSeconds(10);
+
     private readonly List<ActorSystem> _systems;
 
     private ClusterRuntime(List<ActorSystem> systems, List<KvNode> nodes)
@@ -35,10 +42,17 @@ public sealed class ClusterRuntime : IAsyncDisposable
     /// <summary>The client the front ends use (the first local node's router).</summary>
     public IKvClient Client => Nodes[0].Client;
 
-    /// <summary>Starts <paramref name="nodeCount"/> nodes in this process on loopback, data under <paramref name="dataDir"/>/nodeN.</summary>
+    /// <summary>Nodes that host placement and the first regions in an embedded cluster; any further node joins as an empty store.</summary>
+    public const int EmbeddedInitialNodes = 3;
+
+    /// <summary>
+    /// Starts <paramref name="nodeCount"/> nodes in this process on loopback, data under <paramref name="dataDir"/>/nodeN.
+    /// Nodes 1..3 (fewer when fewer are asked for) are the initial ones; nodes 4 and up join as new stores.
+    /// </summary>
     public static async Task<ClusterRuntime> StartEmbeddedAsync(int nodeCount, string dataDir, Config? user, TimeSpan timeout)
     {
         var ids = Enumerable.Range(1, nodeCount).Select(i => (ulong)i).ToList();
+        var initial = ids.Take(EmbeddedInitialNodes).ToList();
         var systems = new List<ActorSystem>();
         try
         {
@@ -53,7 +67,7 @@ public sealed class ClusterRuntime : IAsyncDisposable
             var ups = systems.Select(WhenUp).ToList();
             foreach (var system in systems) Akka.Cluster.Cluster.Get(system).Join(seed);
             await Task.WhenAll(ups).WaitAsync(timeout).ConfigureAwait(false);
-            var nodes = systems.Select((system, i) => AkkaRaftKv.StartNode(system, ids[i], ids)).ToList();
+            var nodes = systems.Select((system, i) => AkkaRaftKv.StartNode(system, ids[i], initial)).ToList();
             return new ClusterRuntime(systems, nodes);
         }
         catch
@@ -123,12 +137,15 @@ public sealed class ClusterRuntime : IAsyncDisposable
         return views;
     }
 
-    /// <summary>Stores derived from the regions' placement.</summary>
+    /// <summary>Stores derived from the regions' placement, with state and liveness from the scheduler when one answers at once.</summary>
     public async Task<IReadOnlyList<StoreView>> StoresAsync(CancellationToken cancellationToken = default)
     {
         var regions = await RegionsAsync(cancellationToken).ConfigureAwait(false);
-        var storeIds = regions.SelectMany(r => r.Stores).Concat(Nodes.Select(n => n.NodeId)).Distinct().Order();
-        return [.. storeIds.Select(id => new StoreView(id, Nodes.Any(n => n.NodeId == id), regions.Count(r => r.Stores.Contains(id)), regions.Count(r => r.LeaderStore == id)))];
+        var scheduler = await OperatorsAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        var known = scheduler.Stores.ToDictionary(s => s.StoreId);
+        var storeIds = regions.SelectMany(r => r.Stores).Concat(Nodes.Select(n => n.NodeId)).Concat(known.Keys).Distinct().Order();
+        return [.. storeIds.Select(id => new StoreView(id, Nodes.Any(n => n.NodeId == id), regions.Count(r => r.Stores.Contains(id)), regions.Count(r => r.LeaderStore == id),
+            known.TryGetValue(id, out var seen) ? seen.State : "unknown", seen?.Down ?? false))];
     }
 
     /// <summary>Asks the leader of <paramref name="regionId"/> to hand leadership to the replica on <paramref name="store"/>.</summary>
@@ -156,6 +173,100 @@ public sealed class ClusterRuntime : IAsyncDisposable
         var views = reply.Regions.Select(d => new RegionView(d.Id, Core.Regions.KeyText.Escape(d.StartKey), Core.Regions.KeyText.Escape(d.EndKey),
             d.ToRegion().Epoch.ToString(), d.LeaderStore, d.PeerStores, d.ApproximateSizeBytes, [])).ToList();
         return new SplitOutcome(views, null, false);
+    }
+
+    /// <summary>The outcome of a move request: the operator id, or an error and whether the region is unknown or no scheduler answered.</summary>
+    public sealed record MoveOutcome(long OperatorId, string Detail, string? Error, bool UnknownRegion, bool Unavailable);
+
+    /// <summary>Starts an operator moving <paramref name="regionId"/>'s replica from store <paramref name="from"/> to store <paramref name="to"/>.</summary>
+    public async Task<MoveOutcome> MoveAsync(ulong regionId, ulong from, ulong to, CancellationToken cancellationToken = default)
+    {
+        var reply = await AskSchedulerAsync<OperatorReply>(new MoveRegion(regionId, from, to), r => r.Detail, SchedulerPatience, cancellationToken).ConfigureAwait(false);
+        if (reply is null) return new MoveOutcome(0, "", "the scheduler did not answer in time; retry in a moment", false, true);
+        if (reply.Accepted) return new MoveOutcome(reply.OperatorId, reply.Detail, null, false, false);
+        return new MoveOutcome(0, reply.Detail, reply.Detail, reply.Detail == $"region {regionId} does not exist", IsNotReady(reply.Detail));
+    }
+
+    /// <summary>The outcome of a store removal: accepted, or an error and whether the store is unknown or no scheduler answered.</summary>
+    public sealed record RemoveStoreOutcome(string Detail, string? Error, bool UnknownStore, bool Unavailable);
+
+    /// <summary>Decommissions store <paramref name="storeId"/>: its replicas move away, then it is marked removed.</summary>
+    public async Task<RemoveStoreOutcome> RemoveStoreAsync(ulong storeId, CancellationToken cancellationToken = default)
+    {
+        var reply = await AskSchedulerAsync<OperatorReply>(new RemoveStore(storeId), r => r.Detail, SchedulerPatience, cancellationToken).ConfigureAwait(false);
+        if (reply is null) return new RemoveStoreOutcome("", "the scheduler did not answer in time; retry in a moment", false, true);
+        return reply.Accepted
+            ? new RemoveStoreOutcome(reply.Detail, null, false, false)
+            : new RemoveStoreOutcome(reply.Detail, reply.Detail, reply.Detail == $"store {storeId} is unknown", IsNotReady(reply.Detail));
+    }
+
+    /// <summary>
+    /// Running and recent operators and the stores, retrying for <paramref name="patience"/> while no scheduler is active yet.
+    /// Snapshot progress the scheduler does not track is filled in from the local nodes' outgoing snapshot transfers.
+    /// </summary>
+    public async Task<OperatorsView> OperatorsAsync(TimeSpan patience, CancellationToken cancellationToken = default)
+    {
+        var reply = await AskSchedulerAsync<OperatorsReply>(new GetOperators(), r => r.Detail, patience, cancellationToken).ConfigureAwait(false);
+        if (reply is null) return new OperatorsView(0, [], [], [], "the scheduler did not answer in time");
+        if (reply.SchedulerNode == 0) return new OperatorsView(0, [], [], [], reply.Detail);
+        var transfers = await SnapshotTransfersAsync().ConfigureAwait(false);
+        return new OperatorsView(reply.SchedulerNode, [.. reply.Running.Select(o => WithSnapshot(o, transfers))],
+            [.. reply.Recent.Select(o => WithSnapshot(o, transfers))], reply.Stores, null);
+    }
+
+    private static bool IsNotReady(string detail) =>
+        detail.Contains("no scheduler is active", StringComparison.Ordinal) || detail.Contains("no layout yet", StringComparison.Ordinal);
+
+    /// <summary>Asks the nodes' schedulers in turn until one answers something other than "not active / no layout yet" or <paramref name="patience"/> runs out.</summary>
+    private async Task<TReply?> AskSchedulerAsync<TReply>(object request, Func<TReply, string> detail, TimeSpan patience, CancellationToken cancellationToken)
+        where TReply : class
+    {
+        var deadline = DateTimeOffset.UtcNow + patience;
+        TReply? last = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                last = await Nodes[attempt % Nodes.Count].Scheduler.Ask<TReply>(request, patience == TimeSpan.Zero ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+                if (!IsNotReady(detail(last))) return last;
+            }
+            catch (AskTimeoutException)
+            {
+                // Another node may answer; the deadline bounds the whole request.
+            }
+            if (DateTimeOffset.UtcNow >= deadline) return last;
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<SnapshotTransferProgress>> SnapshotTransfersAsync()
+    {
+        var all = new List<SnapshotTransferProgress>();
+        foreach (var node in Nodes)
+        {
+            try
+            {
+                var transfers = await node.Raft.Coordinator.Ask<SnapshotTransfers>(GetSnapshotTransfers.Instance, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                all.AddRange(transfers.Active);
+                all.AddRange(transfers.Finished);
+            }
+            catch (AskTimeoutException)
+            {
+                // Progress is a nicety: an operator without it still shows its step.
+            }
+        }
+        return all;
+    }
+
+    /// <summary>The operator with the snapshot its target received (acknowledged bytes of the newest local transfer to it during the operator), unless the scheduler reported one.</summary>
+    private static OperatorView WithSnapshot(OperatorView view, IReadOnlyList<SnapshotTransferProgress> transfers)
+    {
+        if (view.SnapshotBytesTotal > 0) return view;
+        var transfer = transfers
+            .Where(t => t.GroupId == view.RegionId && t.ToNode == view.ToStore && t.StartedAt.ToUnixTimeMilliseconds() >= view.StartedAtMs
+                && (view.FinishedAtMs == 0 || t.StartedAt.ToUnixTimeMilliseconds() <= view.FinishedAtMs))
+            .MaxBy(t => t.StartedAt);
+        return transfer is null ? view : view with { SnapshotBytesSent = Math.Min(transfer.BytesAcknowledged, transfer.TotalBytes), SnapshotBytesTotal = transfer.TotalBytes };
     }
 
     private static async Task<GroupStatus?> TryStatusAsync(KvNode node, ulong groupId)
