@@ -25,7 +25,8 @@ public sealed partial class Store
     {
         Receive<IStoreAddressed>(m => m.TargetStore != _storeId, ForwardToStore);
         Receive<AddRegionReplica>(OnAddReplica);
-        Receive<DestroyRegionReplica>(m => DestroyLocal(m.RegionId, m.PeerId, Sender, "asked by a move operator"));
+        // Forced: the operator sends it only once the leader left the joint configuration without this replica.
+        Receive<DestroyRegionReplica>(m => DestroyLocal(m.RegionId, m.PeerId, Sender, "asked by a move operator", force: true));
         Receive<ChangeRegionPeers>(OnChangePeers);
         Receive<GetRegionProgress>(OnGetProgress);
         Receive<TransferRegionLeader>(OnTransferLeader);
