@@ -65,7 +65,11 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(state =>
         {
             foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
+            foreach (var member in state.Unreachable) _directory.SetReachable(member.Address, false);
         });
+        // A forward to a node the failure detector gave up on would only time out: such nodes are skipped.
+        Receive<ClusterEvent.UnreachableMember>(u => _directory.SetReachable(u.Member.Address, false));
+        Receive<ClusterEvent.ReachableMember>(r => _directory.SetReachable(r.Member.Address, true));
     }
 
     private bool HostsReplica => _placementNodes.Contains(_nodeId);
@@ -80,7 +84,8 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
             Timers.StartPeriodicTimer(StatusTimer, PollStatus.Instance, _settings.PlacementStatusInterval);
         }
         if (((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider)
-            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberUp));
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
     }
 
     /// <inheritdoc />
@@ -276,13 +281,13 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
 
     private IActorRef? ForwardTarget()
     {
-        if (_leaderNode != 0 && _leaderNode != _nodeId && _directory.Find(_leaderNode) is { } leader) return leader;
+        if (_leaderNode != 0 && _leaderNode != _nodeId && !_directory.IsUnreachable(_leaderNode) && _directory.Find(_leaderNode) is { } leader) return leader;
         if (HostsReplica && _leaderNode == 0) return null;
         // A node without a placement replica, or one whose leader is not introduced yet: try the placement nodes in turn.
         for (var i = 0; i < _placementNodes.Length; i++)
         {
             var node = _placementNodes[_forwardRotation++ % _placementNodes.Length];
-            if (node != _nodeId && _directory.Find(node) is { } service) return service;
+            if (node != _nodeId && !_directory.IsUnreachable(node) && _directory.Find(node) is { } service) return service;
         }
         return null;
     }

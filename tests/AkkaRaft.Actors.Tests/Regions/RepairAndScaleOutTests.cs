@@ -83,6 +83,8 @@ public sealed class RepairAndScaleOutTests(ITestOutputHelper output) : Akka.Test
         await using var writers = new AcknowledgedWriters(cluster, 4, AllNodes, (w, i) => $"{(w % 2 == 0 ? "a" : "z")}w{w}-{i:D5}", padding: "");
         await AwaitAssertAsync(() => Assert.True(writers.Acknowledged.Count >= 10), Patience);
 
+        // Store 4 must be known first, or removing store 3 would (rightly) be refused as leaving too few stores.
+        await AwaitAssertAsync(async () => Assert.Contains((await this.OperatorsAsync(cluster, 1)).Stores, s => s.StoreId == 4), Patience);
         OperatorReply reply = null!;
         await AwaitAssertAsync(async () =>
         {
