@@ -99,7 +99,9 @@ public sealed record RemoveStore(ulong StoreId, int Hops = 0) : IRaftRemoteMessa
 public sealed record OperatorReply(bool Accepted, long OperatorId, string Detail) : IRaftRemoteMessage;
 
 /// <summary>Asks for running and recent operators and the stores' view; answered with <see cref="OperatorsReply"/>.</summary>
-public sealed record GetOperators(int Hops = 0) : IRaftRemoteMessage;
+/// <remarks><paramref name="Local"/>: this node's scheduler answers with its own operators even when another one is active
+/// (operators started before a placement leader change run on, and are remembered, where they started).</remarks>
+public sealed record GetOperators(int Hops = 0, bool Local = false) : IRaftRemoteMessage;
 
 /// <summary>One operator as the scheduler sees it. Times are Unix milliseconds; Match/LastIndex show a learner catching up.</summary>
 public sealed record OperatorView(

@@ -383,7 +383,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     private void OnGetOperators(GetOperators request)
     {
-        if (!_active)
+        if (!_active && !request.Local)
         {
             Forward(request with { Hops = request.Hops + 1 }, request.Hops, () => new OperatorsReply([], [], [], 0, NotActive));
             return;
