@@ -18,7 +18,7 @@ public sealed class MoveTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.Te
     private static readonly Config ManualOnly = ConfigurationFactory.ParseString("akka-raft.scheduler { interval = 200ms, balance = off, catch-up-distance = 10 }");
 
     [Fact]
-    public async Task Moving_a_replica_to_a_new_store_under_continuous_writes_fails_and_loses_no_write()
+    public async Task Moving_a_replica_to_a_new_store_under_continuous_writes_neither_fails_nor_loses_a_write()
     {
         await using var cluster = await StartWithFourthStoreAsync();
         var region = await RegionOfAsync(cluster, "a");
