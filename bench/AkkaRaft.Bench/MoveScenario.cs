@@ -82,7 +82,7 @@ public static class MoveScenario
                     await Task.Delay(TimeSpan.FromSeconds(3));
                     continue;
                 }
-                var (view, caughtUp) = await FollowAsync(nodes[2], accepted.OperatorId, attemptStart, load, schedulers);
+                var (view, caughtUp) = await FollowAsync(nodes, accepted.OperatorId, attemptStart, load, schedulers);
                 attempts.Add($"operator {view.Id} {view.State} at step {view.Step}: {view.Detail}");
                 last = view;
                 if (view.State == "done") (finished, caughtUpMs) = (view, caughtUp);
@@ -193,7 +193,7 @@ public static class MoveScenario
     /// Polls the operator until it finishes; returns it and when its learner caught up (left the catch-up step), in ms from
     /// the move request. Notes every node whose scheduler answered in <paramref name="schedulers"/>.
     /// </summary>
-    private static async Task<(OperatorView Finished, double CaughtUpMs)> FollowAsync(KvNode node, long operatorId, TimeSpan moveStart, Load load, HashSet<ulong> schedulers)
+    private static async Task<(OperatorView Finished, double CaughtUpMs)> FollowAsync(IReadOnlyList<KvNode> nodes, long operatorId, TimeSpan moveStart, Load load, HashSet<ulong> schedulers)
     {
         var missingSince = load.Elapsed;
         using var limit = new CancellationTokenSource(MoveTimeout);
@@ -201,9 +201,17 @@ public static class MoveScenario
         var sawCatchUp = false;
         while (true)
         {
-            var reply = await AskSchedulerAsync<OperatorsReply>(node, new GetOperators(), r => r.Detail);
-            schedulers.Add(reply.SchedulerNode);
-            var view = reply.Running.Concat(reply.Recent).FirstOrDefault(o => o.Id == operatorId);
+            // An operator runs on the scheduler that started it, even after placement's leadership moved: ask every node's own.
+            OperatorView? view = null;
+            OperatorsReply reply = null!;
+            foreach (var node in nodes)
+            {
+                reply = await node.Scheduler.Ask<OperatorsReply>(new GetOperators(Local: true), TimeSpan.FromSeconds(5));
+                view = reply.Running.Concat(reply.Recent).FirstOrDefault(o => o.Id == operatorId);
+                if (view is null) continue;
+                schedulers.Add(reply.SchedulerNode);
+                break;
+            }
             if (view is null && load.Elapsed - missingSince > TimeSpan.FromSeconds(10))
             {
                 // Another node's scheduler took over without this operator's history: treat it as cancelled.

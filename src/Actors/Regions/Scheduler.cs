@@ -42,7 +42,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private PlacementLookupReply? _layout;
     private bool _active;
     private ulong _leaderNode;
-    private long _nextOperatorId = 1;
+    // Operator ids are unique across schedulers (node id × 1,000,000 + sequence): operators outlive placement leader changes.
+    private long _nextOperatorId;
     private int _rotation;
 
     /// <summary>Props for node <paramref name="nodeId"/>'s scheduler.</summary>
@@ -61,6 +62,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         _store = store;
         _placement = placement;
         _settings = settings;
+        _nextOperatorId = (long)nodeId * 1_000_000 + 1;
 
         Receive<ScheduleTick>(_ =>
         {
