@@ -72,6 +72,7 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
             learnerAdded = true;
             await CatchUpAsync(id, region, learner, toStore, cancel).ConfigureAwait(false);
             region = await MoveLeaderOffAsync(id, region, fromStore, cancel).ConfigureAwait(false);
+            await EnsureTargetAnswersAsync(region, toStore, learner, cancel).ConfigureAwait(false);
             report(new OperatorStep(id, "joint change", $"promote peer {learner}, remove peer {source.PeerId}"));
             region = await ChangeAsync(region, ConfChange.Of(
                 new ConfChangeSingle(ConfChangeType.AddNode, learner),
@@ -203,6 +204,21 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
             if (match > 0 && leader.LastIndex - Math.Min(match, leader.LastIndex) <= (ulong)settings.CatchUpDistance) return;
             await Task.Delay(PollInterval, cancel).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The learner's store must answer right before its promotion: a voter on a store that just died costs quorum margin.</summary>
+    private async Task EnsureTargetAnswersAsync(Region region, ulong toStore, ulong learner, CancellationToken cancel)
+    {
+        RegionProgressReply progress;
+        try
+        {
+            progress = await store.Ask<RegionProgressReply>(new GetRegionProgress(toStore, region.Id), Ask, cancel).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new OperatorFailedException($"store {toStore} does not answer: learner {learner} is not promoted");
+        }
+        if (!progress.Hosted) throw new OperatorFailedException($"store {toStore} does not host learner {learner} any more: {progress.Detail}");
     }
 
     private async Task<Region> MoveLeaderOffAsync(long id, Region region, ulong fromStore, CancellationToken cancel)

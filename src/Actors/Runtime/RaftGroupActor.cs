@@ -36,8 +36,6 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     private StateRole _lastRole;
     // Groups this replica spawned on apply that have not confirmed their initial state durable: no snapshot until they do.
     private readonly HashSet<ulong> _spawning = [];
-    // A peer joined: the next snapshot a leader sends must include it in its configuration, so take one now.
-    private bool _snapshotForNewPeer;
     // Set once this replica has been destroyed (its region moved away): it never runs again.
     private bool _tombstoned;
 
@@ -383,8 +381,6 @@ public sealed class RaftGroupActor : UntypedPersistentActor
                 var change = ConfChange.Decode(entry.Data);
                 var peers = PeerNodeCodec.Decode(change.Context);
                 MergePeers(peers);
-                _snapshotForNewPeer |= change.Changes.Any(c => c.Type != ConfChangeType.RemoveNode && !Node.ConfState.Voters.Contains(c.NodeId)
-                    && !Node.ConfState.Learners.Contains(c.NodeId) && !Node.ConfState.VotersOutgoing.Contains(c.NodeId));
                 var result = entry.Index > _stateMachine.AppliedIndex ? _stateMachine.ApplyMembership(entry.Index, change, peers) : null;
                 _log.Info("[group {0}] membership change {1} applied at {2}: {3}", _spec.GroupId, change, entry.Index, result ?? "");
                 _spec.SpawnOnApply?.Invoke(result);
@@ -450,11 +446,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     {
         var applied = _stateMachine.AppliedIndex;
         if (_spawning.Count > 0) return;
-        // A replica added to the group is brought up by a snapshot, and a snapshot only installs on a replica its
-        // configuration includes (older ones are ignored by the newcomer): one is taken right after a peer joins.
-        var due = _snapshotForNewPeer || (_settings.SnapshotEveryEntries > 0 && applied >= _snapshotIndexInJournal + (ulong)_settings.SnapshotEveryEntries);
-        if (!due) return;
-        _snapshotForNewPeer = false;
+        SnapshotForNewPeer();
+        if (_settings.SnapshotEveryEntries <= 0 || applied < _snapshotIndexInJournal + (ulong)_settings.SnapshotEveryEntries) return;
         var appliedInLog = Math.Min(applied, _storage.LastIndex());
         if (appliedInLog <= _storage.Snapshot().Metadata.Index) return;
         var raftSnapshot = _storage.CreateSnapshot(appliedInLog, Node.ConfState, _stateMachine.TakeSnapshot());
@@ -465,6 +458,26 @@ public sealed class RaftGroupActor : UntypedPersistentActor
         if (appliedInLog > keep) _storage.Compact(appliedInLog - keep);
         _snapshotIndexInJournal = appliedInLog;
         _log.Debug("[group {0}] snapshot at {1}, log compacted", _spec.GroupId, appliedInLog);
+    }
+
+    /// <summary>
+    /// A replica added to the group is brought up by a snapshot, and a snapshot only installs on a replica its configuration
+    /// includes (a newcomer ignores older ones). So the leader — the only replica that sends snapshots, after a restart or a
+    /// leader change too — takes one in memory as soon as a member is missing from its latest snapshot's configuration:
+    /// not journaled and no log compaction, because nothing but sending needs it, and writing the whole state once more on
+    /// every replica would stall their journals.
+    /// </summary>
+    private void SnapshotForNewPeer()
+    {
+        if (Node.Role != StateRole.Leader) return;
+        var covered = _storage.Snapshot().Metadata.ConfState;
+        var current = Node.ConfState;
+        if (current.Voters.Concat(current.Learners).All(m => covered.Voters.Contains(m) || covered.Learners.Contains(m)
+            || covered.VotersOutgoing.Contains(m) || covered.LearnersNext.Contains(m))) return;
+        var appliedInLog = Math.Min(_stateMachine.AppliedIndex, _storage.LastIndex());
+        if (appliedInLog <= _storage.Snapshot().Metadata.Index) return;
+        _storage.CreateSnapshot(appliedInLog, Node.ConfState, _stateMachine.TakeSnapshot());
+        _log.Debug("[group {0}] snapshot at {1} for a joining peer (in memory)", _spec.GroupId, appliedInLog);
     }
 
     /// <summary>A snapshot that got no answer for a long time was lost (a dropped chunk, a restart): let Raft send it again.</summary>
