@@ -210,8 +210,26 @@ public sealed class ClusterRuntime : IAsyncDisposable
         if (reply is null) return new OperatorsView(0, [], [], [], "the scheduler did not answer in time");
         if (reply.SchedulerNode == 0) return new OperatorsView(0, [], [], [], reply.Detail);
         var transfers = await SnapshotTransfersAsync().ConfigureAwait(false);
-        return new OperatorsView(reply.SchedulerNode, [.. reply.Running.Select(o => WithSnapshot(o, transfers))],
-            [.. reply.Recent.Select(o => WithSnapshot(o, transfers))], reply.Stores, null);
+        // Operators run on to the end on the scheduler that started them, also after placement's leadership moved:
+        // the local nodes' own schedulers are asked too (ids are unique across schedulers).
+        var running = reply.Running.ToDictionary(o => o.Id);
+        var recent = reply.Recent.ToDictionary(o => o.Id);
+        foreach (var node in Nodes.Where(n => n.NodeId != reply.SchedulerNode))
+        {
+            try
+            {
+                var own = await node.Scheduler.Ask<OperatorsReply>(new GetOperators(Local: true), TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                foreach (var view in own.Running) running.TryAdd(view.Id, view);
+                foreach (var view in own.Recent) recent.TryAdd(view.Id, view);
+            }
+            catch (AskTimeoutException)
+            {
+                // That node's own operators are left out of this answer.
+            }
+        }
+        foreach (var id in recent.Keys) running.Remove(id);
+        return new OperatorsView(reply.SchedulerNode, [.. running.Values.OrderBy(o => o.Id).Select(o => WithSnapshot(o, transfers))],
+            [.. recent.Values.OrderByDescending(o => o.FinishedAtMs).Select(o => WithSnapshot(o, transfers))], reply.Stores, null);
     }
 
     private static bool IsNotReady(string detail) =>

@@ -25,7 +25,8 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
     {
         var timeout = restart ? "40s" : "6s";
         await using var cluster = await StartAsync(SchedulerConfig($"{SlowSnapshots}\nakka-raft.scheduler.operator-timeout = {timeout}"), nodeCount: 4);
-        var preloaded = await PreloadAsync(cluster, "a", 100, 1024);
+        // 80 × 8 KiB: above half a batch (512 KiB), so the snapshot is streamed in throttled chunks, not sent inline.
+        var preloaded = await PreloadAsync(cluster, "a", 80, 8192);
         var region = await this.PlacedRegionAsync(cluster, 1, "a");
         var leader = await this.LeaderAsync(cluster, region.Id);
         var from = region.Peers.First(p => p.StoreId != leader).StoreId;
@@ -195,7 +196,8 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
     public async Task A_split_while_the_moves_learner_catches_up_is_refused_as_stale_and_succeeds_after_the_move()
     {
         await using var cluster = await StartAsync(SchedulerConfig(SlowSnapshots), nodeCount: 4);
-        var preloaded = await PreloadAsync(cluster, "a", 100, 1024);
+        // 80 × 8 KiB: above half a batch (512 KiB), so the snapshot is streamed in throttled chunks, not sent inline.
+        var preloaded = await PreloadAsync(cluster, "a", 80, 8192);
         var region = await this.PlacedRegionAsync(cluster, 1, "a");
         var leader = await this.LeaderAsync(cluster, region.Id);
         var from = region.Peers.First(p => p.StoreId != leader).StoreId;

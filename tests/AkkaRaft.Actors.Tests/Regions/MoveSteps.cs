@@ -22,7 +22,7 @@ internal static class MoveSteps
         ConfigurationFactory.ParseString(extra).WithFallback(ConfigurationFactory.ParseString("akka-raft.scheduler { interval = 200ms, balance = off, catch-up-distance = 10 }"));
 
     /// <summary>Snapshots sent at 32 KiB/s in 8 KiB chunks: a learner of a region holding ~100 KB needs a few seconds to catch up.</summary>
-    public const string SlowSnapshots = "akka-raft.snapshot { chunk-bytes = 8192, max-bytes-per-second = 32768 }";
+    public const string SlowSnapshots = "akka-raft.snapshot { chunk-bytes = 8192, max-bytes-per-second = 65536 }";
 
     /// <summary>A manual move through node <paramref name="viaNode"/>'s scheduler, asked again while no scheduler is active or it has no layout yet.</summary>
     public static async Task<OperatorReply> MoveAsync(this TestKitBase kit, KvCluster cluster, ulong viaNode, MoveRegion move)
