@@ -17,7 +17,6 @@ public sealed partial class Store
 {
     // Region id → the highest peer id destroyed on this store: a stale layout never recreates it.
     private readonly Dictionary<ulong, ulong> _tombstones = [];
-    private readonly Dictionary<(ulong RegionId, ulong ConfVersion), ReportRegionCommand> _unreportedChanges = [];
     // Regions whose replica on this store is being destroyed (one DestroyGroup at a time).
     private readonly HashSet<ulong> _destroying = [];
 
@@ -31,7 +30,6 @@ public sealed partial class Store
         Receive<GetRegionProgress>(OnGetProgress);
         Receive<TransferRegionLeader>(OnTransferLeader);
         Receive<RegionMembershipApplied>(OnMembershipApplied);
-        Receive<RegionReported>(OnRegionReported);
         Receive<ReplicaDestroyed>(OnReplicaDestroyed);
     }
 
@@ -208,33 +206,12 @@ public sealed partial class Store
         var region = applied.Region;
         var mine = _regions.TryGetValue(region.Id, out var known) ? known.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId : 0;
         _log.Info("[region {0}] membership applied on store {1}: {2} peers [{3}]", region.Id, _storeId, region, string.Join(", ", region.Peers));
-        var command = new ReportRegionCommand(region);
-        _unreportedChanges[(region.Id, region.Epoch.ConfVersion)] = command;
-        ReportRegion(command);
+        ReportToPlacement($"[region {region.Id}] membership at conf version {region.Epoch.ConfVersion}",
+            new PlacementUpdate(PlacementCodec.Encode(new ReportRegionCommand(region))));
         // Removed outside a joint change (a joint one may still need this voter until it is left): this replica goes.
         if (!applied.InTransition && mine != 0 && region.Peers.All(p => p.StoreId != _storeId))
             DestroyLocal(region.Id, mine, null, $"removed from {region}");
         else if (known is null || region.Epoch.IsNewerThan(known.Epoch)) _regions[region.Id] = region;
-    }
-
-    private void RetryRegionReports()
-    {
-        foreach (var command in _unreportedChanges.Values) ReportRegion(command);
-    }
-
-    private void ReportRegion(ReportRegionCommand command)
-    {
-        var key = (command.Region.Id, command.Region.Epoch.ConfVersion);
-        _placement.Ask<PlacementSplitReply>(new PlacementUpdate(PlacementCodec.Encode(command)), _settings.AttemptTimeout)
-            .ContinueWith(t => new RegionReported(key, t.IsCompletedSuccessfully ? t.Result : null), TaskScheduler.Default)
-            .PipeTo(Self);
-    }
-
-    private void OnRegionReported(RegionReported reported)
-    {
-        if (reported.Reply is not { Status: PlacementSplitStatus.Recorded or PlacementSplitStatus.Rejected } reply) return; // retried with the next heartbeat
-        if (_unreportedChanges.Remove(reported.Key))
-            _log.Debug("[region {0}] membership at conf version {1} reported to placement: {2} ({3})", reported.Key.RegionId, reported.Key.ConfVersion, reply.Status, reply.Detail);
     }
 
     /// <summary>A region placement knows at a newer conf version without this store, while this store still hosts it: destroy it here.</summary>
@@ -288,8 +265,6 @@ public sealed partial class Store
         else _log.Warning("[region {0}] replica {1} not destroyed yet: {2}", destroyed.RegionId, destroyed.PeerId, destroyed.Detail);
         destroyed.Requester?.Tell(new RegionReplicaReply(destroyed.Ok, $"[region {destroyed.RegionId}] replica {destroyed.PeerId}: {destroyed.Detail}"));
     }
-
-    private sealed record RegionReported((ulong RegionId, ulong ConfVersion) Key, PlacementSplitReply? Reply) : INoSerializationVerificationNeeded;
 
     private sealed record ReplicaDestroyed(ulong RegionId, ulong PeerId, IActorRef? Requester, bool Ok, string Detail) : INoSerializationVerificationNeeded;
 }

@@ -23,7 +23,6 @@ public sealed partial class Store
 {
     private const string SplitCheckTimer = "split-check";
     private readonly HashSet<ulong> _splitting = [];
-    private readonly Dictionary<(ulong RegionId, ulong Version), ReportSplitCommand> _unreportedSplits = [];
 
     private void ReceiveSplitMessages()
     {
@@ -32,7 +31,6 @@ public sealed partial class Store
         Receive<SplitRegion>(OnSplitRegion);
         Receive<SplitFinished>(OnSplitFinished);
         Receive<RegionSplitApplied>(OnSplitApplied);
-        Receive<SplitReported>(OnSplitReported);
     }
 
     private void StartSplitChecks() =>
@@ -223,29 +221,8 @@ public sealed partial class Store
             if (!_regions.TryGetValue(region.Id, out var known) || region.Epoch.IsNewerThan(known.Epoch)) _regions[region.Id] = region;
         }
         _log.Info("[region {0}] split applied on store {1}: {2} and {3}", applied.Left.Id, _storeId, applied.Left, applied.Right);
-        var command = new ReportSplitCommand(applied.Left, applied.Right);
-        _unreportedSplits[(applied.Left.Id, applied.Left.Epoch.Version)] = command;
-        ReportSplit(command);
-    }
-
-    private void RetrySplitReports()
-    {
-        foreach (var command in _unreportedSplits.Values) ReportSplit(command);
-    }
-
-    private void ReportSplit(ReportSplitCommand command)
-    {
-        var key = (command.Left.Id, command.Left.Epoch.Version);
-        _placement.Ask<PlacementSplitReply>(new PlacementReportSplit(PlacementCodec.Encode(command)), _settings.AttemptTimeout)
-            .ContinueWith(t => new SplitReported(key, t.IsCompletedSuccessfully ? t.Result : null), TaskScheduler.Default)
-            .PipeTo(Self);
-    }
-
-    private void OnSplitReported(SplitReported reported)
-    {
-        if (reported.Reply is not { Status: PlacementSplitStatus.Recorded or PlacementSplitStatus.Rejected } reply) return; // retried with the next heartbeat
-        if (_unreportedSplits.Remove(reported.Key))
-            _log.Debug("[region {0}] split at version {1} reported to placement: {2} ({3})", reported.Key.RegionId, reported.Key.Version, reply.Status, reply.Detail);
+        ReportToPlacement($"[region {applied.Left.Id}] split at version {applied.Left.Epoch.Version}",
+            new PlacementReportSplit(PlacementCodec.Encode(new ReportSplitCommand(applied.Left, applied.Right))));
     }
 
     /// <summary>The regions this store knows that hold any of <paramref name="keys"/>, plus <paramref name="region"/>: what a router needs after a split.</summary>
@@ -271,7 +248,6 @@ public sealed partial class Store
 
     private sealed record SplitFinished(SplitRegion Request, IActorRef? Requester, (SplitRegionReply Reply, ulong LeaderPeer) Outcome) : INoSerializationVerificationNeeded;
 
-    private sealed record SplitReported((ulong RegionId, ulong Version) Key, PlacementSplitReply? Reply) : INoSerializationVerificationNeeded;
 }
 
 /// <summary>A replica on this node applied a split: <see cref="Left"/> shrank, <see cref="Right"/> was created (sent by the replica to its store).</summary>

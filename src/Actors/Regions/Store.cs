@@ -29,6 +29,9 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ulong, Region> _regions = [];
     private readonly ServiceDirectory _directory = new();
+    // What this store applied and placement has not recorded yet (splits, membership changes), by description: re-sent
+    // every heartbeat until placement records or rejects it. Bounded by the changes this store's replicas apply.
+    private readonly Dictionary<string, object> _unreported = [];
     private int _inFlight;
     private bool _layoutLoaded;
 
@@ -69,13 +72,13 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         Receive<HeartbeatTick>(_ =>
         {
             CollectStats(null);
-            RetrySplitReports();
-            RetryRegionReports();
+            RetryPlacementReports();
         });
         Receive<SendHeartbeatNow>(_ => CollectStats(Sender));
         Receive<StatsCollected>(OnStatsCollected);
         Receive<GetHostedRegions>(_ => Sender.Tell(new HostedRegions(_storeId, [.. _regions.Values.OrderBy(r => r.Id)])));
         Receive<StoreHello>(OnHello);
+        Receive<PlacementReported>(OnPlacementReported);
         Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
         Receive<ClusterEvent.CurrentClusterState>(state =>
         {
@@ -274,6 +277,30 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         stats.Requester?.Tell(new HeartbeatSent(_storeId, stats.Regions.Length));
     }
 
+    // ---- Reports to placement ----
+
+    private void ReportToPlacement(string what, object report)
+    {
+        _unreported[what] = report;
+        SendReport(what, report);
+    }
+
+    private void RetryPlacementReports()
+    {
+        foreach (var (what, report) in _unreported) SendReport(what, report);
+    }
+
+    private void SendReport(string what, object report) =>
+        _placement.Ask<PlacementSplitReply>(report, _settings.AttemptTimeout)
+            .ContinueWith(t => new PlacementReported(what, t.IsCompletedSuccessfully ? t.Result : null), TaskScheduler.Default)
+            .PipeTo(Self);
+
+    private void OnPlacementReported(PlacementReported reported)
+    {
+        if (reported.Reply is not { Status: PlacementSplitStatus.Recorded or PlacementSplitStatus.Rejected } reply) return; // retried with the next heartbeat
+        if (_unreported.Remove(reported.What)) _log.Debug("{0} reported to placement: {1} ({2})", reported.What, reply.Status, reply.Detail);
+    }
+
     // ---- Directory ----
 
     private void SayHello(Address address) =>
@@ -299,6 +326,8 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     {
         public static RequestDone Instance { get; } = new();
     }
+
+    private sealed record PlacementReported(string What, PlacementSplitReply? Reply) : INoSerializationVerificationNeeded;
 
     private sealed record LayoutAnswer(PlacementLookupReply? Reply) : INoSerializationVerificationNeeded;
 
