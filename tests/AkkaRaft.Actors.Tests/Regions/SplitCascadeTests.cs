@@ -65,35 +65,7 @@ public sealed class SplitCascadeTests(ITestOutputHelper output) : Akka.TestKit.X
             var random = new Random(seed + client);
             for (var seq = 0; !stop.IsCancellationRequested; seq++)
             {
-                var key = keys[random.Next(keys.Length)];
-                var kind = (RegisterOpKind)random.Next(3);
-                var argument = kind == RegisterOpKind.Set ? (client * 100_000L) + seq : kind == RegisterOpKind.Increment ? 1 : 0;
-                var invoked = Stopwatch.GetTimestamp();
-                var reply = kind switch
-                {
-                    RegisterOpKind.Set => await kv().SetAsync(K(key), K(argument.ToString(CultureInfo.InvariantCulture))),
-                    RegisterOpKind.Get => await kv().GetAsync(K(key)),
-                    _ => await kv().IncrementAsync(K(key), argument),
-                };
-                var returned = Stopwatch.GetTimestamp();
-                switch (reply)
-                {
-                    case KvReply.OkReply:
-                        history.Enqueue(new RegisterOp(client, key, kind, argument, null, invoked, returned));
-                        break;
-                    case KvReply.Value value:
-                        history.Enqueue(new RegisterOp(client, key, kind, argument, value.Data is null ? null : long.Parse(Encoding.UTF8.GetString(value.Data), CultureInfo.InvariantCulture), invoked, returned));
-                        break;
-                    case KvReply.Integer integer:
-                        history.Enqueue(new RegisterOp(client, key, kind, argument, integer.Number, invoked, returned));
-                        break;
-                    case KvReply.Error { Code: KvErrorCode.Timeout } when kind != RegisterOpKind.Get:
-                        history.Enqueue(new RegisterOp(client, key, kind, argument, null, invoked, long.MaxValue));
-                        break;
-                    case KvReply.Error error:
-                        _output.WriteLine($"c{client} {kind} {key}: {error.Code} {error.Message}");
-                        break;
-                }
+                await RegisterClient.StepAsync(kv(), client, seq, keys, random, history, _output);
                 var count = Interlocked.Increment(ref completed);
                 foreach (var threshold in thresholds.Where(t => count >= t.Count)) threshold.Reached.TrySetResult();
             }
