@@ -32,6 +32,20 @@ public sealed class Progress
     public ulong PendingSnapshot { get; private set; }
     /// <summary>Peer was heard from since the last CheckQuorum round.</summary>
     public bool RecentActive { get; set; }
+    /// <summary>Peer was heard from in the CheckQuorum round before the current one.</summary>
+    public bool ActiveLastRound { get; set; }
+    /// <summary>
+    /// Heard from within the last one to two election timeouts: unlike <see cref="RecentActive"/>, not false just after a
+    /// CheckQuorum round cleared it and before the peer's next answer.
+    /// </summary>
+    public bool Reachable => RecentActive || ActiveLastRound;
+
+    /// <summary>Ends a CheckQuorum round: this round's activity becomes the last round's.</summary>
+    public void EndActivityRound()
+    {
+        ActiveLastRound = RecentActive;
+        RecentActive = false;
+    }
     /// <summary>In probe state: an append was sent this heartbeat interval, wait for an answer.</summary>
     public bool ProbeSent { get; set; }
     /// <summary>Appends in flight.</summary>

@@ -9,7 +9,13 @@ public sealed partial class RaftNode
     {
         // Invariant: only a candidate that won becomes leader.
         if (Role == StateRole.Follower) throw new InvalidOperationException("invalid transition [follower -> leader]");
+        var voted = Tracker.Votes.Where(v => v.Value).Select(v => v.Key).ToList();
         Reset(Term);
+        // The voters that just granted their votes were heard from: a membership change right after the election needs no wait.
+        foreach (var id in voted)
+        {
+            if (Tracker.Progress.TryGetValue(id, out var granted)) granted.RecentActive = true;
+        }
         Leader = Id;
         Role = StateRole.Leader;
         var self = Tracker.Progress[Id];

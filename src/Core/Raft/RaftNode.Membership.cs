@@ -42,8 +42,9 @@ public sealed partial class RaftNode
         var outcome = new MembershipChanger(Tracker, _log.LastIndex()).Apply(change);
         if (!outcome.Ok) return ProposeResult.Refused(RefusalReason.InvalidConfChange, Id, outcome.Error!);
         var next = outcome.Config!;
-        // Refuse a change whose resulting quorum could not be reached with the peers heard from recently.
-        bool Reachable(ulong id) => id == Id || (Tracker.Progress.TryGetValue(id, out var pr) && pr.RecentActive);
+        // Refuse a change whose resulting quorum could not be reached with the peers heard from recently. Not RecentActive:
+        // it is false for every peer right after each CheckQuorum round, until the peer answers again.
+        bool Reachable(ulong id) => id == Id || (Tracker.Progress.TryGetValue(id, out var pr) && pr.Reachable);
         if (Quorum.JointVote(next.Voters, next.VotersOutgoing, id => Reachable(id)) != VoteResult.Won)
         {
             var reachable = next.AllVoters.Where(Reachable).Order();

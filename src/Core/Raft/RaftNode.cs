@@ -253,7 +253,7 @@ public sealed partial class RaftNode
                 }
                 foreach (var (id, progress) in Tracker.Progress)
                 {
-                    if (id != Id) progress.RecentActive = false;
+                    if (id != Id) progress.EndActivityRound();
                 }
             }
             // A transfer that did not finish within an election timeout is abandoned.

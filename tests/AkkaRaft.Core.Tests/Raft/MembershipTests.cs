@@ -201,14 +201,40 @@ public class MembershipTests
     {
         var cluster = Leader1(checkQuorum: true);
         cluster.Isolate(3);
-        // One CheckQuorum round marks 3 as not recently active; 2 keeps answering.
-        cluster.TickAll(cluster[1].Config.ElectionTicks + 1);
+        // Two CheckQuorum rounds without an answer mark 3 as unreachable; 2 keeps answering.
+        cluster.TickAll(2 * cluster[1].Config.ElectionTicks + 1);
         Assert.Equal(StateRole.Leader, cluster[1].Role);
         var result = cluster[1].ProposeConfChange(ConfChange.Of(Remove(2)));
         Assert.Equal(RefusalReason.WouldLoseQuorum, result.Refusal);
         Assert.Contains("reachable", result.Detail);
         // Removing the unreachable one is fine.
         Assert.True(cluster[1].ProposeConfChange(ConfChange.Of(Remove(3))).Accepted);
+    }
+
+    /// <summary>Regression: every CheckQuorum round cleared the activity flags, so a change proposed before the peers' next answer was refused.</summary>
+    [Fact]
+    public void A_learner_added_right_after_a_CheckQuorum_round_is_accepted()
+    {
+        var cluster = Leader1(checkQuorum: true);
+        // One round ends on the leader without any answer delivered after it.
+        for (var i = 0; i < cluster[1].Config.ElectionTicks; i++) cluster[1].Tick();
+        Assert.Equal(StateRole.Leader, cluster[1].Role);
+        var result = cluster[1].ProposeConfChange(ConfChange.Of(AddLearner(4)));
+        Assert.True(result.Accepted, result.ToString());
+    }
+
+    /// <summary>Regression: a new leader had heard from nobody, so a change right after a leader transfer was refused.</summary>
+    [Fact]
+    public void A_new_leader_counts_the_voters_that_elected_it_as_reachable()
+    {
+        var cluster = new InMemoryCluster(3, id => Replica.Config(id) with { CheckQuorum = true })
+        {
+            Drop = m => m.Type is MessageType.AppendResponse or MessageType.HeartbeatResponse,
+        };
+        cluster.Elect(1);
+        Assert.Equal(StateRole.Leader, cluster[1].Role);
+        var result = cluster[1].ProposeConfChange(ConfChange.Of(AddLearner(4)));
+        Assert.True(result.Accepted, result.ToString());
     }
 
     [Fact]
