@@ -158,10 +158,19 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             if (_dropChunk?.Invoke(outgoing.ToNode, chunk) == true) continue;
             if (_nodes.TryGetValue(outgoing.ToNode, out var target)) target.Tell(chunk);
         }
-        foreach (var finished in _outgoing.DrainFinished()) LogFinished(finished);
+        foreach (var finished in _outgoing.DrainFinished())
+        {
+            LogFinished(finished);
+            TellGroup(finished.GroupId, new SnapshotTransferUpdate(finished.GroupId, finished.ToNode, finished.State));
+        }
         // Paced off one timer: re-armed for the next refill of the token bucket or the next ack timeout.
         if (_outgoing.NextWakeUp() is { } wait) Timers.StartSingleTimer(SnapshotPaceTimer, SnapshotPace.Instance, wait < MinPace ? MinPace : wait);
         else Timers.Cancel(SnapshotPaceTimer);
+    }
+
+    private void TellGroup(ulong groupId, object message)
+    {
+        if (_groups.TryGetValue(groupId, out var group)) group.Tell(message);
     }
 
     private void LogFinished(SnapshotTransferProgress t)
@@ -249,7 +258,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
                 // Snapshots too large for one envelope are streamed in acknowledged, paced chunks after this flush's other traffic.
                 var state = _outgoing.Offer(node, snapshot.GroupId, ++_nextTransferId, snapshot.Message);
                 offered = true;
-                if (state == SnapshotTransferState.Rejected) continue; // logged from DrainFinished below
+                if (state == SnapshotTransferState.Rejected) continue; // logged and told to the group from DrainFinished below
+                TellGroup(snapshot.GroupId, new SnapshotTransferUpdate(snapshot.GroupId, node, state));
                 _log.Debug("[group {0}] snapshot at index {1} for node {2}: transfer {3}", snapshot.GroupId, snapshot.Message.Snapshot?.Metadata.Index, node, state);
             }
             queue.Clear();

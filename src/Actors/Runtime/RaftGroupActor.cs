@@ -31,6 +31,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     private ulong _appliedIndex;
     private long _ticks;
     private readonly Dictionary<ulong, long> _snapshotSentAtTick = [];
+    // Peers whose snapshot the coordinator is streaming: the stream, not the tick timeout, decides whether it was lost.
+    private readonly HashSet<ulong> _snapshotStreaming = [];
     private (ulong, ulong, ulong, StateRole) _activityMark;
     private bool _hibernating;
     private StateRole _lastRole;
@@ -192,6 +194,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             case DestroyGroup destroy:
                 Destroy(destroy, Sender);
                 return;
+            case SnapshotTransferUpdate update:
+                OnSnapshotTransferUpdate(update);
+                break;
             case GroupCreated spawned:
                 _spawning.Remove(spawned.GroupId);
                 break;
@@ -453,11 +458,37 @@ public sealed class RaftGroupActor : UntypedPersistentActor
         var raftSnapshot = _storage.CreateSnapshot(appliedInLog, Node.ConfState, _stateMachine.TakeSnapshot());
         var tail = appliedInLog < _storage.LastIndex() ? _storage.Entries(appliedInLog + 1, _storage.LastIndex() + 1, ulong.MaxValue) : [];
         SaveSnapshot(new RaftGroupSnapshot(raftSnapshot, tail, _storage.HardState, new Dictionary<ulong, ulong>(_peerNodes)));
-        // Keep a few entries so slightly lagging followers catch up from the log rather than a snapshot.
-        var keep = (ulong)Math.Min(_settings.SnapshotEveryEntries / 4, 1000);
-        if (appliedInLog > keep) _storage.Compact(appliedInLog - keep);
+        var compactTo = LogCompactionPoint(appliedInLog);
+        if (compactTo > _storage.FirstIndex() - 1) _storage.Compact(compactTo);
         _snapshotIndexInJournal = appliedInLog;
         _log.Debug("[group {0}] snapshot at {1}, log compacted", _spec.GroupId, appliedInLog);
+    }
+
+    /// <summary>
+    /// Where the in-memory log may be compacted to after a snapshot at <paramref name="appliedInLog"/>: a few entries are
+    /// kept so slightly lagging followers catch up from the log, and a leader keeps what a recently active follower still
+    /// needs — from its match, or from the snapshot it is being sent — up to follower-catch-up-log-bytes. Without that, a
+    /// follower that took longer to receive a snapshot than the log took to grow past it would need another snapshot
+    /// after every one, for ever.
+    /// </summary>
+    private ulong LogCompactionPoint(ulong appliedInLog)
+    {
+        var keep = (ulong)Math.Min(_settings.SnapshotEveryEntries / 4, 1000);
+        var compactTo = appliedInLog > keep ? appliedInLog - keep : 0;
+        if (Node.Role != StateRole.Leader) return compactTo;
+        var needed = compactTo;
+        foreach (var (peer, progress) in Node.Tracker.Progress)
+        {
+            if (peer == _spec.PeerId || !progress.Reachable) continue;
+            var from = progress.State == ProgressState.Snapshot ? progress.PendingSnapshot : progress.Match;
+            if (from > 0) needed = Math.Min(needed, from);
+        }
+        // Entries after `needed` must still be in the log (compacted at most to it) for keeping them to help.
+        if (needed >= compactTo || needed + 1 < _storage.FirstIndex()) return compactTo;
+        // Keep entries (needed, compactTo] only while they fit the budget; past it the follower gets a snapshot instead.
+        ulong bytes = 0;
+        foreach (var entry in _storage.Entries(needed + 1, compactTo + 1, ulong.MaxValue)) bytes += entry.Size;
+        return bytes <= (ulong)_settings.FollowerCatchUpLogBytes ? needed : compactTo;
     }
 
     /// <summary>
@@ -480,7 +511,11 @@ public sealed class RaftGroupActor : UntypedPersistentActor
         _log.Debug("[group {0}] snapshot at {1} for a joining peer (in memory)", _spec.GroupId, appliedInLog);
     }
 
-    /// <summary>A snapshot that got no answer for a long time was lost (a dropped chunk, a restart): let Raft send it again.</summary>
+    /// <summary>
+    /// A snapshot sent inline that got no answer for a long time was lost (a dropped batch, a restart): let Raft send it
+    /// again. A streamed one is judged by its stream instead (<see cref="OnSnapshotTransferUpdate"/>): a large snapshot
+    /// may take longer than any fixed timeout, and restarting it from scratch each time means it never arrives.
+    /// </summary>
     private void RetryLostSnapshots()
     {
         if (_snapshotSentAtTick.Count == 0) return;
@@ -491,6 +526,11 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             if (!stillWaiting)
             {
                 _snapshotSentAtTick.Remove(peer);
+                _snapshotStreaming.Remove(peer);
+            }
+            else if (_snapshotStreaming.Contains(peer))
+            {
+                _snapshotSentAtTick[peer] = _ticks;
             }
             else if (_ticks - sentAt > timeoutTicks)
             {
@@ -498,6 +538,32 @@ public sealed class RaftGroupActor : UntypedPersistentActor
                 Node.ReportSnapshot(peer, succeeded: false);
                 _snapshotSentAtTick.Remove(peer);
             }
+        }
+    }
+
+    private void OnSnapshotTransferUpdate(SnapshotTransferUpdate update)
+    {
+        var peer = _peerNodes.FirstOrDefault(p => p.Value == update.ToNode && p.Key != _spec.PeerId).Key;
+        if (peer == 0 || !_snapshotSentAtTick.ContainsKey(peer)) return;
+        switch (update.State)
+        {
+            case SnapshotTransferState.Queued or SnapshotTransferState.Sending:
+                _snapshotStreaming.Add(peer);
+                break;
+            case SnapshotTransferState.Completed:
+                // Every chunk arrived (etcd's SnapshotFinish): Raft probes on from the snapshot. The follower may still be
+                // behind the log's start then, when the log grew past the snapshot meanwhile: it gets the next one at once.
+                _snapshotStreaming.Remove(peer);
+                _snapshotSentAtTick.Remove(peer);
+                Node.ReportSnapshot(peer, succeeded: true);
+                break;
+            case SnapshotTransferState.Abandoned or SnapshotTransferState.Rejected:
+                _log.Warning("[group {0}] snapshot stream to peer {1} {2}: sending it again", _spec.GroupId, peer, update.State);
+                _snapshotStreaming.Remove(peer);
+                _snapshotSentAtTick.Remove(peer);
+                Node.ReportSnapshot(peer, succeeded: false);
+                break;
+            // Superseded: a newer snapshot to the same peer is streaming and reports for itself.
         }
     }
 

@@ -84,8 +84,8 @@ public sealed record OutgoingChunk(ulong ToNode, SnapshotChunk Chunk, bool Resen
 /// <remarks>
 /// Bounded: at most <see cref="SnapshotStreamLimits.MaxOutgoingTransfers"/> send at once (round robin, one chunk each per
 /// turn) and <see cref="SnapshotStreamLimits.MaxQueuedTransfers"/> wait. Past the queue, an offer is rejected: the snapshot
-/// is dropped and recorded as <see cref="SnapshotTransferState.Rejected"/>; its group resends it after its own snapshot
-/// timeout (election-ticks × 20 ticks), by when a slot is usually free. The last <see cref="FinishedKept"/> finished
+/// is dropped and recorded as <see cref="SnapshotTransferState.Rejected"/>; its group is told and Raft sends a snapshot
+/// again on its next probe. The last <see cref="FinishedKept"/> finished
 /// transfers are kept for operators.
 /// </remarks>
 public sealed class OutgoingSnapshots

@@ -45,5 +45,12 @@ public sealed record SnapshotTransferProgress(
     ulong GroupId, ulong ToNode, ulong TransferId, SnapshotTransferState State, long BytesSent, long BytesAcknowledged, long TotalBytes,
     int ChunkCount, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, int ChunksResent);
 
+/// <summary>
+/// The coordinator tells a group where a streamed snapshot of it to <paramref name="ToNode"/> stands: while one is
+/// queued or sending, the group does not time it out itself (the stream detects loss by its own ack timeouts); once it
+/// ends, the group either waits for the receiver's answer (completed) or lets Raft send it again (abandoned, rejected).
+/// </summary>
+internal sealed record SnapshotTransferUpdate(ulong GroupId, ulong ToNode, SnapshotTransferState State) : INoSerializationVerificationNeeded;
+
 /// <summary>Test hook: outgoing snapshot chunks for which <paramref name="Drop"/> answers true are not sent (as if the link lost them).</summary>
 internal sealed record DropOutgoingSnapshotChunks(Func<ulong, SnapshotChunk, bool> Drop) : INoSerializationVerificationNeeded;

@@ -50,6 +50,9 @@ public sealed record RaftSettings
     /// <summary>Applied entries between snapshots.</summary>
     public required long SnapshotEveryEntries { get; init; }
 
+    /// <summary>Applied entries a leader keeps in memory beyond its compaction point for followers still catching up.</summary>
+    public required long FollowerCatchUpLogBytes { get; init; }
+
     /// <summary>Proposals queued per group before ServerIsBusy.</summary>
     public required int MaxPendingProposals { get; init; }
 
@@ -109,6 +112,7 @@ public sealed record RaftSettings
             MaxApplyBytes = reader.Bytes("max-apply-bytes"),
             HibernateAfterTicks = reader.Int("hibernate-after-ticks", min: 0),
             SnapshotEveryEntries = reader.Long("snapshot-every-entries", min: 1),
+            FollowerCatchUpLogBytes = reader.Bytes("follower-catch-up-log-bytes", min: 0),
             MaxPendingProposals = reader.Int("max-pending-proposals", min: 1),
             MaxPendingReads = reader.Int("max-pending-reads", min: 1),
             SnapshotChunkBytes = reader.IntBytes("snapshot.chunk-bytes", min: 1024),

@@ -88,4 +88,64 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
         _output.WriteLine($"streamed {done.TotalBytes} bytes in {done.ChunkCount} chunks ({done.ChunksResent} resent, {dropped} lost) " +
             $"in {seconds:F3} s: {done.TotalBytes / seconds / (1024 * 1024):F2} MiB/s");
     }
+
+    /// <summary>
+    /// Regression: the group restarted a streamed snapshot after a fixed 20 election timeouts. With writes going on, the
+    /// restart carried a newer snapshot, which superseded the transfer in progress and began again from chunk 0: a
+    /// snapshot slower to stream than that timeout never arrived (a move stuck in catch-up after its target restarted).
+    /// </summary>
+    [Fact]
+    public async Task A_streamed_snapshot_slower_than_the_groups_own_timeout_arrives_while_writes_go_on()
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            akka-raft {
+              tick-interval = 50ms
+              election-ticks = 10
+              heartbeat-ticks = 2
+              hibernate-after-ticks = 0
+              snapshot-every-entries = 40
+              max-batch-bytes = 64 KiB
+              max-entry-bytes = 16 KiB
+              snapshot {
+                chunk-bytes = {{ChunkBytes}}
+                window-chunks = 2
+                # 1.8 MB at 128 KiB/s: about 14 s, longer than the group's own 10 s (20 × 10 ticks of 50 ms).
+                max-bytes-per-second = 128 KiB
+              }
+            }
+            """);
+        await using var nodes = await LoopbackNodes.StartAsync(3, config);
+        var driver = await GroupDriver.StartAsync(this, nodes, Group);
+        var leader = (await driver.LeaderAsync(Group)).PeerId;
+        var lagging = driver.Handles.First(h => h.NodeId != leader).NodeId;
+        var connected = driver.Handles.Select(h => h.NodeId).Where(n => n != lagging).ToList();
+        await nodes.Partition((int)lagging - 1);
+        var expected = new List<string>();
+        var padding = new string('s', 15_000);
+        for (var i = 0; i < 120; i++)
+        {
+            var command = $"{i}:{padding}";
+            await driver.ProposeUntilAcceptedAsync(Group, command, connected);
+            expected.Add(command);
+        }
+
+        await nodes.HealAll();
+        // Small writes all along: the leader compacts every 40 entries, so every resend would carry a newer snapshot.
+        var laggingApplied = 0;
+        for (var i = 0; laggingApplied < expected.Count; i++)
+        {
+            var command = $"w{i}";
+            await driver.ProposeUntilAcceptedAsync(Group, command, connected);
+            expected.Add(command);
+            laggingApplied = driver.Applied(lagging, Group).Count;
+            Assert.True(i < 10_000, $"the lagging replica applied {laggingApplied} of {expected.Count} after {i} writes");
+        }
+        await driver.AwaitAppliedEverywhereAsync(Group, expected);
+
+        var finished = (await Task.WhenAll(connected.Select(n => driver.Node(n).Coordinator.Ask<SnapshotTransfers>(GetSnapshotTransfers.Instance, Ask))))
+            .SelectMany(t => t.Finished).Where(t => t.GroupId == Group && t.ToNode == lagging).ToList();
+        _output.WriteLine(string.Join("\n", finished));
+        Assert.Contains(finished, t => t.State == SnapshotTransferState.Completed && (t.FinishedAt!.Value - t.StartedAt).TotalSeconds > 10);
+        Assert.DoesNotContain(finished, t => t.State == SnapshotTransferState.Superseded);
+    }
 }
