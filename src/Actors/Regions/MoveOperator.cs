@@ -93,8 +93,8 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         }
 
         report(new OperatorStep(id, "remove source", $"destroy peer {source.PeerId} on store {fromStore}"));
-        var destroyed = await DestroyQuietlyAsync(fromStore, region.Id, source.PeerId).ConfigureAwait(false);
-        return $"moved {region} from store {fromStore} to store {toStore}" + (destroyed ? "" : $" (store {fromStore} will drop its replica when it is back)");
+        var destroyed = await DestroySourceAsync(region, fromStore, source.PeerId, cancel).ConfigureAwait(false);
+        return $"moved {region} from store {fromStore} to store {toStore}" + (destroyed ? "" : $" (store {fromStore} drops its replica once every voter applied its removal)");
     }
 
     /// <summary>The region as placement records it.</summary>
@@ -297,11 +297,28 @@ public sealed class MoveOperator(IActorRef store, IActorRef placement, RegionSet
         }
     }
 
-    private async Task<bool> DestroyQuietlyAsync(ulong storeId, ulong regionId, ulong peerId)
+    /// <summary>
+    /// Destroys the moved-away source replica, asking again for a while: its store keeps it until every voter of
+    /// <paramref name="after"/> applied the change without it (its vote may be needed until then). Past that, placement's
+    /// layout has the store drop it later.
+    /// </summary>
+    private async Task<bool> DestroySourceAsync(Region after, ulong storeId, ulong peerId, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + settings.RequestTimeout;
+        while (true)
+        {
+            if (await DestroyQuietlyAsync(storeId, after.Id, peerId, after).ConfigureAwait(false)) return true;
+            if (DateTime.UtcNow >= deadline || cancel.IsCancellationRequested) return false;
+            await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> DestroyQuietlyAsync(ulong storeId, ulong regionId, ulong peerId, Region? after = null)
     {
         try
         {
-            var reply = await store.Ask<RegionReplicaReply>(new DestroyRegionReplica(storeId, regionId, peerId), Ask).ConfigureAwait(false);
+            var request = new DestroyRegionReplica(storeId, regionId, peerId) { After = after is null ? null : RegionDescriptor.From(after) };
+            var reply = await store.Ask<RegionReplicaReply>(request, Ask).ConfigureAwait(false);
             return reply.Ok;
         }
         catch (AskTimeoutException)

@@ -21,7 +21,14 @@ public sealed record AddRegionReplica(ulong TargetStore, RegionDescriptor Region
 /// Destroys replica <paramref name="PeerId"/> of region <paramref name="RegionId"/> on the target store once it is no longer a
 /// voter: journal and snapshots deleted, a tombstone kept. Answered with <see cref="RegionReplicaReply"/>.
 /// </summary>
-public sealed record DestroyRegionReplica(ulong TargetStore, ulong RegionId, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed;
+public sealed record DestroyRegionReplica(ulong TargetStore, ulong RegionId, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed
+{
+    /// <summary>
+    /// The region without this replica (after the change that removed it): a replica that was a voter is destroyed only
+    /// once every voter of it applied a configuration without the replica (<see cref="Store"/> checks).
+    /// </summary>
+    public RegionDescriptor? After { get; init; }
+}
 
 /// <summary>Answer to <see cref="AddRegionReplica"/> and <see cref="DestroyRegionReplica"/>.</summary>
 public sealed record RegionReplicaReply(bool Ok, string Detail) : IRaftRemoteMessage;
@@ -64,6 +71,9 @@ public sealed record RegionProgressReply(
     bool Hosted, bool IsLeader, ulong LeaderStore, RegionDescriptor? Region, ulong Term, ulong Committed, ulong LastIndex,
     ulong[] PeerIds, ulong[] Matched, bool Joint, string Detail) : IRaftRemoteMessage
 {
+    /// <summary>The voters of the replica's own applied configuration (both halves while joint).</summary>
+    public ulong[] Voters { get; init; } = [];
+
     /// <summary>On the leader: bytes of the region's newest snapshot transfer acknowledged by the receiver.</summary>
     public long SnapshotAcknowledged { get; init; }
 

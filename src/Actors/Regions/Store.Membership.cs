@@ -25,7 +25,8 @@ public sealed partial class Store
         Receive<IStoreAddressed>(m => m.TargetStore != _storeId, ForwardToStore);
         Receive<AddRegionReplica>(OnAddReplica);
         // Forced: the operator sends it only once the leader left the joint configuration without this replica.
-        Receive<DestroyRegionReplica>(m => DestroyLocal(m.RegionId, m.PeerId, Sender, "asked by a move operator", force: true));
+        Receive<DestroyRegionReplica>(m => DestroyLocal(m.RegionId, m.PeerId, Sender, "asked by a move operator", force: true, m.After?.ToRegion()));
+        Receive<RemovalChecked>(OnRemovalChecked);
         Receive<ChangeRegionPeers>(OnChangePeers);
         Receive<GetRegionProgress>(OnGetProgress);
         Receive<TransferRegionLeader>(OnTransferLeader);
@@ -170,7 +171,10 @@ public sealed partial class Store
             var isLeader = status.Role == StateRole.Leader;
             var leaderStore = isLeader ? storeId : status.Leader == 0 ? 0 : status.PeerNodes.GetValueOrDefault(status.Leader);
             var reply = new RegionProgressReply(true, isLeader, leaderStore, RegionDescriptor.From(region), status.Term,
-                status.Committed, status.LastIndex, [.. status.Matched.Keys], [.. status.Matched.Values], status.Membership.VotersOutgoing.Count > 0, "");
+                status.Committed, status.LastIndex, [.. status.Matched.Keys], [.. status.Matched.Values], status.Membership.VotersOutgoing.Count > 0, "")
+            {
+                Voters = [.. status.Membership.Voters.Concat(status.Membership.VotersOutgoing).Distinct().Order()],
+            };
             if (!isLeader) return reply;
             var transfers = await coordinator.Ask<SnapshotTransfers>(GetSnapshotTransfers.Instance, timeout).ConfigureAwait(false);
             var newest = transfers.Active.Concat(transfers.Finished).Where(t => t.GroupId == region.Id).MaxBy(t => t.StartedAt);
@@ -210,7 +214,7 @@ public sealed partial class Store
             new PlacementUpdate(PlacementCodec.Encode(new ReportRegionCommand(region))));
         // Removed outside a joint change (a joint one may still need this voter until it is left): this replica goes.
         if (!applied.InTransition && mine != 0 && region.Peers.All(p => p.StoreId != _storeId))
-            DestroyLocal(region.Id, mine, null, $"removed from {region}");
+            DestroyLocal(region.Id, mine, null, $"removed from {region}", after: region);
         else if (known is null || region.Epoch.IsNewerThan(known.Epoch)) _regions[region.Id] = region;
     }
 
@@ -222,14 +226,14 @@ public sealed partial class Store
         // Placement must know a newer membership than this store does (never act on an older or equal view).
         if (mine == 0 || placed.Peers.Any(p => p.StoreId == _storeId) || placed.Epoch.ConfVersion <= local.Epoch.ConfVersion) return;
         // Forced: a replica cut off while its removal committed never applies it and still counts itself a voter.
-        DestroyLocal(placed.Id, mine, null, $"placement holds {placed} without store {_storeId}", force: true);
+        DestroyLocal(placed.Id, mine, null, $"placement holds {placed} without store {_storeId}", force: true, after: placed);
     }
 
     /// <summary>
     /// Destroys this store's replica <paramref name="peerId"/>; the region leaves the store's map (and is tombstoned) only
     /// once the replica confirms: a replica that refuses (still a voter in its own configuration) keeps being served.
     /// </summary>
-    private void DestroyLocal(ulong regionId, ulong peerId, IActorRef? requester, string why, bool force = false)
+    private void DestroyLocal(ulong regionId, ulong peerId, IActorRef? requester, string why, bool force = false, Region? after = null, bool removalSettled = false)
     {
         if (_regions.TryGetValue(regionId, out var local) && local.Peers.FirstOrDefault(p => p.StoreId == _storeId).PeerId is var mine && mine != 0 && mine != peerId)
         {
@@ -246,11 +250,58 @@ public sealed partial class Store
             requester?.Tell(new RegionReplicaReply(false, $"[region {regionId}] replica {peerId} on store {_storeId} is being destroyed already"));
             return;
         }
+        var wasVoter = _regions[regionId].Peers.Any(p => p.PeerId == peerId && p.Role != PeerRole.Learner);
+        if (wasVoter && after is not null && !removalSettled)
+        {
+            // Its vote may still be needed: the other voters may not know yet that the change removing it committed, and
+            // until they apply it they elect in a configuration that counts this replica. Destroyed only once they all did.
+            RemovalSettledAsync(Self, after, peerId, _replicaTimeout)
+                .ContinueWith(t => new RemovalChecked(regionId, peerId, requester, why, force, after, t.IsCompletedSuccessfully ? t.Result : "no answer in time"),
+                    TaskScheduler.Default)
+                .PipeTo(Self);
+            return;
+        }
         _log.Info("[region {0}] destroying replica {1} on store {2}{3}: {4}", regionId, peerId, _storeId, force ? " (forced)" : "", why);
         _coordinator.Ask<object>(new DestroyGroup(regionId, peerId, force), _settings.AttemptTimeout)
             .ContinueWith(t => new ReplicaDestroyed(regionId, peerId, requester, t.IsCompletedSuccessfully && t.Result is GroupDestroyed { Destroyed: true },
                 t.IsCompletedSuccessfully ? t.Result.ToString() ?? "" : "no answer in time"), TaskScheduler.Default)
             .PipeTo(Self);
+    }
+
+    /// <summary>
+    /// Null when every voter of <paramref name="after"/> answers that its replica applied a configuration that is not joint
+    /// and does not hold <paramref name="removedPeer"/>; otherwise what is still missing.
+    /// </summary>
+    private static async Task<string?> RemovalSettledAsync(IActorRef self, Region after, ulong removedPeer, TimeSpan timeout)
+    {
+        var voters = after.Peers.Where(p => p.Role == PeerRole.Voter && p.PeerId != removedPeer).ToList();
+        var replies = await Task.WhenAll(voters.Select(async v =>
+        {
+            try
+            {
+                return (v, await self.Ask<RegionProgressReply>(new GetRegionProgress(v.StoreId, after.Id), timeout).ConfigureAwait(false));
+            }
+            catch (AskTimeoutException)
+            {
+                return (v, (RegionProgressReply?)null);
+            }
+        })).ConfigureAwait(false);
+        var pending = replies
+            .Where(r => r.Item2 is not { Hosted: true, Joint: false } reply || reply.Voters.Length == 0 || reply.Voters.Contains(removedPeer))
+            .Select(r => r.v.ToString()).ToList();
+        return pending.Count == 0 ? null : $"{string.Join(", ", pending)} not known to have applied the removal of peer {removedPeer}";
+    }
+
+    private void OnRemovalChecked(RemovalChecked check)
+    {
+        _destroying.Remove(check.RegionId);
+        if (check.Pending is not null)
+        {
+            _log.Info("[region {0}] replica {1} on store {2} kept for now: {3}", check.RegionId, check.PeerId, _storeId, check.Pending);
+            check.Requester?.Tell(new RegionReplicaReply(false, $"[region {check.RegionId}] replica {check.PeerId} kept until the removal settles: {check.Pending}"));
+            return;
+        }
+        DestroyLocal(check.RegionId, check.PeerId, check.Requester, check.Why, check.Force, check.After, removalSettled: true);
     }
 
     private void OnReplicaDestroyed(ReplicaDestroyed destroyed)
@@ -265,6 +316,9 @@ public sealed partial class Store
         else _log.Warning("[region {0}] replica {1} not destroyed yet: {2}", destroyed.RegionId, destroyed.PeerId, destroyed.Detail);
         destroyed.Requester?.Tell(new RegionReplicaReply(destroyed.Ok, $"[region {destroyed.RegionId}] replica {destroyed.PeerId}: {destroyed.Detail}"));
     }
+
+    private sealed record RemovalChecked(ulong RegionId, ulong PeerId, IActorRef? Requester, string Why, bool Force, Region After, string? Pending)
+        : INoSerializationVerificationNeeded;
 
     private sealed record ReplicaDestroyed(ulong RegionId, ulong PeerId, IActorRef? Requester, bool Ok, string Detail) : INoSerializationVerificationNeeded;
 }
