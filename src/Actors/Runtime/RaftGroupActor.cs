@@ -531,6 +531,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     {
         if (!_hibernating) return;
         _hibernating = false;
+        // Asleep there were no ticks and so no CheckQuorum: a lease read waits until a quorum answers again.
+        _node?.SuspendLease();
         _coordinator.Tell(new GroupAwake(_spec.GroupId));
     }
 

@@ -217,6 +217,9 @@ public sealed partial class RaftNode
         _uncommittedBytes = 0;
         _pendingReads.Clear();
         _readIndexWaitingForCommit.Clear();
+        // A new term or role starts without a lease: a leader earns it with its first confirmed heartbeat round.
+        _leaseConfirmed = false;
+        _timeoutNowSentThisTerm = false;
     }
 
     /// <summary>Last index known durable and matching the current log.</summary>
