@@ -62,9 +62,18 @@ public sealed partial class Store
         var mine = split.Right.Peers.FirstOrDefault(p => p.StoreId == storeId);
         // Invariant: the right half has a peer on every store of the left one, this one included.
         if (mine.PeerId == 0) throw new InvalidOperationException($"[region {split.Right.Id}] split-off {split.Right} has no peer on store {storeId}");
-        var half = split.RightHalf;
-        return ReplicaOf(split.Right, mine.PeerId, () => half, store, storeId);
+        var (half, right) = (split.RightHalf, split.Right);
+        return ReplicaOf(split.Right, mine.PeerId, () => SplitOffOrEmpty(half, right), store, storeId);
     }
+
+    /// <summary>
+    /// The state machine for one incarnation of a split-born replica (its supervisor recreates it after a failure): the
+    /// split-off half while nothing has been applied to it, since its initial state may not be durable yet; otherwise an
+    /// empty machine, because a replica that applied anything had journaled its initial state first and recovers from
+    /// there. Never an object a previous incarnation mutated: its applied index would run ahead of the journal's commit.
+    /// </summary>
+    private static KvStateMachine SplitOffOrEmpty(KvStateMachine half, Region region) =>
+        half.AppliedIndex == KvStateMachine.SplitInitialIndex ? half : new KvStateMachine(region);
 
     // ---- Size check ----
 

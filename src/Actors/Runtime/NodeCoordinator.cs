@@ -33,7 +33,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, ulong> _stopping = [];
     private readonly Dictionary<ulong, List<(CreateGroup Create, IActorRef Sender)>> _createsAfterStop = [];
     private readonly OutboxLimits _limits;
-    private readonly SnapshotAssembler _snapshots = new(maxTransfers: 8, maxBytes: 1L << 30);
+    private readonly SnapshotAssembler _snapshots;
     private readonly OutgoingSnapshots _outgoing;
     // Receivers key partial transfers by (node, transfer id): ids start from the clock so a restarted node never reuses one.
     private ulong _nextTransferId = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 20;
@@ -53,6 +53,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         _settings = settings;
         _limits = new OutboxLimits((ulong)settings.MaxBatchBytes, MaxQueuedPerNode: 100_000);
         _outgoing = new OutgoingSnapshots(nodeId, SnapshotStreamLimits.From(settings), TimeProvider.System);
+        _snapshots = new SnapshotAssembler(
+            maxTransfers: 8, maxBytes: Math.Max(1L << 30, settings.SnapshotMaxBytes), settings.SnapshotMaxBytes, settings.SnapshotChunkBytes);
 
         Receive<CoordinatorTick>(_ => TickGroups());
         Receive<RaftBatch>(OnInbound);

@@ -40,6 +40,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     private readonly HashSet<ulong> _spawning = [];
     // Set once this replica has been destroyed (its region moved away): it never runs again.
     private bool _tombstoned;
+    // Set when a destroy starts: nothing more is journaled or snapshotted, so the tombstone stays the last thing recovery sees.
+    private bool _destroying;
 
     /// <summary>Props for a replica hosted by the coordinator of <paramref name="nodeId"/>.</summary>
     public static Props Props(ulong nodeId, CreateGroup spec, RaftSettings settings, IActorRef coordinator) =>
@@ -157,6 +159,11 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnCommand(object message)
     {
+        if (_destroying && message is Propose or ProposeMembership or ReadRequest or TransferLeadership)
+        {
+            Sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.GroupNotFound, 0, $"replica {_spec.PeerId} is destroyed"));
+            return;
+        }
         switch (message)
         {
             case GroupTick:
@@ -307,7 +314,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     /// <summary>Handles Readies until one needs a durable write; the next waits for that write (group commit).</summary>
     private void Pump()
     {
-        if (_node is null) return;
+        // Destroying: a Ready written now would follow the tombstone (and its apply could snapshot past it).
+        if (_node is null || _destroying) return;
         while (!_writing && _node.HasReady)
         {
             var ready = _node.Ready();
@@ -449,6 +457,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
 
     private void MaybeCompact()
     {
+        // A snapshot numbered at or past the tombstone would hide it from recovery and bring the replica back.
+        if (_destroying) return;
         var applied = _stateMachine.AppliedIndex;
         if (_spawning.Count > 0) return;
         SnapshotForNewPeer();
@@ -597,6 +607,8 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     {
         if (!_hibernating) return;
         _hibernating = false;
+        // Asleep there were no ticks and so no CheckQuorum: a lease read waits until a quorum answers again.
+        _node?.SuspendLease();
         _coordinator.Tell(new GroupAwake(_spec.GroupId));
     }
 
@@ -671,6 +683,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             requester.Tell(new GroupDestroyed(_spec.GroupId, _spec.PeerId, Destroyed: false, $"replica {_spec.PeerId} is still a voter of {_node.ConfState}"));
             return;
         }
+        _destroying = true;
         FailAllPending("replica destroyed");
         Persist(new GroupTombstone(_spec.PeerId), _ =>
         {

@@ -25,6 +25,9 @@ public static class SnapshotChunker
     /// <summary>Number of chunks of at most <paramref name="chunkBytes"/> that carry <paramref name="totalBytes"/>.</summary>
     public static int CountOf(long totalBytes, int chunkBytes) => (int)Math.Max(1, (totalBytes + chunkBytes - 1) / chunkBytes);
 
+    /// <summary>Most chunks a transfer of at most <paramref name="maxSnapshotBytes"/> has at <paramref name="chunkBytes"/> per chunk.</summary>
+    public static int MaxChunks(long maxSnapshotBytes, int chunkBytes) => CountOf(maxSnapshotBytes, chunkBytes);
+
     /// <summary>Chunk <paramref name="index"/> of the encoded message <paramref name="encoded"/>.</summary>
     public static SnapshotChunk Chunk(ulong fromNode, ulong groupId, ulong transferId, byte[] encoded, int index, int chunkBytes)
     {
@@ -47,10 +50,12 @@ public static class SnapshotChunker
 /// <summary>
 /// Reassembles snapshot chunks per (node, transfer). Bounded: at most <c>maxTransfers</c> at once and <c>maxBytes</c> in
 /// total; past either bound the least recently active transfer is dropped (its sender then learns from the acks that it
-/// must start over). Remembers the last <see cref="CompletedKept"/> completed transfers so late duplicates do not start
-/// them again.
+/// must start over). One transfer holds at most <c>maxSnapshotBytes</c> in at most <see cref="MaxChunks"/> chunks
+/// (<c>maxSnapshotBytes</c> ÷ <c>chunkBytes</c>): a chunk announcing more is refused before anything is allocated for it,
+/// and a transfer growing past the byte bound is dropped. Remembers the last <see cref="CompletedKept"/> completed
+/// transfers so late duplicates do not start them again.
 /// </summary>
-public sealed class SnapshotAssembler(int maxTransfers, long maxBytes)
+public sealed class SnapshotAssembler(int maxTransfers, long maxBytes, long maxSnapshotBytes, int chunkBytes)
 {
     /// <summary>Completed transfers remembered for duplicate detection.</summary>
     public const int CompletedKept = 64;
@@ -73,6 +78,12 @@ public sealed class SnapshotAssembler(int maxTransfers, long maxBytes)
     /// <summary>Transfers in progress.</summary>
     public int InProgress => _assemblies.Count;
 
+    /// <summary>Most chunks one transfer may announce.</summary>
+    public int MaxChunks { get; } = SnapshotChunker.MaxChunks(maxSnapshotBytes, chunkBytes);
+
+    /// <summary>Bytes held by transfers in progress.</summary>
+    public long BytesHeld => _bytes;
+
     /// <summary>
     /// The index of the first chunk of the transfer not received yet: the chunk count once it completed, 0 when unknown
     /// (never seen, or dropped by the bounds).
@@ -87,9 +98,19 @@ public sealed class SnapshotAssembler(int maxTransfers, long maxBytes)
     /// <summary>Adds a chunk; returns the whole message when this was the last missing piece. Bad chunks throw <see cref="RaftCodecException"/>.</summary>
     public Message? Add(SnapshotChunk chunk)
     {
+        // Every check on the header comes before any allocation sized by it: a hostile count must not cost memory.
         if (chunk.Count <= 0 || chunk.Index < 0 || chunk.Index >= chunk.Count)
         {
             throw new RaftCodecException($"snapshot chunk {chunk.Index} of {chunk.Count} is out of range");
+        }
+        if (chunk.Count > MaxChunks)
+        {
+            throw new RaftCodecException(
+                $"snapshot transfer {chunk.TransferId} announces {chunk.Count} chunks; at most {MaxChunks} fit in {maxSnapshotBytes} bytes (snapshot.max-bytes) at {chunkBytes} bytes per chunk");
+        }
+        if (chunk.Data.Length == 0 || chunk.Data.Length > maxSnapshotBytes)
+        {
+            throw new RaftCodecException($"snapshot chunk {chunk.Index} of transfer {chunk.TransferId} carries {chunk.Data.Length} bytes (1..{maxSnapshotBytes} allowed)");
         }
         var key = (chunk.FromNode, chunk.TransferId);
         if (_completed.TryGetValue(key, out var completedCount))
@@ -105,6 +126,13 @@ public sealed class SnapshotAssembler(int maxTransfers, long maxBytes)
         if (assembly.Parts.Length != chunk.Count) throw new RaftCodecException($"snapshot transfer {chunk.TransferId} changed its chunk count");
         assembly.LastActive = _order++;
         if (assembly.Parts[chunk.Index] is not null) return null; // duplicate
+        if (assembly.Bytes + chunk.Data.Length > maxSnapshotBytes)
+        {
+            // It can never complete within the bound: drop what it holds rather than keep growing.
+            Remove(key);
+            throw new RaftCodecException(
+                $"snapshot transfer {chunk.TransferId} would hold {assembly.Bytes + chunk.Data.Length} bytes, more than {maxSnapshotBytes} (snapshot.max-bytes); dropped");
+        }
         assembly.Parts[chunk.Index] = chunk.Data;
         assembly.Received++;
         assembly.Bytes += chunk.Data.Length;

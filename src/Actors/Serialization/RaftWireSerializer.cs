@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using AkkaRaft.Actors.Runtime;
+using AkkaRaft.Actors.Settings;
 using AkkaRaft.Core.Raft;
 
 namespace AkkaRaft.Actors.Serialization;
@@ -26,9 +27,14 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
     private const string TombstoneManifest = "GT";
     private const string SnapshotChunkAckManifest = "SA";
 
+    // Most chunks a snapshot transfer may announce (snapshot.max-bytes ÷ snapshot.chunk-bytes of this node).
+    private readonly int _maxSnapshotChunks;
+
     /// <summary>Created by Akka from configuration.</summary>
     public RaftWireSerializer(ExtendedActorSystem system) : base(system)
     {
+        var settings = RaftSettings.Create(system.Settings.Config);
+        _maxSnapshotChunks = SnapshotChunker.MaxChunks(settings.SnapshotMaxBytes, settings.SnapshotChunkBytes);
     }
 
     /// <inheritdoc />
@@ -122,7 +128,7 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
         }
     }
 
-    private static object Decode(byte[] bytes, string manifest)
+    private object Decode(byte[] bytes, string manifest)
     {
         var r = new WireReader(bytes);
         var version = r.Byte();
@@ -173,6 +179,10 @@ public sealed class RaftWireSerializer : SerializerWithStringManifest
                 var index = r.VarUInt();
                 var count = r.VarUInt();
                 if (index >= count || count > int.MaxValue) throw new SerializationException($"snapshot chunk {index} of {count} is out of range");
+                if (count > (ulong)_maxSnapshotChunks)
+                {
+                    throw new SerializationException($"snapshot chunk count {count} exceeds {_maxSnapshotChunks} (snapshot.max-bytes ÷ snapshot.chunk-bytes)");
+                }
                 result = new SnapshotChunk(from, group, transfer, (int)index, (int)count, r.Bytes());
                 break;
             }

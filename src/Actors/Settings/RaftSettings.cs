@@ -62,6 +62,9 @@ public sealed record RaftSettings
     /// <summary>Largest chunk of a streamed snapshot transfer.</summary>
     public required int SnapshotChunkBytes { get; init; }
 
+    /// <summary>Largest encoded snapshot a node accepts; with <see cref="SnapshotChunkBytes"/> it bounds a transfer's chunk count.</summary>
+    public required long SnapshotMaxBytes { get; init; }
+
     /// <summary>Snapshot chunk bytes a node sends per second over all its transfers; 0 means unlimited.</summary>
     public required long SnapshotMaxBytesPerSecond { get; init; }
 
@@ -116,6 +119,7 @@ public sealed record RaftSettings
             MaxPendingProposals = reader.Int("max-pending-proposals", min: 1),
             MaxPendingReads = reader.Int("max-pending-reads", min: 1),
             SnapshotChunkBytes = reader.IntBytes("snapshot.chunk-bytes", min: 1024),
+            SnapshotMaxBytes = reader.IntBytes("snapshot.max-bytes", min: 1024),
             SnapshotMaxBytesPerSecond = reader.Bytes("snapshot.max-bytes-per-second", min: 0),
             SnapshotWindowChunks = reader.Int("snapshot.window-chunks", min: 1),
             SnapshotAckTimeout = reader.PositiveDuration("snapshot.ack-timeout"),
@@ -149,6 +153,12 @@ public sealed record RaftSettings
 
         if (HibernateAfterTicks != 0 && HibernateAfterTicks <= ElectionTicks)
             throw Fail("hibernate-after-ticks", HibernateAfterTicks, $"must be 0 (off) or greater than {Root}.election-ticks ({ElectionTicks})");
+
+        if (SnapshotMaxBytes < SnapshotChunkBytes)
+            throw Fail("snapshot.max-bytes", SnapshotMaxBytes, $"must be at least {Root}.snapshot.chunk-bytes ({SnapshotChunkBytes})");
+
+        if (SnapshotMaxBytes > Array.MaxLength)
+            throw Fail("snapshot.max-bytes", SnapshotMaxBytes, $"must be at most {Array.MaxLength} bytes (a snapshot is reassembled into one array)");
 
         var frameSize = full.HasPath(FrameSizeKey) ? full.GetByteSize(FrameSizeKey) : null;
         if (frameSize is { } frame && MaxBatchBytes >= frame)

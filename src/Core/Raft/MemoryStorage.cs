@@ -99,12 +99,23 @@ public sealed class MemoryStorage : IRaftStorage
     public void Append(IReadOnlyList<Entry> entries)
     {
         if (entries.Count == 0) return;
+        // Invariant: a log has no gaps and its terms never go backwards; a batch breaking that is a bug in the caller.
+        if (entries[0].Index == 0) throw new RaftStorageException("entry index 0 is reserved for the empty log");
+        if (RaftLog.WhyNotFollowing(entries[0].Index - 1, 0, entries) is { } defect)
+        {
+            throw new RaftStorageException($"entries {entries[0].Index}..{entries[^1].Index} are not a contiguous log: {defect}");
+        }
         var first = FirstIndex();
         var last = entries[^1].Index;
         if (last < first) return; // all compacted already
         var skip = first > entries[0].Index ? (int)(first - entries[0].Index) : 0;
         var start = entries[skip].Index;
         if (start > LastIndex() + 1) throw new RaftStorageException($"missing log entries: last {LastIndex()}, appending at {start}");
+        var prevTerm = _entries[(int)(start - 1 - Offset)].Term;
+        if (entries[skip].Term < prevTerm)
+        {
+            throw new RaftStorageException($"entry {start} has term {entries[skip].Term}, below term {prevTerm} of the entry before it");
+        }
         var keep = (int)(start - Offset);
         _entries.RemoveRange(keep, _entries.Count - keep);
         for (var i = skip; i < entries.Count; i++) _entries.Add(entries[i]);

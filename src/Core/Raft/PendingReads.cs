@@ -9,7 +9,8 @@ internal sealed class PendingReads
 
     public PendingReads(int limit) => _limit = limit;
 
-    public sealed record Request(ulong Index, ulong From, byte[] Context, HashSet<ulong> Acks);
+    // LeaseGeneration: the leader's lease generation when the request was queued; its heartbeats went out after that.
+    public sealed record Request(ulong Index, ulong From, byte[] Context, HashSet<ulong> Acks, ulong LeaseGeneration);
 
     public int Count => _order.Count;
 
@@ -18,11 +19,11 @@ internal sealed class PendingReads
     private static string Key(byte[] context) => Convert.ToHexString(context);
 
     /// <summary>Queues a request; a duplicate context joins the existing one.</summary>
-    public void Add(ulong index, ulong from, byte[] context, ulong self)
+    public void Add(ulong index, ulong from, byte[] context, ulong self, ulong leaseGeneration)
     {
         var key = Key(context);
         if (_byContext.ContainsKey(key)) return;
-        _byContext[key] = new Request(index, from, context, [self]);
+        _byContext[key] = new Request(index, from, context, [self], leaseGeneration);
         _order.Enqueue(key);
     }
 

@@ -42,6 +42,8 @@ internal sealed class RaftLog
     /// <summary>The follower's append: returns the new last index, or null when (index, logTerm) does not match.</summary>
     public ulong? MaybeAppend(ulong index, ulong logTerm, ulong committed, IReadOnlyList<Entry> entries)
     {
+        // Invariant: Step refuses appends whose entries do not follow (index, logTerm); appending them would corrupt the log.
+        if (WhyNotFollowing(index, logTerm, entries) is { } defect) throw new InvalidOperationException($"append after {index}: {defect}");
         if (!MatchTerm(index, logTerm)) return null;
         var lastNew = index + (ulong)entries.Count;
         var conflict = FindConflict(entries);
@@ -61,12 +63,44 @@ internal sealed class RaftLog
     public ulong Append(IReadOnlyList<Entry> entries)
     {
         if (entries.Count == 0) return LastIndex();
+        // Invariant: the log has no gaps and its terms never go backwards.
+        var prevIndex = entries[0].Index - 1;
+        if (entries[0].Index == 0 || prevIndex > LastIndex() || Term(prevIndex) is not { } prevTerm)
+        {
+            throw new InvalidOperationException($"appending at {entries[0].Index} leaves a gap after last index {LastIndex()} (or is compacted)");
+        }
+        if (WhyNotFollowing(prevIndex, prevTerm, entries) is { } defect) throw new InvalidOperationException($"appending after {prevIndex}: {defect}");
         if (entries[0].Index - 1 < Committed)
         {
             throw new InvalidOperationException($"appending after {entries[0].Index - 1} is below committed {Committed}");
         }
         Unstable.TruncateAndAppend(entries);
         return LastIndex();
+    }
+
+    /// <summary>
+    /// Why <paramref name="entries"/> cannot follow the entry (<paramref name="prevIndex"/>, <paramref name="prevTerm"/>):
+    /// indexes not prevIndex+1, +2, … in order, or terms going backwards; null when they can.
+    /// </summary>
+    public static string? WhyNotFollowing(ulong prevIndex, ulong prevTerm, IReadOnlyList<Entry> entries)
+    {
+        var index = prevIndex;
+        var term = prevTerm;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            if (index == ulong.MaxValue) return $"entry #{i} would lie past the largest index";
+            index++;
+            if (e.Index != index) return $"entry #{i} has index {e.Index}, expected {index} (entries must follow {prevIndex} without gaps, in order)";
+            if (e.Term < term)
+            {
+                return i == 0
+                    ? $"first entry {e.Index} has term {e.Term}, below the previous entry's term {prevTerm}"
+                    : $"entry {e.Index} has term {e.Term}, below term {term} of the entry before it";
+            }
+            term = e.Term;
+        }
+        return null;
     }
 
     /// <summary>First index whose term differs from ours, or the first new index; 0 when all already present.</summary>

@@ -91,7 +91,8 @@ public sealed partial class RaftNode
                 // Appends lost on the wire never free their slots: free one so a full window cannot stall the follower forever (etcd does the same).
                 if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
                 if (progress.Match < _log.LastIndex()) SendAppend(m.From);
-                if (_config.ReadOnlyMode == ReadOnlyMode.Safe && m.Context.Length > 0) ConfirmReads(m.From, m.Context);
+                // Lease mode confirms reads this way too while the lease is not held.
+                if (m.Context.Length > 0) ConfirmReads(m.From, m.Context);
                 return StepResult.Processed;
             default:
                 return StepResult.Ignore($"{m.Type} from {m.From} has no meaning for the leader");
@@ -222,8 +223,11 @@ public sealed partial class RaftNode
         }
     }
 
-    private void SendTimeoutNow(ulong to) =>
+    private void SendTimeoutNow(ulong to)
+    {
+        _timeoutNowSentThisTerm = true;
         Send(new Message { Type = MessageType.TimeoutNow, To = to, From = Id, Term = Term }, afterPersist: false);
+    }
 
     /// <summary>Asks the leader to hand leadership to <paramref name="transferee"/> (§3.10).</summary>
     public ProposeResult TransferLeader(ulong transferee)

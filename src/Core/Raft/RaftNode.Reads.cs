@@ -5,6 +5,30 @@ public sealed partial class RaftNode
     private readonly PendingReads _pendingReads;
     private readonly List<(ulong From, byte[] Context)> _readIndexWaitingForCommit = [];
     private readonly List<ReadState> _readStates = [];
+    // Lease (LeaseBased mode): held only once a quorum answered a heartbeat sent after this replica became leader and
+    // after the last SuspendLease; bumping the generation marks heartbeats sent before a suspension as too old to count.
+    private bool _leaseConfirmed;
+    private ulong _leaseGeneration;
+    // A TimeoutNow lets its receiver campaign past the peers' leases, at any time later in this term (it may be delayed).
+    private bool _timeoutNowSentThisTerm;
+
+    /// <summary>
+    /// True when this leader may answer a read index from its lease, without a heartbeat round: lease mode, a quorum
+    /// confirmed it since the election and the last <see cref="SuspendLease"/>, and no leader transfer was started this term.
+    /// </summary>
+    public bool LeaseHeld => Role == StateRole.Leader && _config.ReadOnlyMode == ReadOnlyMode.LeaseBased && _leaseConfirmed
+        && LeadTransferee == 0 && !_timeoutNowSentThisTerm;
+
+    /// <summary>
+    /// The lease must be renewed before it serves reads again: call it when the group wakes from hibernation (no ticks
+    /// meant no CheckQuorum, so a new leader may have been elected meanwhile). Until a quorum answers a heartbeat sent
+    /// after this call, reads take a heartbeat round as in safe mode.
+    /// </summary>
+    public void SuspendLease()
+    {
+        _leaseConfirmed = false;
+        _leaseGeneration++;
+    }
 
     /// <summary>
     /// Requests a linearizable read position for <paramref name="context"/> (§6.4). The answer arrives as a
@@ -47,12 +71,13 @@ public sealed partial class RaftNode
     private void ServeReadIndex(ulong from, byte[] context)
     {
         var index = _log.Committed;
-        if (Tracker.IsSingleton(Id) || _config.ReadOnlyMode == ReadOnlyMode.LeaseBased)
+        if (Tracker.IsSingleton(Id) || LeaseHeld)
         {
             RespondRead(from, index, context);
             return;
         }
-        _pendingReads.Add(index, from, context, Id);
+        // Safe mode, or a lease not (yet) held: confirm leadership with a heartbeat round.
+        _pendingReads.Add(index, from, context, Id, _leaseGeneration);
         BroadcastHeartbeat(context);
     }
 
@@ -61,7 +86,10 @@ public sealed partial class RaftNode
         var acks = _pendingReads.Ack(from, context);
         if (acks is null) return;
         if (Quorum.JointVote(Tracker.Config.Voters, Tracker.Config.VotersOutgoing, id => acks.Contains(id) ? true : null) != VoteResult.Won) return;
-        foreach (var request in _pendingReads.ReleaseThrough(context)) RespondRead(request.From, request.Index, request.Context);
+        var released = _pendingReads.ReleaseThrough(context);
+        // The confirmed request is the last released; only its heartbeats are known to have left after the last suspension.
+        if (released.Count > 0 && released[^1].LeaseGeneration == _leaseGeneration) _leaseConfirmed = true;
+        foreach (var request in released) RespondRead(request.From, request.Index, request.Context);
     }
 
     private void RespondRead(ulong to, ulong index, byte[] context)

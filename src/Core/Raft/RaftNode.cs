@@ -102,6 +102,11 @@ public sealed partial class RaftNode
     {
         if (m.To != Id) return StepResult.Ignore($"addressed to {m.To}, this is {Id}");
         if (m.From == 0 || m.From == Id) return StepResult.Ignore($"invalid sender {m.From}");
+        if (m.Type == MessageType.Append && WhyMalformedAppend(m) is { } defect)
+        {
+            // Checked before the term: a malformed append must not move this replica's term or leader either.
+            return StepResult.Ignore($"malformed append from {m.From}: {defect}");
+        }
 
         if (m.Term > Term)
         {
@@ -149,6 +154,15 @@ public sealed partial class RaftNode
             StateRole.Candidate or StateRole.PreCandidate => StepCandidate(m),
             _ => StepFollower(m),
         };
+    }
+
+    /// <summary>Why an append cannot come from a correct leader: entries not contiguous after (Index, LogTerm), or of a later term than the message.</summary>
+    private static string? WhyMalformedAppend(Message m)
+    {
+        if (RaftLog.WhyNotFollowing(m.Index, m.LogTerm, m.Entries) is { } defect) return defect;
+        if (m.Entries.Count > 0 && m.Entries[^1].Term > m.Term) return $"entry {m.Entries[^1].Index} has term {m.Entries[^1].Term}, above the message's term {m.Term}";
+        if (m.LogTerm > m.Term) return $"previous entry's term {m.LogTerm} is above the message's term {m.Term}";
+        return null;
     }
 
     private StepResult HandleVoteRequest(Message m)
@@ -203,6 +217,9 @@ public sealed partial class RaftNode
         _uncommittedBytes = 0;
         _pendingReads.Clear();
         _readIndexWaitingForCommit.Clear();
+        // A new term or role starts without a lease: a leader earns it with its first confirmed heartbeat round.
+        _leaseConfirmed = false;
+        _timeoutNowSentThisTerm = false;
     }
 
     /// <summary>Last index known durable and matching the current log.</summary>

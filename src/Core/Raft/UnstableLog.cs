@@ -54,6 +54,11 @@ internal sealed class UnstableLog
     public void TruncateAndAppend(IReadOnlyList<Entry> entries)
     {
         var after = entries[0].Index;
+        // Invariant: new entries start inside or right after the unstable tail (RaftLog.Append checks the rest of contiguity).
+        if (after > Offset + (ulong)Entries.Count)
+        {
+            throw new InvalidOperationException($"unstable append at {after} leaves a gap after {Offset + (ulong)Entries.Count - 1}");
+        }
         if (after == Offset + (ulong)Entries.Count)
         {
             Entries.AddRange(entries);

@@ -254,4 +254,40 @@ public sealed class SplitFaultTests(ITestOutputHelper output) : Akka.TestKit.Xun
             _output.WriteLine($"{half}: {inHalf.Count} keys read from store 3's replica");
         }
     }
+
+    /// <summary>
+    /// Regression: every incarnation of a split-born replica got the one split-off state machine object, already mutated
+    /// by the previous one; its applied index ran ahead of the journal's commit and the replica crash-looped under its
+    /// backoff supervisor (as after a journal failure).
+    /// </summary>
+    [Fact]
+    public async Task A_split_born_replica_restarted_by_its_supervisor_comes_back_and_serves_its_data()
+    {
+        await using var cluster = await StartAsync();
+        var written = await WriteKeysAsync(cluster.Node(1).Client, "b", 20);
+        var region = await cluster.RegionOfAsync("b00");
+        var reply = await this.SplitAsync(cluster, 1, region.Id, "b10");
+        Assert.True(reply.IsOk, reply.Detail);
+        var right = reply.Regions[1].ToRegion();
+        // Writes applied by the split-born replicas after their birth.
+        foreach (var (key, value) in await WriteKeysAsync(cluster.Node(1).Client, "b1", 10, "-after")) written[key] = value;
+
+        // Crash every replica of the right region at once; only their restarts can serve it again.
+        foreach (var node in cluster.Kv)
+        {
+            var replica = node.Raft.Coordinator.Path / $"group-{right.Id}" / "replica";
+            cluster.Nodes[(int)node.NodeId - 1].ActorSelection(replica).Tell(Kill.Instance);
+        }
+
+        await AwaitAssertAsync(async () =>
+        {
+            foreach (var node in cluster.Kv)
+            {
+                var status = Assert.IsType<GroupStatus>(await node.Raft.StatusAsync(right.Id, TimeSpan.FromSeconds(2)));
+                Assert.True(status.Applied >= KvStateMachine.SplitInitialIndex, $"replica on node {node.NodeId}: {status.Applied}");
+            }
+            Assert.Equal("v05-after", Text(await cluster.ReadInGroupAsync(right.Id, K("b105"))));
+        }, Patience);
+        await AssertReadableAsync(cluster.Node(2).Client, written);
+    }
 }

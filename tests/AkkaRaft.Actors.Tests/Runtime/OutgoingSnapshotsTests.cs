@@ -107,7 +107,7 @@ public sealed class OutgoingSnapshotsTests
     {
         var message = SnapshotMessage(300_000);
         var sender = new OutgoingSnapshots(1, Limits(window: 4), _clock);
-        var receiver = new SnapshotAssembler(maxTransfers: 8, maxBytes: 1L << 30);
+        var receiver = new SnapshotAssembler(maxTransfers: 8, maxBytes: 1L << 30, maxSnapshotBytes: 1L << 30, Chunk);
         sender.Offer(2, 7, 1, message);
         var dropped = new HashSet<int>();
         Message? whole = null;

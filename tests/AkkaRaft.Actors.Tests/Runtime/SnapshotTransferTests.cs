@@ -17,7 +17,7 @@ public sealed class SnapshotTransferTests(ITestOutputHelper output) : Akka.TestK
         var message = SnapshotMessage(200_000);
         var chunks = SnapshotChunker.Split(1, 5, 42, message, chunkBytes: 16_384);
         Assert.True(chunks.Count > 10);
-        var assembler = new SnapshotAssembler(maxTransfers: 2, maxBytes: 10_000_000);
+        var assembler = new SnapshotAssembler(maxTransfers: 2, maxBytes: 10_000_000, maxSnapshotBytes: 1_000_000, chunkBytes: 16_384);
         Message? whole = null;
         foreach (var chunk in chunks.Reverse().Append(chunks[0]))
         {
@@ -32,7 +32,7 @@ public sealed class SnapshotTransferTests(ITestOutputHelper output) : Akka.TestK
     [Fact]
     public void Assembler_is_bounded_and_drops_the_oldest_transfer()
     {
-        var assembler = new SnapshotAssembler(maxTransfers: 2, maxBytes: 10_000_000);
+        var assembler = new SnapshotAssembler(maxTransfers: 2, maxBytes: 10_000_000, maxSnapshotBytes: 1_000_000, chunkBytes: 16_384);
         var first = SnapshotChunker.Split(1, 5, 1, SnapshotMessage(50_000), 16_384);
         foreach (var transfer in new ulong[] { 1, 2, 3 })
         {

@@ -73,6 +73,51 @@ public sealed class SnapshotChunkSerializationTests : Akka.TestKit.Xunit2.TestKi
     }
 
     [Fact]
+    public void A_chunk_count_above_max_bytes_over_chunk_bytes_fails_before_the_data_is_read()
+    {
+        // reference.conf: 1 GiB max snapshot in 1 MiB chunks.
+        Assert.Equal(1024, SnapshotChunker.MaxChunks(RaftSettings.Default.SnapshotMaxBytes, RaftSettings.Default.SnapshotChunkBytes));
+        foreach (var count in new ulong[] { 1025, int.MaxValue })
+        {
+            var ex = Assert.Throws<SerializationException>(() => Wire.FromBinary(ChunkPayload(0, count, [1, 2, 3]), "SC"));
+            Assert.Contains($"count {count} exceeds 1024", ex.Message);
+        }
+        Assert.Equal(1024, Assert.IsType<SnapshotChunk>(Wire.FromBinary(ChunkPayload(1023, 1024, [1, 2, 3]), "SC")).Count);
+    }
+
+    [Fact]
+    public void A_chunk_whose_data_length_exceeds_the_payload_fails_without_allocating_it()
+    {
+        foreach (var length in new ulong[] { 4, int.MaxValue, ulong.MaxValue })
+        {
+            var w = new Core.Raft.WireWriter();
+            w.Byte(1);
+            w.VarUInt(1);
+            w.VarUInt(2);
+            w.VarUInt(3);
+            w.VarUInt(0);
+            w.VarUInt(2);
+            w.VarUInt(length);
+            w.Byte(9);
+            var ex = Assert.Throws<SerializationException>(() => Wire.FromBinary(w.ToArray(), "SC"));
+            Assert.Contains("exceeds the remaining", ex.Message);
+        }
+    }
+
+    private static byte[] ChunkPayload(ulong index, ulong count, byte[] data)
+    {
+        var w = new Core.Raft.WireWriter();
+        w.Byte(1);
+        w.VarUInt(1);
+        w.VarUInt(2);
+        w.VarUInt(3);
+        w.VarUInt(index);
+        w.VarUInt(count);
+        w.Bytes(data);
+        return w.ToArray();
+    }
+
+    [Fact]
     public void Random_bytes_truncations_and_bit_flips_fail_only_with_serialization_exceptions()
     {
         var seed = Environment.TickCount;

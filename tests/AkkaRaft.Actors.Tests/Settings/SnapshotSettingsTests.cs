@@ -11,6 +11,7 @@ public sealed class SnapshotSettingsTests
     {
         var settings = RaftSettings.Default;
         Assert.Equal(1024 * 1024, settings.SnapshotChunkBytes);
+        Assert.Equal(1L << 30, settings.SnapshotMaxBytes);
         Assert.Equal(64L * 1024 * 1024, settings.SnapshotMaxBytesPerSecond);
         Assert.Equal(4, settings.SnapshotWindowChunks);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.SnapshotAckTimeout);
@@ -28,6 +29,8 @@ public sealed class SnapshotSettingsTests
     [Theory]
     [InlineData("akka-raft.snapshot.chunk-bytes = 512", "akka-raft.snapshot.chunk-bytes")]
     [InlineData("akka-raft.snapshot.chunk-bytes = 4 MiB", "maximum-frame-size")]
+    [InlineData("akka-raft.snapshot.max-bytes = 512 KiB", "at least akka-raft.snapshot.chunk-bytes")]
+    [InlineData("akka-raft.snapshot.max-bytes = 3 GiB", "akka-raft.snapshot.max-bytes")]
     [InlineData("akka-raft.snapshot.window-chunks = 0", "akka-raft.snapshot.window-chunks")]
     [InlineData("akka-raft.snapshot.ack-timeout = 0s", "akka-raft.snapshot.ack-timeout")]
     [InlineData("akka-raft.snapshot.max-outgoing-transfers = 0", "akka-raft.snapshot.max-outgoing-transfers")]

@@ -238,4 +238,70 @@ public class BadInputTests
         r.StepAndDrain(AppendResp(2, 1, 1, 2));
         Assert.Equal(2UL, r.Node.Committed);
     }
+
+    // A follower with entries 1..2 of term 1; each append below claims to follow (2, 1) from a leader at term 2.
+    public static TheoryData<string, Message, string> MalformedAppends => new()
+    {
+        { "gap between entries", Append(1, 2, 2, 2, 1, 0, E(2, 3), E(2, 5)), "has index 5, expected 4" },
+        { "entries out of order", Append(1, 2, 2, 2, 1, 0, E(2, 3), E(2, 5), E(2, 4)), "has index 5, expected 4" },
+        { "entry repeated", Append(1, 2, 2, 2, 1, 0, E(2, 3), E(2, 3)), "has index 3, expected 4" },
+        { "first entry not right after the previous", Append(1, 2, 2, 2, 1, 0, E(2, 4)), "has index 4, expected 3" },
+        { "first entry overlapping the previous", Append(1, 2, 2, 2, 1, 0, E(2, 2)), "has index 2, expected 3" },
+        { "terms going backwards", Append(1, 2, 2, 2, 1, 0, E(2, 3), E(1, 4)), "below term 2 of the entry before it" },
+        { "first term below the previous term", Append(1, 2, 2, 2, 1, 0, E(0, 3)), "below the previous entry's term 1" },
+        { "entry of a later term than the message", Append(1, 2, 2, 2, 1, 0, E(3, 3)), "above the message's term 2" },
+        { "previous term later than the message", Append(1, 2, 2, 2, 3, 0), "above the message's term 2" },
+        { "index past the largest", Append(1, 2, 2, ulong.MaxValue, 1, 0, E(2, 0)), "past the largest index" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedAppends))]
+    public void A_malformed_append_is_ignored_with_a_reason_and_changes_nothing(string what, Message append, string reason)
+    {
+        Assert.False(string.IsNullOrEmpty(what));
+        var r = new Replica(2, [1, 2, 3], log: Terms(1, 1), hardState: new HardState(1, 0, 1));
+        r.Drain();
+        var result = r.Step(append);
+        Assert.Equal(StepStatus.Ignored, result.Status);
+        Assert.Contains("malformed append", result.Reason);
+        Assert.Contains(reason, result.Reason);
+        // Neither the log nor the term nor the known leader moved, and nothing is to be written or sent.
+        Assert.Equal([(1UL, 1UL), (1UL, 2UL)], r.Log().Select(e => (e.Term, e.Index)));
+        Assert.Equal((1UL, 0UL, 1UL), (r.Node.Term, r.Node.Leader, r.Node.Committed));
+        Assert.False(r.Node.HasReady);
+        // A well-formed append from the same leader is still accepted.
+        var response = Assert.Single(r.StepAndDrain(Append(1, 2, 2, 2, 1, 3, E(2, 3), E(2, 4))));
+        Assert.False(response.Reject);
+        Assert.Equal(4UL, response.Index);
+        Assert.Equal([1UL, 1UL, 2UL, 2UL], r.Log().Select(e => e.Term));
+    }
+
+    [Fact]
+    public void The_log_refuses_entries_that_do_not_follow_it_as_an_invariant_breach()
+    {
+        var log = new RaftLog(Replica.NewStorage([1], Terms(1, 2)), ulong.MaxValue);
+        Assert.Throws<InvalidOperationException>(() => log.MaybeAppend(2, 2, 0, [E(2, 3), E(2, 5)]));
+        Assert.Throws<InvalidOperationException>(() => log.MaybeAppend(2, 2, 0, [E(1, 3)]));
+        Assert.Throws<InvalidOperationException>(() => log.Append([E(2, 4)]));
+        Assert.Throws<InvalidOperationException>(() => log.Append([E(1, 3)]));
+        Assert.Throws<InvalidOperationException>(() => log.Append([E(2, 3), E(2, 3)]));
+        Assert.Empty(log.UnstableEntries());
+        Assert.Equal((2UL, 1UL, 2UL), (log.LastIndex(), log.Term(1), log.Term(2)));
+    }
+
+    [Fact]
+    public void Memory_storage_refuses_a_batch_that_is_not_a_contiguous_log()
+    {
+        var storage = Replica.NewStorage([1], Terms(1, 2));
+        Assert.Throws<RaftStorageException>(() => storage.Append([E(2, 3), E(2, 5)]));
+        Assert.Throws<RaftStorageException>(() => storage.Append([E(2, 4), E(2, 3)]));
+        Assert.Throws<RaftStorageException>(() => storage.Append([E(3, 3), E(2, 4)]));
+        Assert.Throws<RaftStorageException>(() => storage.Append([E(1, 3)]));
+        Assert.Throws<RaftStorageException>(() => storage.Append([E(1, 0)]));
+        Assert.Equal(2UL, storage.LastIndex());
+        Assert.Equal([1UL, 2UL], storage.Entries(1, 3, ulong.MaxValue).Select(e => e.Term));
+        // Overwriting a suffix with a later term is what a follower does; that still works.
+        storage.Append([E(3, 2), E(3, 3)]);
+        Assert.Equal([1UL, 3UL, 3UL], storage.Entries(1, 4, ulong.MaxValue).Select(e => e.Term));
+    }
 }

@@ -178,7 +178,7 @@ public class PaperReplicationTests
     public void S5_3_follower_checks_the_log_matching_property_before_appending(ulong logTerm, ulong index, ulong wantIndex, bool wantReject, ulong wantHint, ulong wantHintTerm)
     {
         var r = new Replica(2, Three, log: Terms(1, 2), hardState: new HardState(1, 0, 1));
-        var messages = r.StepAndDrain(Append(1, 2, 2, index, logTerm, 1));
+        var messages = r.StepAndDrain(Append(1, 2, 3, index, logTerm, 1));
         var response = Assert.Single(messages);
         Assert.Equal(MessageType.AppendResponse, response.Type);
         Assert.Equal((wantIndex, wantReject), (response.Index, response.Reject));
@@ -199,7 +199,7 @@ public class PaperReplicationTests
     public void S5_3_follower_appends_new_entries_and_truncates_conflicting_ones(ulong index, ulong logTerm, Entry[] entries, (ulong, ulong)[] wantLog, (ulong, ulong)[] wantUnstable)
     {
         var r = new Replica(2, Three, log: [Entry.Normal(1, 1), Entry.Normal(2, 2)]);
-        r.Step(Append(1, 2, 2, index, logTerm, 0, entries));
+        r.Step(Append(1, 2, 4, index, logTerm, 0, entries));
         Assert.Equal(wantLog, r.Log().Select(e => (e.Term, e.Index)));
         var ready = r.Node.Ready();
         Assert.Equal(wantUnstable, ready.Entries.Select(e => (e.Term, e.Index)));

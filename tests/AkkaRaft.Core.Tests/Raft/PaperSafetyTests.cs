@@ -21,7 +21,7 @@ public class PaperSafetyTests
     // voter has a higher last term
     [InlineData(new ulong[] { 2 }, 1, 1, true)]
     [InlineData(new ulong[] { 2 }, 1, 2, true)]
-    [InlineData(new ulong[] { 2, 1 }, 1, 1, true)]
+    [InlineData(new ulong[] { 2, 2 }, 1, 1, true)]
     public void S5_4_1_voter_rejects_a_candidate_whose_log_is_less_up_to_date(ulong[] voterTerms, ulong candidateLastTerm, ulong candidateLastIndex, bool rejected)
     {
         var r = new Replica(1, [1, 2], log: Terms(voterTerms));

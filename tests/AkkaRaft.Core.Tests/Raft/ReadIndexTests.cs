@@ -96,14 +96,134 @@ public class ReadIndexTests
         Assert.Throws<ArgumentException>(() => r.Node.ReadIndex([]));
     }
 
-    [Fact]
-    public void Lease_based_read_is_served_without_a_heartbeat_round()
+    private static Replica LeaseLeader()
     {
         var r = CommittedLeader(c => c with { CheckQuorum = true, ReadOnlyMode = ReadOnlyMode.LeaseBased });
-        r.Node.ReadIndex(Bytes("lease"));
-        var messages = r.Drain();
-        Assert.DoesNotContain(messages, m => m.Type == MessageType.Heartbeat);
-        Assert.Equal(1UL, Assert.Single(r.ReadStates).Index);
+        AssertReadTakesAHeartbeatRound(r, "first");
+        Assert.True(r.Node.LeaseHeld);
+        return r;
+    }
+
+    /// <summary>A read is answered only after a quorum acknowledged a heartbeat carrying its context.</summary>
+    private static void AssertReadTakesAHeartbeatRound(Replica r, string context, ulong ackFrom = 2)
+    {
+        var before = r.ReadStates.Count;
+        Assert.True(r.Node.ReadIndex(Bytes(context)).Accepted);
+        Assert.Contains(r.Drain(), m => m.Type == MessageType.Heartbeat && m.Context.SequenceEqual(Bytes(context)));
+        Assert.Equal(before, r.ReadStates.Count);
+        r.StepAndDrain(HeartbeatResp(ackFrom, 1, r.Node.Term, Bytes(context)));
+        Assert.Equal(context, System.Text.Encoding.UTF8.GetString(r.ReadStates[^1].Context));
+    }
+
+    /// <summary>A read is answered in the very Ready it was asked in, with no heartbeat round.</summary>
+    private static void AssertReadServedFromTheLease(Replica r, string context)
+    {
+        Assert.True(r.Node.ReadIndex(Bytes(context)).Accepted);
+        Assert.DoesNotContain(r.Drain(), m => m.Type == MessageType.Heartbeat);
+        Assert.Equal(context, System.Text.Encoding.UTF8.GetString(r.ReadStates[^1].Context));
+    }
+
+    [Fact]
+    public void Lease_based_read_is_served_without_a_heartbeat_round_once_the_lease_is_confirmed()
+    {
+        var r = LeaseLeader();
+        AssertReadServedFromTheLease(r, "lease");
+        Assert.Equal(1UL, r.ReadStates[^1].Index);
+    }
+
+    [Fact]
+    public void A_new_leaders_first_lease_read_waits_for_a_heartbeat_quorum()
+    {
+        // The no-op committed (a quorum acknowledged appends), but no heartbeat round confirmed the lease yet.
+        var r = CommittedLeader(c => c with { CheckQuorum = true, ReadOnlyMode = ReadOnlyMode.LeaseBased });
+        Assert.False(r.Node.LeaseHeld);
+        AssertReadTakesAHeartbeatRound(r, "first");
+        AssertReadServedFromTheLease(r, "second");
+    }
+
+    [Fact]
+    public void Lease_reads_during_a_leader_transfer_wait_for_a_heartbeat_quorum()
+    {
+        var r = LeaseLeader();
+        Assert.True(r.Node.Propose(Bytes("x")).Accepted);
+        r.Drain();
+        r.StepAndDrain(AppendResp(2, 1, r.Node.Term, r.Node.LastIndex));
+        // Peer 3 lags, so the transfer waits for it to catch up before sending TimeoutNow.
+        Assert.True(r.Node.TransferLeader(3).Accepted);
+        r.Drain();
+        Assert.Equal(3UL, r.Node.LeadTransferee);
+        Assert.False(r.Node.LeaseHeld);
+        AssertReadTakesAHeartbeatRound(r, "during-transfer");
+        AssertReadTakesAHeartbeatRound(r, "still-during-transfer");
+    }
+
+    [Fact]
+    public void After_a_TimeoutNow_the_lease_stays_off_for_the_rest_of_the_term_even_if_the_transfer_is_abandoned()
+    {
+        var r = LeaseLeader();
+        Assert.True(r.Node.TransferLeader(2).Accepted);
+        Assert.Contains(r.Drain(), m => m.Type == MessageType.TimeoutNow && m.To == 2);
+        // Peer 2 never campaigns (its TimeoutNow may only be delayed); the transfer is abandoned after an election timeout.
+        for (var i = 0; i < r.Node.Config.ElectionTicks; i++)
+        {
+            r.Tick();
+            foreach (var hb in r.Drain().OfType(MessageType.Heartbeat)) r.StepAndDrain(HeartbeatResp(hb.To, 1, r.Node.Term, hb.Context));
+        }
+        Assert.Equal((StateRole.Leader, 0UL), (r.Node.Role, r.Node.LeadTransferee));
+        Assert.False(r.Node.LeaseHeld);
+        AssertReadTakesAHeartbeatRound(r, "after-transfer");
+        AssertReadTakesAHeartbeatRound(r, "still-after-transfer");
+    }
+
+    [Fact]
+    public void After_a_wake_from_hibernation_the_first_lease_read_waits_for_a_heartbeat_quorum()
+    {
+        var r = LeaseLeader();
+        r.Node.SuspendLease();
+        Assert.False(r.Node.LeaseHeld);
+        AssertReadTakesAHeartbeatRound(r, "after-wake");
+        Assert.True(r.Node.LeaseHeld);
+        AssertReadServedFromTheLease(r, "renewed");
+    }
+
+    [Fact]
+    public void An_acknowledgement_of_a_heartbeat_sent_before_the_wake_does_not_renew_the_lease()
+    {
+        var r = LeaseLeader();
+        r.Node.SuspendLease();
+        Assert.True(r.Node.ReadIndex(Bytes("before")).Accepted);
+        r.Drain();
+        // Asleep again and woken: the pending read's heartbeats left before this wake.
+        r.Node.SuspendLease();
+        r.StepAndDrain(HeartbeatResp(2, 1, r.Node.Term, Bytes("before")));
+        Assert.Equal("before", System.Text.Encoding.UTF8.GetString(r.ReadStates[^1].Context));
+        Assert.False(r.Node.LeaseHeld);
+        AssertReadTakesAHeartbeatRound(r, "after", ackFrom: 3);
+        Assert.True(r.Node.LeaseHeld);
+    }
+
+    [Fact]
+    public void A_lease_leader_that_loses_its_quorum_steps_down_and_serves_no_more_lease_reads()
+    {
+        var r = LeaseLeader();
+        // No answers for an election timeout: CheckQuorum (required by lease mode) ends the leadership and the lease.
+        for (var i = 0; i < 2 * r.Node.Config.ElectionTicks; i++)
+        {
+            r.Tick();
+            r.Drain();
+        }
+        Assert.Equal(StateRole.Follower, r.Node.Role);
+        Assert.False(r.Node.LeaseHeld);
+        Assert.Equal(RefusalReason.NoLeader, r.Node.ReadIndex(Bytes("stale")).Refusal);
+    }
+
+    [Fact]
+    public void Safe_mode_never_holds_a_lease()
+    {
+        var r = CommittedLeader();
+        AssertReadTakesAHeartbeatRound(r, "a");
+        Assert.False(r.Node.LeaseHeld);
+        AssertReadTakesAHeartbeatRound(r, "b");
     }
 
     [Fact]
