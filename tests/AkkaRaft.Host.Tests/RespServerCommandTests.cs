@@ -239,7 +239,7 @@ public sealed class RespServerErrorMappingTests
 {
     [Theory]
     [InlineData(KvErrorCode.Unavailable, "-TRYAGAIN injected Unavailable")]
-    [InlineData(KvErrorCode.Timeout, "-TRYAGAIN injected Timeout")]
+    [InlineData(KvErrorCode.OutcomeUnknown, "-UNKNOWN the write may or may not have been applied; read before retrying (injected OutcomeUnknown)")]
     [InlineData(KvErrorCode.Busy, "-BUSY injected Busy")]
     [InlineData(KvErrorCode.NotAnInteger, "-ERR value is not an integer or out of range")]
     [InlineData(KvErrorCode.Overflow, "-ERR increment or decrement would overflow")]

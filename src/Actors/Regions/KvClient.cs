@@ -10,7 +10,8 @@ namespace AkkaRaft.Actors.Regions;
 /// <summary>
 /// The router behind <see cref="IKvClient"/>: keeps a region cache, resolves key → region → leader store, sends the
 /// command (stamped with the region's epoch and the caller's clock) through the local store, refreshes its cache from
-/// typed errors and retries with backoff within the request deadline. Reads are ReadIndex reads on the leader.
+/// typed errors and retries with backoff within the request deadline. Only what certainly was not applied is retried: a
+/// write whose outcome is unknown is answered <see cref="KvErrorCode.OutcomeUnknown"/> at once. Reads are ReadIndex reads on the leader.
 /// Multi-key commands are split by region and are atomic per region only. Thread-safe.
 /// </summary>
 public sealed class KvClient : IKvClient
@@ -167,13 +168,20 @@ public sealed class KvClient : IKvClient
             var reply = await CallAsync([.. part.Select(i => keys[i])], r => build(r, part), isWrite, deadline, ct).ConfigureAwait(false);
             return reply is null
                 ? await CallPerRegionAsync(keys, part, build, isWrite, deadline, ct).ConfigureAwait(false)
-                : reply.IsRoutingError || reply.Kind is StoreReplyKind.Timeout or StoreReplyKind.InvalidRequest or StoreReplyKind.TooLarge
+                : reply.IsRoutingError || reply.Kind is StoreReplyKind.OutcomeUnknown or StoreReplyKind.InvalidRequest or StoreReplyKind.TooLarge
                     or StoreReplyKind.NotAnInteger or StoreReplyKind.Overflow
                     ? ([], reply)
                     : ([reply], null);
         })).ConfigureAwait(false);
-        var error = results.Select(r => r.Error).FirstOrDefault(e => e is not null);
-        return ([.. results.SelectMany(r => r.Parts)], error);
+        var parts = results.SelectMany(r => r.Parts).ToList();
+        var errors = results.Select(r => r.Error).OfType<StoreReply>().ToList();
+        if (errors.Count == 0) return (parts, null);
+        // An unknown outcome wins over "not applied"; so does a write that some regions applied while another could not:
+        // retrying it would apply those parts twice.
+        var error = errors.FirstOrDefault(e => e.Kind == StoreReplyKind.OutcomeUnknown) ?? errors[0];
+        if (isWrite && parts.Count > 0 && error.IsRoutingError)
+            error = StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"applied in {parts.Count} of {parts.Count + errors.Count} regions, not in another: {error.Kind} {error.Detail}");
+        return (parts, error);
     }
 
     // ---- One region: resolve, send, learn, retry ----
@@ -202,7 +210,7 @@ public sealed class KvClient : IKvClient
             {
                 // Whatever the outcome, the next request should not wait on the same silent store first.
                 _leaders.TryRemove(region.Id, out _);
-                if (isWrite) return StoreReply.Of(StoreReplyKind.Timeout, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
+                if (isWrite) return StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
                 reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] no answer from store {store} in time");
             }
             if (!reply.IsRoutingError) return reply;
@@ -332,7 +340,7 @@ public sealed class KvClient : IKvClient
         { Kind: StoreReplyKind.Overflow } => new KvReply.Error(KvErrorCode.Overflow, reply.Detail),
         { Kind: StoreReplyKind.InvalidRequest } => new KvReply.Error(KvErrorCode.InvalidRequest, reply.Detail),
         { Kind: StoreReplyKind.TooLarge } => new KvReply.Error(KvErrorCode.TooLarge, reply.Detail),
-        { Kind: StoreReplyKind.Timeout } => new KvReply.Error(KvErrorCode.Timeout, reply.Detail),
+        { Kind: StoreReplyKind.OutcomeUnknown } => new KvReply.Error(KvErrorCode.OutcomeUnknown, reply.Detail),
         { Kind: StoreReplyKind.ServerIsBusy } => new KvReply.Error(KvErrorCode.Busy, reply.Detail),
         _ => new KvReply.Error(KvErrorCode.Unavailable, reply.Detail),
     };

@@ -174,8 +174,8 @@ public enum StoreReplyKind : byte
     ServerIsBusy,
     /// <summary>Definitely not applied (no leader, entry dropped, store unknown): safe to retry.</summary>
     Retry,
-    /// <summary>No answer in time: a write may or may not have been applied.</summary>
-    Timeout,
+    /// <summary>A write may or may not have been applied (no answer in time, or the replica failed after accepting it): never retried.</summary>
+    OutcomeUnknown,
 }
 
 /// <summary>Answer to a <see cref="StoreRequest"/>.</summary>

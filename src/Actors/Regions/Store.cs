@@ -251,7 +251,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
             self.Tell(RequestDone.Instance);
             return t.IsCompletedSuccessfully
                 ? StoreReplies.FromReplica(t.Result, region, storeId, isWrite)
-                : StoreReply.Of(isWrite ? StoreReplyKind.Timeout : StoreReplyKind.Retry, $"[region {region.Id}] no answer from the replica on store {storeId} in time");
+                : StoreReply.Of(isWrite ? StoreReplyKind.OutcomeUnknown : StoreReplyKind.Retry, $"[region {region.Id}] no answer from the replica on store {storeId} in time");
         }, TaskScheduler.Default).PipeTo(sender);
     }
 

@@ -56,7 +56,7 @@ internal sealed class KvCluster : IAsyncDisposable
 
     /// <summary>
     /// Waits until both regions took a write: the first journal writes (table creation) on a loaded machine can outlast
-    /// a proposal's deadline, which the router rightly reports as Timeout. SET is idempotent, so retrying it is safe.
+    /// a proposal's deadline, which the router rightly reports as OutcomeUnknown. SET is idempotent, so retrying it is safe.
     /// </summary>
     private async Task WarmUpAsync()
     {
