@@ -15,6 +15,7 @@ public sealed class InMemoryKvClient : IKvClient
     private TaskCompletionSource? hold;
     private int inFlight;
     private int maxInFlight;
+    private int requests;
 
     /// <summary>The manual clock expiry is measured against, in milliseconds.</summary>
     public long NowMs { get; private set; }
@@ -34,6 +35,9 @@ public sealed class InMemoryKvClient : IKvClient
 
     /// <summary>Highest number of requests that were in flight at once.</summary>
     public int MaxInFlight => Volatile.Read(ref maxInFlight);
+
+    /// <summary>KV requests received so far (including those answered with <see cref="ForcedError"/>).</summary>
+    public int Requests => Volatile.Read(ref requests);
 
     /// <summary>Requests in flight now.</summary>
     public int InFlight => Volatile.Read(ref inFlight);
@@ -147,6 +151,7 @@ public sealed class InMemoryKvClient : IKvClient
 
     private async Task<KvReply> RunCoreAsync(Func<KvReply> operation)
     {
+        Interlocked.Increment(ref requests);
         var now = Interlocked.Increment(ref inFlight);
         int seen;
         while (now > (seen = Volatile.Read(ref maxInFlight)) && Interlocked.CompareExchange(ref maxInFlight, now, seen) != seen)

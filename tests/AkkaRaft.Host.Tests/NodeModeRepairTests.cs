@@ -64,7 +64,7 @@ public sealed class NodeModeRepairTests(ITestOutputHelper log)
                     }
                     catch (RedisException e)
                     {
-                        // TRYAGAIN or a timeout: not acknowledged, so not checked (it may or may not have been applied).
+                        // TRYAGAIN, UNKNOWN or a client timeout: not acknowledged, so not checked (it may or may not have been applied).
                         rejected++;
                         log.WriteLine($"{clock.Elapsed}: {key} not acknowledged: {e.Message}");
                     }

@@ -138,6 +138,40 @@ public sealed class RespServerCommandTests : IClassFixture<SharedRespServer>
     }
 
     [Fact]
+    public async Task ConfigGetWithAHostileGlobAnswersAtOnce()
+    {
+        await using var connection = await server.ConnectRawAsync();
+
+        // A recursive matcher tries every way to split the names among 40 stars: this never answered.
+        Assert.Equal("[]", await connection.CommandAsync("CONFIG", "GET", new string('*', 40) + "z"));
+        Assert.Equal("[$save, $]", await connection.CommandAsync("CONFIG", "GET", new string('*', 500) + "s*a*v*e"));
+        Assert.Equal("+PONG", await connection.CommandAsync("PING"));
+    }
+
+    [Fact]
+    public async Task ConfigGetRefusesAPatternLongerThanTheCapWithAClearError()
+    {
+        await using var connection = await server.ConnectRawAsync();
+
+        Assert.Equal("-ERR pattern too long: 100000 bytes, at most 1024 are allowed", await connection.CommandAsync("CONFIG", "GET", new string('*', 100_000)));
+        Assert.Equal("[$save, $]", await connection.CommandAsync("CONFIG", "GET", new string('*', 1020) + "save"));
+    }
+
+    [Fact]
+    public async Task ConfigGetPatternsFollowRedisGlobRulesIgnoringCase()
+    {
+        await using var connection = await server.ConnectRawAsync();
+
+        Assert.Equal("[$maxmemory-policy, $noeviction]", await connection.CommandAsync("CONFIG", "GET", "MAXMEMORY-[^Q]OLICY"));
+        Assert.Equal("[$appendonly, $no]", await connection.CommandAsync("CONFIG", "GET", "[A]ppendonl?"));
+        Assert.Equal("[$maxmemory, $0]", await connection.CommandAsync("CONFIG", "GET", "[l-n]axmemory"));
+        Assert.Equal("[$save, $]", await connection.CommandAsync("CONFIG", "GET", "SAVE"));
+        // Without '*', '?' or '[' the name is looked up as written, backslashes included (Redis does the same).
+        Assert.Equal("[]", await connection.CommandAsync("CONFIG", "GET", "s\\ave"));
+        Assert.Equal("[$save, $]", await connection.CommandAsync("CONFIG", "GET", "s\\av?"));
+    }
+
+    [Fact]
     public async Task CommandDescribesTheCommandsItServes()
     {
         await using var connection = await server.ConnectRawAsync();
@@ -205,7 +239,7 @@ public sealed class RespServerErrorMappingTests
 {
     [Theory]
     [InlineData(KvErrorCode.Unavailable, "-TRYAGAIN injected Unavailable")]
-    [InlineData(KvErrorCode.Timeout, "-TRYAGAIN injected Timeout")]
+    [InlineData(KvErrorCode.OutcomeUnknown, "-UNKNOWN the write may or may not have been applied; read before retrying (injected OutcomeUnknown)")]
     [InlineData(KvErrorCode.Busy, "-BUSY injected Busy")]
     [InlineData(KvErrorCode.NotAnInteger, "-ERR value is not an integer or out of range")]
     [InlineData(KvErrorCode.Overflow, "-ERR increment or decrement would overflow")]

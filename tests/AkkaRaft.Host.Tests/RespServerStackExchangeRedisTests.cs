@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using StackExchange.Redis.Availability;
 
 namespace AkkaRaft.Host.Tests;
 
@@ -107,6 +108,28 @@ public sealed class RespServerStackExchangeRedisTests : IClassFixture<SharedResp
         Assert.StartsWith("TRYAGAIN", error.Message);
         isolated.Store.ForcedError = null;
         Assert.True(await db.StringSetAsync("se:down", "v"));
+    }
+
+    [Fact]
+    public async Task StackExchangeRedisResendsAnIncrAnsweredTryAgainButNotOneAnsweredUnknown()
+    {
+        await using var isolated = await RespTestServer.StartAsync();
+        await using var redis = await ConnectAsync(port: isolated.Port);
+        var db = redis.GetDatabase().WithRetry(new RetryPolicy.Builder { RetryDelay = TimeSpan.FromMilliseconds(10), JitterMax = TimeSpan.Zero }.Create());
+
+        // TRYAGAIN means "not applied" to this client, so it sends even an INCR again: right only when it was not applied.
+        isolated.Store.ForcedError = AkkaRaft.Actors.Kv.KvErrorCode.Unavailable;
+        var before = isolated.Store.Requests;
+        Assert.StartsWith("TRYAGAIN", (await Assert.ThrowsAsync<RedisServerException>(() => db.StringIncrementAsync("se:count"))).Message);
+        var tryAgainSends = isolated.Store.Requests - before;
+
+        isolated.Store.ForcedError = AkkaRaft.Actors.Kv.KvErrorCode.OutcomeUnknown;
+        before = isolated.Store.Requests;
+        var unknown = await Assert.ThrowsAsync<RedisServerException>(() => db.StringIncrementAsync("se:count"));
+
+        Assert.StartsWith("UNKNOWN the write may or may not have been applied; read before retrying", unknown.Message);
+        Assert.Equal(1, isolated.Store.Requests - before);
+        Assert.True(tryAgainSends > 1, $"TRYAGAIN was sent {tryAgainSends} time(s)");
     }
 
     [Fact]

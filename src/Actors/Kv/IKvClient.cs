@@ -3,12 +3,15 @@ namespace AkkaRaft.Actors.Kv;
 /// <summary>Outcome class of a KV request, chosen so a protocol front end (RESP) can map it without parsing text.</summary>
 public enum KvErrorCode : byte
 {
-    /// <summary>No region (or no leader) could serve the key within the deadline: retry later (RESP -TRYAGAIN).</summary>
+    /// <summary>Certainly not applied: no region (or no leader) took the request within the deadline; retry later (RESP -TRYAGAIN).</summary>
     Unavailable,
-    /// <summary>Too many requests are queued: back off (RESP -BUSY).</summary>
+    /// <summary>Certainly not applied: too many requests are queued; back off (RESP -BUSY).</summary>
     Busy,
-    /// <summary>No answer within the deadline: the write may or may not have been applied.</summary>
-    Timeout,
+    /// <summary>
+    /// The write may or may not have been applied (accepted into a region's log, then no result in time, or the replica
+    /// failed): read before retrying (RESP -UNKNOWN). Never answered for reads.
+    /// </summary>
+    OutcomeUnknown,
     /// <summary>The stored value is not an integer (INCR on text).</summary>
     NotAnInteger,
     /// <summary>INCR would overflow a signed 64-bit integer.</summary>

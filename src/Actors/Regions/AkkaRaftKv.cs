@@ -59,7 +59,10 @@ public static class AkkaRaftKv
     public static Task<IKvClient> StartAsync(ActorSystem system, ulong nodeId, IReadOnlyList<ulong> initialNodeIds, TimeProvider? clock = null) =>
         Task.FromResult<IKvClient>(StartNode(system, nodeId, initialNodeIds, clock).Client);
 
-    /// <summary>Like <see cref="StartAsync"/>, returning the node's actors and router (for hosts, admin and tests).</summary>
+    /// <summary>
+    /// Like <see cref="StartAsync"/>, returning the node's actors and router (for hosts, admin and tests). <paramref name="clock"/>
+    /// is the node's clock: the router's deadlines, and the time the store stamps writes with (default: the system's).
+    /// </summary>
     public static KvNode StartNode(ActorSystem system, ulong nodeId, IReadOnlyList<ulong> initialNodeIds, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(system);
@@ -76,7 +79,7 @@ public static class AkkaRaftKv
             }
             var raft = AkkaRaftExtension.Get(system).StartNode(nodeId);
             var placement = ((ExtendedActorSystem)system).SystemActorOf(PlacementService.Props(nodeId, initialNodeIds, raft.Coordinator, settings), PlacementService.Name);
-            var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings), Regions.Store.Name);
+            var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings, clock), Regions.Store.Name);
             var scheduler = ((ExtendedActorSystem)system).SystemActorOf(
                 Scheduler.Props(nodeId, initialNodeIds, raft.Coordinator, store, placement, settings), Scheduler.Name);
             var node = new KvNode(raft, placement, store, new KvClient(store, placement, settings, clock), settings)

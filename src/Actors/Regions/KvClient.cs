@@ -9,8 +9,9 @@ namespace AkkaRaft.Actors.Regions;
 
 /// <summary>
 /// The router behind <see cref="IKvClient"/>: keeps a region cache, resolves key → region → leader store, sends the
-/// command (stamped with the region's epoch and the caller's clock) through the local store, refreshes its cache from
-/// typed errors and retries with backoff within the request deadline. Reads are ReadIndex reads on the leader.
+/// command (stamped with the region's epoch; the leader's store stamps the time) through the local store, refreshes its cache from
+/// typed errors and retries with backoff within the request deadline. Only what certainly was not applied is retried: a
+/// write whose outcome is unknown is answered <see cref="KvErrorCode.OutcomeUnknown"/> at once. Reads are ReadIndex reads on the leader.
 /// Multi-key commands are split by region and are atomic per region only. Thread-safe.
 /// </summary>
 public sealed class KvClient : IKvClient
@@ -36,14 +37,11 @@ public sealed class KvClient : IKvClient
     /// <summary>The regions currently cached (for diagnostics).</summary>
     public RoutingTable CachedRegions => Volatile.Read(ref _cache);
 
-    private long NowMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
-
     /// <inheritdoc />
     public async Task<KvReply> GetAsync(byte[] key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var now = NowMs;
-        var reply = await CallAsync([key], r => Request(r, new GetCommand(r.Id, r.Epoch, key), now), false, StartDeadline(), cancellationToken).ConfigureAwait(false);
+        var reply = await CallAsync([key], r => Request(r, new GetCommand(r.Id, r.Epoch, key)), false, StartDeadline(), cancellationToken).ConfigureAwait(false);
         return ToReply(reply);
     }
 
@@ -54,10 +52,9 @@ public sealed class KvClient : IKvClient
         ArgumentNullException.ThrowIfNull(value);
         if (options.OnlyIfAbsent && options.OnlyIfPresent) return Invalid("NX and XX options at the same time are not compatible");
         if (options.ExpireAfterMs is <= 0) return Invalid("invalid expire time in 'set' command");
-        var now = NowMs;
         var condition = options.OnlyIfAbsent ? SetCondition.IfAbsent : options.OnlyIfPresent ? SetCondition.IfPresent : SetCondition.None;
-        long? expireAt = options.ExpireAfterMs is { } ms ? checked(now + ms) : null;
-        var reply = await CallAsync([key], r => Request(r, new SetCommand(r.Id, r.Epoch, now, key, value, expireAt, condition, options.ReturnOld), now),
+        // EX/PX travel as a duration: the leader's store stamps the time it counts from.
+        var reply = await CallAsync([key], r => Request(r, new SetCommand(r.Id, r.Epoch, 0, key, value, null, condition, options.ReturnOld, options.ExpireAfterMs)),
             true, StartDeadline(), cancellationToken).ConfigureAwait(false);
         return ToReply(reply);
     }
@@ -66,8 +63,7 @@ public sealed class KvClient : IKvClient
     public async Task<KvReply> IncrementAsync(byte[] key, long delta, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var now = NowMs;
-        var reply = await CallAsync([key], r => Request(r, new IncrByCommand(r.Id, r.Epoch, now, key, delta), now), true, StartDeadline(), cancellationToken)
+        var reply = await CallAsync([key], r => Request(r, new IncrByCommand(r.Id, r.Epoch, 0, key, delta)), true, StartDeadline(), cancellationToken)
             .ConfigureAwait(false);
         return ToReply(reply);
     }
@@ -76,16 +72,14 @@ public sealed class KvClient : IKvClient
     public Task<KvReply> DeleteAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        var now = NowMs;
-        return SumPerRegionAsync(keys, (r, part) => Request(r, new DeleteCommand(r.Id, r.Epoch, now, [.. part]), now), true, "del", cancellationToken);
+        return SumPerRegionAsync(keys, (r, part) => Request(r, new DeleteCommand(r.Id, r.Epoch, 0, [.. part])), true, "del", cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<KvReply> ExistsAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        var now = NowMs;
-        return SumPerRegionAsync(keys, (r, part) => Request(r, new ExistsCommand(r.Id, r.Epoch, [.. part]), now), false, "exists", cancellationToken);
+        return SumPerRegionAsync(keys, (r, part) => Request(r, new ExistsCommand(r.Id, r.Epoch, [.. part])), false, "exists", cancellationToken);
     }
 
     /// <inheritdoc />
@@ -100,10 +94,9 @@ public sealed class KvClient : IKvClient
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count == 0) return Invalid("wrong number of arguments for 'mset' command");
-        var now = NowMs;
         var keys = pairs.Select(p => p.Key).ToList();
         var outcome = await CallPerRegionAsync(keys, Enumerable.Range(0, keys.Count).ToArray(),
-            (r, indexes) => Request(r, new MSetCommand(r.Id, r.Epoch, now, [.. indexes.Select(i => new KeyValue(pairs[i].Key, pairs[i].Value))]), now),
+            (r, indexes) => Request(r, new MSetCommand(r.Id, r.Epoch, 0, [.. indexes.Select(i => new KeyValue(pairs[i].Key, pairs[i].Value))])),
             true, StartDeadline(), cancellationToken).ConfigureAwait(false);
         return outcome.Error is { } error ? ToReply(error) : KvReply.Ok;
     }
@@ -115,7 +108,7 @@ public sealed class KvClient : IKvClient
         var regions = await LookupAllAsync(deadline, cancellationToken).ConfigureAwait(false);
         if (regions is null) return new KvReply.Error(KvErrorCode.Unavailable, "placement did not answer within the deadline");
         var counts = await Task.WhenAll(regions.Select(d => d.ToRegion()).Select(region =>
-            CallAsync([region.StartKey], r => new StoreRequest(0, r.Id, null, r.Epoch.ConfVersion, r.Epoch.Version, 0), false, deadline, cancellationToken)))
+            CallAsync([region.StartKey], r => new StoreRequest(0, r.Id, null, r.Epoch.ConfVersion, r.Epoch.Version), false, deadline, cancellationToken)))
             .ConfigureAwait(false);
         long total = 0;
         foreach (var count in counts)
@@ -167,13 +160,20 @@ public sealed class KvClient : IKvClient
             var reply = await CallAsync([.. part.Select(i => keys[i])], r => build(r, part), isWrite, deadline, ct).ConfigureAwait(false);
             return reply is null
                 ? await CallPerRegionAsync(keys, part, build, isWrite, deadline, ct).ConfigureAwait(false)
-                : reply.IsRoutingError || reply.Kind is StoreReplyKind.Timeout or StoreReplyKind.InvalidRequest or StoreReplyKind.TooLarge
+                : reply.IsRoutingError || reply.Kind is StoreReplyKind.OutcomeUnknown or StoreReplyKind.InvalidRequest or StoreReplyKind.TooLarge
                     or StoreReplyKind.NotAnInteger or StoreReplyKind.Overflow
                     ? ([], reply)
                     : ([reply], null);
         })).ConfigureAwait(false);
-        var error = results.Select(r => r.Error).FirstOrDefault(e => e is not null);
-        return ([.. results.SelectMany(r => r.Parts)], error);
+        var parts = results.SelectMany(r => r.Parts).ToList();
+        var errors = results.Select(r => r.Error).OfType<StoreReply>().ToList();
+        if (errors.Count == 0) return (parts, null);
+        // An unknown outcome wins over "not applied"; so does a write that some regions applied while another could not:
+        // retrying it would apply those parts twice.
+        var error = errors.FirstOrDefault(e => e.Kind == StoreReplyKind.OutcomeUnknown) ?? errors[0];
+        if (isWrite && parts.Count > 0 && error.IsRoutingError)
+            error = StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"applied in {parts.Count} of {parts.Count + errors.Count} regions, not in another: {error.Kind} {error.Detail}");
+        return (parts, error);
     }
 
     // ---- One region: resolve, send, learn, retry ----
@@ -202,7 +202,7 @@ public sealed class KvClient : IKvClient
             {
                 // Whatever the outcome, the next request should not wait on the same silent store first.
                 _leaders.TryRemove(region.Id, out _);
-                if (isWrite) return StoreReply.Of(StoreReplyKind.Timeout, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
+                if (isWrite) return StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
                 reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] no answer from store {store} in time");
             }
             if (!reply.IsRoutingError) return reply;
@@ -311,8 +311,8 @@ public sealed class KvClient : IKvClient
 
     private Deadline StartDeadline() => new(_clock.GetTimestamp(), _settings.RequestTimeout);
 
-    private static StoreRequest Request(Region region, KvCommand command, long nowMs) =>
-        new(0, region.Id, KvCommandCodec.Encode(command), region.Epoch.ConfVersion, region.Epoch.Version, nowMs);
+    private static StoreRequest Request(Region region, KvCommand command) =>
+        new(0, region.Id, KvCommandCodec.Encode(command), region.Epoch.ConfVersion, region.Epoch.Version);
 
     /// <summary>The answer when the deadline ends a retry loop: the last error, as a final one.</summary>
     private static StoreReply Final(StoreReply last) => last.Kind == StoreReplyKind.ServerIsBusy
@@ -332,7 +332,7 @@ public sealed class KvClient : IKvClient
         { Kind: StoreReplyKind.Overflow } => new KvReply.Error(KvErrorCode.Overflow, reply.Detail),
         { Kind: StoreReplyKind.InvalidRequest } => new KvReply.Error(KvErrorCode.InvalidRequest, reply.Detail),
         { Kind: StoreReplyKind.TooLarge } => new KvReply.Error(KvErrorCode.TooLarge, reply.Detail),
-        { Kind: StoreReplyKind.Timeout } => new KvReply.Error(KvErrorCode.Timeout, reply.Detail),
+        { Kind: StoreReplyKind.OutcomeUnknown } => new KvReply.Error(KvErrorCode.OutcomeUnknown, reply.Detail),
         { Kind: StoreReplyKind.ServerIsBusy } => new KvReply.Error(KvErrorCode.Busy, reply.Detail),
         _ => new KvReply.Error(KvErrorCode.Unavailable, reply.Detail),
     };

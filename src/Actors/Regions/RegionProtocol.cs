@@ -138,12 +138,18 @@ public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage;
 /// <summary>Introduces a node's store to another's.</summary>
 public sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage;
 
+/// <summary>A store asks another for its wall clock; answered with <see cref="ClockEcho"/>, which carries the probe's fields back.</summary>
+public sealed record ClockProbe(ulong FromStore, long SentWallMs, long SentMonotonicMs) : IRaftRemoteMessage;
+
+/// <summary>Answer to a <see cref="ClockProbe"/>: its fields, and the answering store's wall clock when it answered.</summary>
+public sealed record ClockEcho(ulong FromStore, long SentWallMs, long SentMonotonicMs, long PeerWallMs) : IRaftRemoteMessage;
+
 /// <summary>
 /// A KV command for one region on one store. <see cref="Command"/> is a <see cref="Core.Kv.KvCommandCodec"/>-encoded command
-/// (stamped with region id and epoch); null means "count the region's keys" at epoch (<see cref="ConfVersion"/>, <see cref="Version"/>).
-/// <see cref="ReadNowMs"/> is the caller's clock for reads. Sent to any store; forwarded to <see cref="TargetStore"/>.
+/// (stamped with region id and epoch; a write's time is stamped by the store that proposes it); null means "count the
+/// region's keys" at epoch (<see cref="ConfVersion"/>, <see cref="Version"/>). Sent to any store; forwarded to <see cref="TargetStore"/>.
 /// </summary>
-public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version, long ReadNowMs) : IRaftRemoteMessage;
+public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version) : IRaftRemoteMessage;
 
 /// <summary>Kind of a <see cref="StoreReply"/>: a result, or a typed error the router acts on.</summary>
 public enum StoreReplyKind : byte
@@ -174,8 +180,8 @@ public enum StoreReplyKind : byte
     ServerIsBusy,
     /// <summary>Definitely not applied (no leader, entry dropped, store unknown): safe to retry.</summary>
     Retry,
-    /// <summary>No answer in time: a write may or may not have been applied.</summary>
-    Timeout,
+    /// <summary>A write may or may not have been applied (no answer in time, or the replica failed after accepting it): never retried.</summary>
+    OutcomeUnknown,
 }
 
 /// <summary>Answer to a <see cref="StoreRequest"/>.</summary>
@@ -210,3 +216,13 @@ public sealed record SendHeartbeatNow : INoSerializationVerificationNeeded
 
 /// <summary>A heartbeat with <see cref="RegionCount"/> regions went to placement.</summary>
 public sealed record HeartbeatSent(ulong StoreId, int RegionCount) : INoSerializationVerificationNeeded;
+
+/// <summary>Asks a store about its expiry clock; answered with <see cref="ClockStatus"/>.</summary>
+public sealed record GetClockStatus : INoSerializationVerificationNeeded
+{
+    /// <summary>The instance.</summary>
+    public static GetClockStatus Instance { get; } = new();
+}
+
+/// <summary>A store's expiry clock: the correction added to its wall clock (0 = agrees with the cluster) and its time now.</summary>
+public sealed record ClockStatus(ulong StoreId, long CorrectionMs, long NowMs) : INoSerializationVerificationNeeded;

@@ -22,6 +22,12 @@ public sealed record RegionSettings
     /// <summary>Requests in flight per store before ServerIsBusy.</summary>
     public required int StoreMaxInFlight { get; init; }
 
+    /// <summary>A store's clock farther than this from the cluster's median is corrected (<c>akka-raft.store.max-clock-offset</c>).</summary>
+    public required TimeSpan MaxClockOffset { get; init; }
+
+    /// <summary>How often a store measures the other stores' clocks (<c>akka-raft.store.clock-probe-interval</c>).</summary>
+    public required TimeSpan ClockProbeInterval { get; init; }
+
     /// <summary>Deadline of one client request.</summary>
     public required TimeSpan RequestTimeout { get; init; }
 
@@ -77,6 +83,8 @@ public sealed record RegionSettings
             PlacementStatusInterval = Duration(full, "akka-raft.placement.status-interval"),
             InitialRanges = ReadLayout(full),
             StoreMaxInFlight = PositiveInt(full, "akka-raft.store.max-in-flight"),
+            MaxClockOffset = Duration(full, "akka-raft.store.max-clock-offset"),
+            ClockProbeInterval = Duration(full, "akka-raft.store.clock-probe-interval"),
             RequestTimeout = Duration(full, "akka-raft.router.request-timeout"),
             AttemptTimeout = Duration(full, "akka-raft.router.attempt-timeout"),
             MinBackoff = Duration(full, "akka-raft.router.min-backoff"),

@@ -21,6 +21,9 @@ internal sealed class ServiceDirectory
         return true;
     }
 
+    /// <summary>Every service introduced so far, by node id.</summary>
+    public IEnumerable<(ulong NodeId, IActorRef Service)> All() => _services.Select(s => (s.Key, s.Value));
+
     /// <summary>The service of <paramref name="nodeId"/>, or null when not introduced yet.</summary>
     public IActorRef? Find(ulong nodeId) => _services.GetValueOrDefault(nodeId);
 

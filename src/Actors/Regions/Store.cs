@@ -35,20 +35,24 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     private int _inFlight;
     private bool _layoutLoaded;
 
-    /// <summary>Props for the store of node <paramref name="storeId"/> (store id = node id).</summary>
-    public static Props Props(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings) =>
-        Akka.Actor.Props.Create(() => new Store(storeId, coordinator, placement, settings));
+    /// <summary>Props for the store of node <paramref name="storeId"/> (store id = node id); <paramref name="clock"/> is the node's clock (default: the system's).</summary>
+    public static Props Props(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings, TimeProvider? clock = null) =>
+        Akka.Actor.Props.Create(() => new Store(storeId, coordinator, placement, settings, clock));
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Creates the store.</summary>
-    public Store(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings)
+    public Store(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
     {
         _storeId = storeId;
         _coordinator = coordinator;
         _placement = placement;
         _settings = settings;
+        _clock = clock ?? TimeProvider.System;
+        _startTimestamp = _clock.GetTimestamp();
+        // An offset not measured again within a few probes belongs to a silent store: it stops counting.
+        _expiryClock = new ExpiryClock((long)settings.MaxClockOffset.TotalMilliseconds, (long)(settings.ClockProbeInterval * 5).TotalMilliseconds);
         // Answer the router before its own attempt times out, so it learns "unknown outcome" rather than nothing.
         _replicaTimeout = settings.AttemptTimeout * 0.8;
 
@@ -88,6 +92,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         Receive<ClusterEvent.UnreachableMember>(u => _directory.SetReachable(u.Member.Address, false));
         Receive<ClusterEvent.ReachableMember>(r => _directory.SetReachable(r.Member.Address, true));
         ReceiveSplitMessages();
+        ReceiveClockMessages();
     }
 
     private static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider;
@@ -98,6 +103,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(LayoutTimer, LoadLayout.Instance, TimeSpan.Zero, _settings.PlacementStatusInterval);
         Timers.StartPeriodicTimer(HeartbeatTimer, HeartbeatTick.Instance, _settings.HeartbeatInterval);
         StartSplitChecks();
+        StartClockProbes();
         if (IsClustered)
         {
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
@@ -199,7 +205,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
             Sender.Tell(rejection);
             return;
         }
-        Forward(region, command, request);
+        Forward(region, command);
     }
 
     /// <summary>The arrival check: the same rules the state machine applies, answered before anything is proposed.</summary>
@@ -219,12 +225,17 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         return null;
     }
 
-    private void Forward(Region region, KvCommand command, StoreRequest request)
+    /// <summary>
+    /// Hands a checked command to this store's replica: a write stamped with this store's time (only a leader's proposal
+    /// enters the log, so the stamp is the leader's), a read judged by it.
+    /// </summary>
+    private void Forward(Region region, KvCommand command)
     {
+        var now = ExpiryNowMs();
         object message = command switch
         {
-            KvWriteCommand => new Propose(region.Id, request.Command!),
-            KvReadCommand read => new ReadRequest(region.Id, sm => ((KvStateMachine)sm).Read(read, request.ReadNowMs)),
+            KvWriteCommand write => new Propose(region.Id, KvCommandCodec.Encode(write with { NowMs = now })),
+            KvReadCommand read => new ReadRequest(region.Id, sm => ((KvStateMachine)sm).Read(read, now)),
             _ => throw new InvalidOperationException($"[region {region.Id}] {command.GetType().Name} is neither a read nor a write"),
         };
         Dispatch(region, message, isWrite: command is KvWriteCommand);
@@ -251,7 +262,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
             self.Tell(RequestDone.Instance);
             return t.IsCompletedSuccessfully
                 ? StoreReplies.FromReplica(t.Result, region, storeId, isWrite)
-                : StoreReply.Of(isWrite ? StoreReplyKind.Timeout : StoreReplyKind.Retry, $"[region {region.Id}] no answer from the replica on store {storeId} in time");
+                : StoreReply.Of(isWrite ? StoreReplyKind.OutcomeUnknown : StoreReplyKind.Retry, $"[region {region.Id}] no answer from the replica on store {storeId} in time");
         }, TaskScheduler.Default).PipeTo(sender);
     }
 
@@ -309,7 +320,9 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     private void OnHello(StoreHello hello)
     {
         if (hello.NodeId == _storeId) return;
-        if (_directory.Register(hello.NodeId, Sender)) Sender.Tell(new StoreHello(_storeId));
+        if (!_directory.Register(hello.NodeId, Sender)) return;
+        Sender.Tell(new StoreHello(_storeId));
+        ProbeClock(Sender);
     }
 
     private sealed record LoadLayout : INoSerializationVerificationNeeded

@@ -21,10 +21,12 @@ internal static class StoreReplies
             RaftFailure.GroupNotFound => StoreReply.Of(StoreReplyKind.RegionNotFound, $"[region {region.Id}] replica not running on store {storeId}"),
             RaftFailure.Busy => StoreReply.Of(StoreReplyKind.ServerIsBusy, $"[region {region.Id}] {failed.Detail}"),
             RaftFailure.TooLarge => StoreReply.Of(StoreReplyKind.TooLarge, $"[region {region.Id}] {failed.Detail}"),
-            RaftFailure.Dropped => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Detail}"),
-            // A read that timed out changed nothing: it is safe to retry, unlike a write.
-            RaftFailure.Timeout => StoreReply.Of(isWrite ? StoreReplyKind.Timeout : StoreReplyKind.Retry, $"[region {region.Id}] {failed.Detail}"),
-            _ => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Failure}: {failed.Detail}"),
+            RaftFailure.Dropped or RaftFailure.Refused => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Failure}: {failed.Detail}"),
+            // A read that timed out changed nothing: it is safe to retry.
+            RaftFailure.Timeout when !isWrite => StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {failed.Detail}"),
+            RaftFailure.OutcomeUnknown => StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {region.Id}] {failed.Detail}"),
+            // Anything else on a write: nothing says it stayed out of the log, so it is not reported as safe to retry.
+            _ => StoreReply.Of(isWrite ? StoreReplyKind.OutcomeUnknown : StoreReplyKind.Retry, $"[region {region.Id}] {failed.Failure}: {failed.Detail}"),
         },
         _ => StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] unexpected answer {answer.GetType().Name}"),
     };

@@ -112,7 +112,7 @@ public sealed class PendingRequests
         foreach (var (index, proposal) in _proposals.Where(p => p.Value.Deadline <= _now).ToList())
         {
             _proposals.Remove(index);
-            expired.Add((proposal.Sender, new ProposeFailed(_groupId, RaftFailure.Timeout, 0, $"entry {index} not applied within {_deadlineTicks} ticks; outcome unknown")));
+            expired.Add((proposal.Sender, new ProposeFailed(_groupId, RaftFailure.OutcomeUnknown, 0, $"entry {index} not applied within {_deadlineTicks} ticks; outcome unknown")));
         }
         foreach (var (id, read) in _reads.Where(r => r.Value.Deadline <= _now).ToList())
         {
@@ -130,11 +130,14 @@ public sealed class PendingRequests
         return senders;
     }
 
-    /// <summary>Removes everything and returns every waiting sender.</summary>
-    public List<IActorRef> DropAll()
+    /// <summary>
+    /// Removes everything and returns who waited: proposers (their entries are in the log, so their outcome is unknown)
+    /// apart from readers (nothing was changed for them).
+    /// </summary>
+    public (List<IActorRef> Proposers, List<IActorRef> Readers) DropAll()
     {
-        var senders = _proposals.Values.Select(p => p.Sender).Concat(DropReads()).ToList();
+        var proposers = _proposals.Values.Select(p => p.Sender).ToList();
         _proposals.Clear();
-        return senders;
+        return (proposers, DropReads());
     }
 }

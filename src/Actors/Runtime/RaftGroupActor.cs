@@ -721,6 +721,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
 
     private void FailAllPending(string why)
     {
-        foreach (var sender in _pending.DropAll()) sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.Timeout, 0, $"{why}; outcome unknown"));
+        var (proposers, readers) = _pending.DropAll();
+        // An accepted entry may already be on followers (the leader sends before its own write), so it may still commit.
+        foreach (var sender in proposers) sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.OutcomeUnknown, 0, $"{why}; outcome unknown"));
+        foreach (var sender in readers) sender.Tell(new ProposeFailed(_spec.GroupId, RaftFailure.Dropped, 0, $"{why}; read not served"));
     }
 }

@@ -16,12 +16,17 @@ public enum RaftFailure : byte
     Busy,
     /// <summary>The request is larger than allowed.</summary>
     TooLarge,
-    /// <summary>The entry was overwritten by a new leader: definitely not applied, safe to retry.</summary>
+    /// <summary>Definitely not applied (the entry was overwritten by a new leader, or a read was abandoned): safe to retry.</summary>
     Dropped,
-    /// <summary>No answer within the deadline: the outcome is unknown.</summary>
+    /// <summary>A read was not served within the deadline; it changed nothing, so it is safe to retry.</summary>
     Timeout,
-    /// <summary>Refused by Raft for another reason (see detail).</summary>
+    /// <summary>Refused by Raft before entering the log, for another reason (see detail): not applied.</summary>
     Refused,
+    /// <summary>
+    /// The proposal entered the log but its fate is unknown (no result within the deadline, or the replica was destroyed or
+    /// its journal failed after accepting it): it may still be applied, so it must not be retried blindly.
+    /// </summary>
+    OutcomeUnknown,
 }
 
 /// <summary>Proposes a command to a group; answered with <see cref="ProposeSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
@@ -36,7 +41,7 @@ public abstract record RaftReply(ulong GroupId);
 /// <summary>The command was committed and applied at <paramref name="Index"/>; <paramref name="Result"/> is the state machine's answer.</summary>
 public sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result) : RaftReply(GroupId);
 
-/// <summary>The command was not applied (or its outcome is unknown, for <see cref="RaftFailure.Timeout"/>).</summary>
+/// <summary>The command was not applied, or (for <see cref="RaftFailure.OutcomeUnknown"/>) may or may not have been.</summary>
 public sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong LeaderHint, string Detail) : RaftReply(GroupId);
 
 /// <summary>Linearizable read: <paramref name="Query"/> runs against the state machine once the read index is applied.</summary>

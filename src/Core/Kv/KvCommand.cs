@@ -49,8 +49,9 @@ public abstract record KvCommand(ulong RegionId, RegionEpoch Epoch)
 public abstract record KvReadCommand(ulong RegionId, RegionEpoch Epoch) : KvCommand(RegionId, Epoch);
 
 /// <summary>
-/// A write proposed through Raft. <see cref="NowMs"/> is the proposer's logical clock at proposal time, so expiry
-/// decisions on apply are the same on every replica.
+/// A write proposed through Raft. <see cref="NowMs"/> is the time the region leader's store stamped it with when it
+/// proposed it (entries journaled by older builds carry the router's clock instead); the state machine's clock is the
+/// highest stamp applied, so expiry decisions on apply are the same on every replica.
 /// </summary>
 public abstract record KvWriteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs) : KvCommand(RegionId, Epoch);
 
@@ -86,10 +87,14 @@ public sealed record ExistsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableA
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), KeyList.Length);
 }
 
-/// <summary>SET key value [NX|XX] [GET] with an absolute expiry on the proposer's logical clock (null = none).</summary>
+/// <summary>
+/// SET key value [NX|XX] [GET] with an expiry: <see cref="ExpireAfterMs"/> (EX/PX) counts from the state machine's clock
+/// once this command's stamp is applied; <see cref="ExpireAtMs"/> is an absolute time on that clock (written by older
+/// routers). At most one of the two; neither means no expiry.
+/// </summary>
 public sealed record SetCommand(
     ulong RegionId, RegionEpoch Epoch, long NowMs,
-    byte[] Key, byte[] Value, long? ExpireAtMs = null, SetCondition Condition = SetCondition.None, bool GetOld = false)
+    byte[] Key, byte[] Value, long? ExpireAtMs = null, SetCondition Condition = SetCondition.None, bool GetOld = false, long? ExpireAfterMs = null)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />
@@ -102,10 +107,10 @@ public sealed record SetCommand(
     public bool Equals(SetCommand? other) =>
         other is not null && base.Equals(other)
         && ByteKeyComparer.Instance.Equals(Key, other.Key) && ByteKeyComparer.Instance.Equals(Value, other.Value)
-        && ExpireAtMs == other.ExpireAtMs && Condition == other.Condition && GetOld == other.GetOld;
+        && ExpireAtMs == other.ExpireAtMs && Condition == other.Condition && GetOld == other.GetOld && ExpireAfterMs == other.ExpireAfterMs;
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Key.Length, Value.Length, ExpireAtMs, Condition, GetOld);
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Key.Length, Value.Length, ExpireAtMs, Condition, GetOld, ExpireAfterMs);
 }
 
 /// <summary>DEL key [key ...]: answers the number of keys removed.</summary>

@@ -5,7 +5,9 @@ namespace AkkaRaft.Core.Kv;
 
 /// <summary>
 /// Compact, versioned binary encoding of <see cref="KvCommand"/>: format version byte, op code, region id and epoch
-/// as varints, then (for writes) the proposer's NowMs and the op's fields as varints and length-prefixed bytes.
+/// as varints, then (for writes) the stamp NowMs and the op's fields as varints and length-prefixed bytes.
+/// Commands are journaled, so every encoding ever written must keep decoding: new fields come behind new flag bits
+/// (e.g. SET's relative expiry), which older builds refuse as unknown rather than misread.
 /// </summary>
 public static class KvCommandCodec
 {
@@ -28,7 +30,8 @@ public static class KvCommandCodec
     private const byte GetOldFlag = 0x02;
     private const int ConditionShift = 2;
     private const byte ConditionMask = 0x0c;
-    private const byte KnownSetFlags = HasExpiryFlag | GetOldFlag | ConditionMask;
+    private const byte HasRelativeExpiryFlag = 0x10;
+    private const byte KnownSetFlags = HasExpiryFlag | GetOldFlag | ConditionMask | HasRelativeExpiryFlag;
 
     /// <summary>Encodes a command.</summary>
     public static byte[] Encode(KvCommand command)
@@ -56,8 +59,10 @@ public static class KvCommandCodec
                 writer.WriteBytes(set.Value);
                 writer.WriteByte((byte)((set.ExpireAtMs.HasValue ? HasExpiryFlag : 0)
                     | (set.GetOld ? GetOldFlag : 0)
-                    | ((byte)set.Condition << ConditionShift)));
+                    | ((byte)set.Condition << ConditionShift)
+                    | (set.ExpireAfterMs.HasValue ? HasRelativeExpiryFlag : 0)));
                 if (set.ExpireAtMs is { } expireAt) writer.WriteVarInt(expireAt);
+                if (set.ExpireAfterMs is { } expireAfter) writer.WriteVarInt(expireAfter);
                 break;
             case DeleteCommand delete:
                 WriteKeyList(writer, delete.KeyList);
@@ -113,8 +118,10 @@ public static class KvCommandCodec
                 if ((flags & ~KnownSetFlags) != 0) throw reader.Fail($"unknown set flags 0x{flags:x2}");
                 var condition = (SetCondition)((flags & ConditionMask) >> ConditionShift);
                 if (condition > SetCondition.IfPresent) throw reader.Fail($"unknown set condition {(byte)condition}");
+                if ((flags & HasExpiryFlag) != 0 && (flags & HasRelativeExpiryFlag) != 0) throw reader.Fail("set has both an absolute and a relative expiry");
                 long? expireAt = (flags & HasExpiryFlag) != 0 ? reader.ReadVarInt("expire at ms") : null;
-                command = new SetCommand(regionId, epoch, nowMs, key, value, expireAt, condition, (flags & GetOldFlag) != 0);
+                long? expireAfter = (flags & HasRelativeExpiryFlag) != 0 ? reader.ReadVarInt("expire after ms") : null;
+                command = new SetCommand(regionId, epoch, nowMs, key, value, expireAt, condition, (flags & GetOldFlag) != 0, expireAfter);
                 break;
             case OpCode.Delete:
                 command = new DeleteCommand(regionId, epoch, nowMs, ReadKeyList(ref reader));
@@ -162,6 +169,7 @@ public static class KvCommandCodec
             ExistsCommand { KeyList.IsDefaultOrEmpty: true } or DeleteCommand { KeyList.IsDefaultOrEmpty: true } => "needs at least one key",
             MSetCommand { Pairs.IsDefaultOrEmpty: true } => "needs at least one pair",
             SetCommand { Condition: > SetCondition.IfPresent } set => $"has unknown condition {(byte)set.Condition}",
+            SetCommand { ExpireAtMs: not null, ExpireAfterMs: not null } => "has both an absolute and a relative expiry",
             SplitCommand { NewPeerIds.IsDefault: true } => "has no new peer ids",
             _ => null,
         };

@@ -12,8 +12,11 @@ namespace AkkaRaft.Core.Kv;
 /// Storage is a <see cref="SortedDictionary{TKey,TValue}"/> (a red-black tree) ordered by <see cref="ByteKeyComparer"/>:
 /// O(log n) inserts and deletes at any key, in-order enumeration for snapshots and splits. A SortedList would make
 /// every insert in the middle O(n) array shifting, which random client keys would hit constantly.
-/// Time: each write carries the proposer's NowMs; the machine keeps the highest NowMs applied so far as its logical
-/// clock and judges expiry by it, so replicas agree and logical time never runs backwards across leader changes.
+/// Time: each write carries the stamp its leader's store gave it (NowMs); the machine keeps the highest stamp applied so
+/// far as its logical clock and judges writes' expiry by it, so replicas agree and logical time never runs backwards
+/// across leader changes. The stamp is not clamped here: only the leader can tell an idle hour from a clock that is an
+/// hour fast (the apply cannot), so the bound is kept where stamps are made (see <see cref="ExpiryClock"/>). A stamp
+/// behind the clock changes nothing. Relative expiries (EX/PX) count from the clock after the stamp is applied.
 /// </remarks>
 public sealed partial class KvStateMachine : IRaftStateMachine
 {
@@ -52,7 +55,7 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     /// <inheritdoc />
     public ulong AppliedIndex { get; private set; }
 
-    /// <summary>The highest proposer NowMs applied so far; expiry is judged against it (or a later read clock).</summary>
+    /// <summary>The highest write stamp applied so far; expiry is judged against it (or a later read clock).</summary>
     public long LogicalNowMs { get; private set; } = long.MinValue;
 
     /// <summary>Sum over stored entries of key bytes + value bytes + <see cref="EntryOverheadBytes"/>; tracked incrementally.</summary>
@@ -249,9 +252,10 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         };
         if (allowed)
         {
+            var expireAt = set.ExpireAfterMs is { } after ? SaturatingAdd(now, after) : set.ExpireAtMs;
             // An expiry already in the past leaves nothing to store.
-            if (set.ExpireAtMs is { } expireAt && expireAt <= now) Remove(set.Key);
-            else Put(set.Key, new StoredValue(set.Value, set.ExpireAtMs));
+            if (expireAt is { } at && at <= now) Remove(set.Key);
+            else Put(set.Key, new StoredValue(set.Value, expireAt));
         }
         if (set.GetOld) return new KvResult.ValueResult(oldValue);
         return allowed ? KvResult.Ok : new KvResult.ValueResult(null);
@@ -336,6 +340,9 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)
             && text == value.ToString(CultureInfo.InvariantCulture); // canonical form only: "+1", "01", "-0" are not integers
     }
+
+    private static long SaturatingAdd(long a, long b) =>
+        b > 0 && a > long.MaxValue - b ? long.MaxValue : b < 0 && a < long.MinValue - b ? long.MinValue : a + b;
 
     private static byte[] FormatInteger(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
 

@@ -262,7 +262,13 @@ internal sealed partial class RespSession
         var sub = Encoding.ASCII.GetString(arguments[1]).ToUpperInvariant();
         if (sub == "GET" && arguments.Length >= 3)
         {
-            var matches = ConfigValues.Where(c => arguments[2..].Any(p => GlobMatches(Encoding.UTF8.GetString(p).ToLowerInvariant(), c.Name))).ToArray();
+            if (arguments[2..].FirstOrDefault(p => p.Length > GlobPattern.MaxLength) is { } tooLong)
+            {
+                writer.WriteError(GlobPattern.TooLongError(tooLong.Length));
+                return;
+            }
+
+            var matches = ConfigValues.Where(c => arguments[2..].Any(p => ConfigNameMatches(p, c.Name))).ToArray();
             writer.WriteMapHeader(matches.Length);
             foreach (var (name, value) in matches)
             {
@@ -284,21 +290,13 @@ internal sealed partial class RespSession
         }
     }
 
-    /// <summary>Glob match with * and ? (CONFIG GET patterns).</summary>
-    internal static bool GlobMatches(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
+    /// <summary>As Redis: a pattern without '*', '?' or '[' names a parameter exactly; any other is a glob. Both ignore case.</summary>
+    private static bool ConfigNameMatches(byte[] pattern, string name)
     {
-        if (pattern.IsEmpty) return text.IsEmpty;
-        if (pattern[0] == '*')
-        {
-            for (var skip = 0; skip <= text.Length; skip++)
-            {
-                if (GlobMatches(pattern[1..], text[skip..])) return true;
-            }
-
-            return false;
-        }
-
-        return !text.IsEmpty && (pattern[0] == '?' || pattern[0] == text[0]) && GlobMatches(pattern[1..], text[1..]);
+        var bytes = Encoding.ASCII.GetBytes(name);
+        return pattern.AsSpan().IndexOfAny("*?["u8) < 0
+            ? Ascii.EqualsIgnoreCase(pattern, bytes)
+            : GlobPattern.Matches(pattern, bytes, ignoreCase: true);
     }
 
     private async Task<string> BuildInfoAsync(byte[][] arguments)

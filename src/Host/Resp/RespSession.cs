@@ -342,13 +342,18 @@ internal sealed partial class RespSession
     internal static string ErrorReplyText(KvReply.Error error) => error.Code switch
     {
         KvErrorCode.Unavailable => "TRYAGAIN " + OrDefault(error.Message, "no region leader is available, try again later"),
-        KvErrorCode.Timeout => "TRYAGAIN " + OrDefault(error.Message, "the request timed out; it may or may not have been applied"),
+        // Not TRYAGAIN: clients resend that one on their own (go-redis, redis-py cluster, StackExchange.Redis), and an INCR
+        // resent after an unknown outcome may count twice.
+        KvErrorCode.OutcomeUnknown => OutcomeUnknownReply + (string.IsNullOrWhiteSpace(error.Message) ? "" : $" ({error.Message})"),
         KvErrorCode.Busy => "BUSY " + OrDefault(error.Message, "server is busy, back off and retry"),
         KvErrorCode.NotAnInteger => "ERR value is not an integer or out of range",
         KvErrorCode.Overflow => "ERR increment or decrement would overflow",
         KvErrorCode.TooLarge => "ERR " + OrDefault(error.Message, "key or value too large"),
         _ => "ERR " + OrDefault(error.Message, "invalid request"),
     };
+
+    /// <summary>The error line of a write whose outcome is unknown; its prefix is one no common client retries by itself.</summary>
+    internal const string OutcomeUnknownReply = "UNKNOWN the write may or may not have been applied; read before retrying";
 
     private static string OrDefault(string message, string fallback) => string.IsNullOrWhiteSpace(message) ? fallback : message;
 

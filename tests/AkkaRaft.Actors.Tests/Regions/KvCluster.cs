@@ -29,11 +29,13 @@ internal sealed class KvCluster : IAsyncDisposable
     public static readonly IReadOnlyList<ulong> InitialNodes = [1, 2, 3];
 
     private readonly List<KvNode> _kv;
+    private readonly Func<ulong, TimeProvider?> _clocks;
 
-    private KvCluster(LoopbackNodes nodes, List<KvNode> kv)
+    private KvCluster(LoopbackNodes nodes, List<KvNode> kv, Func<ulong, TimeProvider?> clocks)
     {
         Nodes = nodes;
         _kv = kv;
+        _clocks = clocks;
     }
 
     public LoopbackNodes Nodes { get; }
@@ -43,20 +45,24 @@ internal sealed class KvCluster : IAsyncDisposable
     /// <summary>The node with id <paramref name="nodeId"/>.</summary>
     public KvNode Node(ulong nodeId) => Kv[(int)nodeId - 1];
 
-    /// <summary>Starts <paramref name="nodeCount"/> nodes; nodes 1..3 are the initial ones, any further node joins as a new store.</summary>
-    public static async Task<KvCluster> StartAsync(Config? extra = null, string? rootDir = null, int nodeCount = 3)
+    /// <summary>
+    /// Starts <paramref name="nodeCount"/> nodes; nodes 1..3 are the initial ones, any further node joins as a new store.
+    /// <paramref name="clocks"/> gives a node (by id) its own clock; null: the system's.
+    /// </summary>
+    public static async Task<KvCluster> StartAsync(Config? extra = null, string? rootDir = null, int nodeCount = 3, Func<ulong, TimeProvider?>? clocks = null)
     {
         var config = extra is null ? FastTiming : extra.WithFallback(FastTiming);
+        clocks ??= _ => null;
         var nodes = await LoopbackNodes.StartAsync(nodeCount, config, rootDir: rootDir);
-        var kv = Enumerable.Range(0, nodeCount).Select(i => AkkaRaftKv.StartNode(nodes[i], (ulong)i + 1, InitialNodes)).ToList();
-        var cluster = new KvCluster(nodes, kv);
+        var kv = Enumerable.Range(0, nodeCount).Select(i => AkkaRaftKv.StartNode(nodes[i], (ulong)i + 1, InitialNodes, clocks((ulong)i + 1))).ToList();
+        var cluster = new KvCluster(nodes, kv, clocks);
         await cluster.WarmUpAsync();
         return cluster;
     }
 
     /// <summary>
     /// Waits until both regions took a write: the first journal writes (table creation) on a loaded machine can outlast
-    /// a proposal's deadline, which the router rightly reports as Timeout. SET is idempotent, so retrying it is safe.
+    /// a proposal's deadline, which the router rightly reports as OutcomeUnknown. SET is idempotent, so retrying it is safe.
     /// </summary>
     private async Task WarmUpAsync()
     {
@@ -74,7 +80,7 @@ internal sealed class KvCluster : IAsyncDisposable
     {
         var index = (int)nodeId - 1;
         await Nodes.RestartAsync(index);
-        _kv[index] = AkkaRaftKv.StartNode(Nodes[index], nodeId, InitialNodes);
+        _kv[index] = AkkaRaftKv.StartNode(Nodes[index], nodeId, InitialNodes, _clocks(nodeId));
     }
 
     public static byte[] K(string text) => Encoding.UTF8.GetBytes(text);
@@ -108,12 +114,21 @@ internal sealed class KvCluster : IAsyncDisposable
         return answer is ReadSucceeded { Value: KvResult.ValueResult value } ? value.Data : null;
     }
 
+    /// <summary>The clock of region <paramref name="regionId"/>'s state machine on its leader (the highest write stamp applied).</summary>
+    public async Task<long> LogicalNowMsAsync(ulong regionId)
+    {
+        var leader = await LeaderNodeAsync(regionId);
+        if (leader == 0) throw new InvalidOperationException($"region {regionId} has no leader");
+        var answer = await Node(leader).Raft.ReadAsync(regionId, sm => ((KvStateMachine)sm).LogicalNowMs);
+        return answer is ReadSucceeded { Value: long now } ? now : throw new InvalidOperationException($"region {regionId}: {answer}");
+    }
+
     /// <summary>Sends a raw request to node <paramref name="nodeId"/>'s store.</summary>
     public Task<StoreReply> SendRawAsync(ulong nodeId, StoreRequest request) =>
         Node(nodeId).Store.Ask<StoreReply>(request, TimeSpan.FromSeconds(10));
 
     public static StoreRequest Raw(ulong targetStore, ulong regionId, KvCommand command) =>
-        new(targetStore, regionId, KvCommandCodec.Encode(command), command.Epoch.ConfVersion, command.Epoch.Version, 0);
+        new(targetStore, regionId, KvCommandCodec.Encode(command), command.Epoch.ConfVersion, command.Epoch.Version);
 
     public ValueTask DisposeAsync() => Nodes.DisposeAsync();
 

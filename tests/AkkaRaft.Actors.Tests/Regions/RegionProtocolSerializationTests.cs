@@ -23,7 +23,7 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     [Fact]
     public void Store_requests_and_replies_cross_nodes_intact()
     {
-        var request = new StoreRequest(2, 7, [1, 2, 3], 2, 3, 12345);
+        var request = new StoreRequest(2, 7, [1, 2, 3], 2, 3);
         var requestCopy = RoundTrip(request);
         Assert.Equal(request with { Command = null }, requestCopy with { Command = null });
         Assert.Equal(request.Command, requestCopy.Command);
@@ -53,6 +53,8 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
 
         Assert.Equal(new PlacementHello(4), RoundTrip(new PlacementHello(4)));
         Assert.Equal(new StoreHello(5), RoundTrip(new StoreHello(5)));
+        Assert.Equal(new ClockProbe(5, 1_700_000_000_000, 42), RoundTrip(new ClockProbe(5, 1_700_000_000_000, 42)));
+        Assert.Equal(new ClockEcho(6, 1_700_000_000_000, 42, -7), RoundTrip(new ClockEcho(6, 1_700_000_000_000, 42, -7)));
     }
 
     [Fact]

@@ -13,7 +13,7 @@ internal static class RegisterClient
 {
     /// <summary>
     /// Performs operation <paramref name="seq"/> of <paramref name="client"/> (key and kind drawn from <paramref name="random"/>)
-    /// and records it in <paramref name="history"/>: a write that timed out is recorded with an unknown outcome; any other
+    /// and records it in <paramref name="history"/>: a write answered OutcomeUnknown is recorded with an unknown outcome; any other
     /// error means "not applied" (the router retries only what was definitely not applied) and is only logged.
     /// </summary>
     public static async Task StepAsync(IKvClient kv, int client, int seq, string[] keys, Random random, ConcurrentQueue<RegisterOp> history, ITestOutputHelper output)
@@ -40,7 +40,7 @@ internal static class RegisterClient
             case KvReply.Integer integer:
                 history.Enqueue(new RegisterOp(client, key, kind, argument, integer.Number, invoked, returned));
                 break;
-            case KvReply.Error { Code: KvErrorCode.Timeout } when kind != RegisterOpKind.Get:
+            case KvReply.Error { Code: KvErrorCode.OutcomeUnknown } when kind != RegisterOpKind.Get:
                 // Outcome unknown: it may take effect at any time after its invocation.
                 history.Enqueue(new RegisterOp(client, key, kind, argument, null, invoked, long.MaxValue));
                 break;

@@ -27,7 +27,7 @@ public sealed class JournalFailureTests(ITestOutputHelper output)
 
         await journal.OnWrite.Fail();
         var failed = Assert.IsType<ProposeFailed>(await node.ProposeAsync(Group, "during"u8.ToArray(), TimeSpan.FromSeconds(5)));
-        Assert.Equal(RaftFailure.Timeout, failed.Failure);
+        Assert.Equal(RaftFailure.OutcomeUnknown, failed.Failure);
         Assert.Contains("outcome unknown", failed.Detail);
         await journal.OnWrite.Pass();
 

@@ -17,6 +17,7 @@ public class KvCommandCodecTests
         new SetCommand(7, Epoch, 1_700_000_000_000, K("k"), K("v")),
         new SetCommand(7, Epoch, -5, K("k"), [], ExpireAtMs: 1_700_000_010_000, Condition: SetCondition.IfAbsent, GetOld: true),
         new SetCommand(7, Epoch, long.MinValue, [0x00, 0xff], new byte[300], ExpireAtMs: long.MaxValue, Condition: SetCondition.IfPresent),
+        new SetCommand(7, Epoch, 1_700_000_000_000, K("k"), K("v"), Condition: SetCondition.IfAbsent, GetOld: true, ExpireAfterMs: 60_000),
         new DeleteCommand(7, Epoch, 0, [K("a")]),
         new IncrByCommand(7, Epoch, 1, K("n"), long.MinValue),
         new IncrByCommand(7, Epoch, 1, K("n"), long.MaxValue),
@@ -86,6 +87,7 @@ public class KvCommandCodecTests
     [InlineData(new byte[] { 1, 99, 1, 1, 1 }, "unknown op code 99")]
     [InlineData(new byte[] { 1, 3, 1, 1, 1, 0, 1, (byte)'k', 1, (byte)'v', 0x80 }, "unknown set flags 0x80")]
     [InlineData(new byte[] { 1, 3, 1, 1, 1, 0, 1, (byte)'k', 1, (byte)'v', 0x0c }, "unknown set condition 3")]
+    [InlineData(new byte[] { 1, 3, 1, 1, 1, 0, 1, (byte)'k', 1, (byte)'v', 0x11, 2, 2 }, "both an absolute and a relative expiry")]
     [InlineData(new byte[] { 1, 4, 1, 1, 1, 0, 0 }, "at least one key")]
     [InlineData(new byte[] { 1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02 }, "overflows 64 bits")]
     [InlineData(new byte[] { 1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, "overflows 64 bits")]
@@ -103,6 +105,19 @@ public class KvCommandCodecTests
         Assert.Throws<ArgumentException>(() => KvCommandCodec.Encode(new ExistsCommand(1, Epoch, default)));
         Assert.Throws<ArgumentException>(() => KvCommandCodec.Encode(new MSetCommand(1, Epoch, 1, [])));
         Assert.Throws<ArgumentException>(() => KvCommandCodec.Encode(new SetCommand(1, Epoch, 1, K("k"), K("v"), Condition: (SetCondition)3)));
+        Assert.Throws<ArgumentException>(() => KvCommandCodec.Encode(new SetCommand(1, Epoch, 1, K("k"), K("v"), ExpireAtMs: 5, ExpireAfterMs: 5)));
+    }
+
+    [Fact]
+    public void A_set_journaled_by_an_older_build_with_an_absolute_expiry_still_decodes_to_the_same_command()
+    {
+        // Bytes as the previous build wrote them: SET "k" "v" stamped 1000 by the router, expiring at 1500.
+        byte[] journaled = [1, 3, 7, 3, 9, 0xd0, 0x0f, 1, (byte)'k', 1, (byte)'v', 0x01, 0xb8, 0x17];
+
+        var decoded = KvCommandCodec.Decode(journaled);
+
+        Assert.Equal(new SetCommand(7, Epoch, 1_000, K("k"), K("v"), ExpireAtMs: 1_500), decoded);
+        Assert.Equal(journaled, KvCommandCodec.Encode(decoded));
     }
 
     [Fact]
@@ -129,9 +144,12 @@ public class KvCommandCodecTests
         {
             0 => new GetCommand(regionId, epoch, Bytes()),
             1 => new ExistsCommand(regionId, epoch, KeyList()),
-            2 => new SetCommand(regionId, epoch, now, Bytes(), Bytes(),
-                random.Next(2) == 0 ? null : random.NextInt64(long.MinValue, long.MaxValue),
-                (SetCondition)random.Next(3), random.Next(2) == 0),
+            2 => random.Next(2) == 0
+                ? new SetCommand(regionId, epoch, now, Bytes(), Bytes(),
+                    random.Next(2) == 0 ? null : random.NextInt64(long.MinValue, long.MaxValue),
+                    (SetCondition)random.Next(3), random.Next(2) == 0)
+                : new SetCommand(regionId, epoch, now, Bytes(), Bytes(), null, (SetCondition)random.Next(3), random.Next(2) == 0,
+                    random.NextInt64(long.MinValue, long.MaxValue)),
             3 => new DeleteCommand(regionId, epoch, now, KeyList()),
             4 => new IncrByCommand(regionId, epoch, now, Bytes(), random.NextInt64(long.MinValue, long.MaxValue)),
             5 => new MSetCommand(regionId, epoch, now, [.. Enumerable.Range(0, random.Next(1, 5)).Select(_ => new KeyValue(Bytes(), Bytes()))]),

@@ -65,6 +65,34 @@ public class KvCommandTests
     }
 
     [Fact]
+    public void A_relative_expiry_counts_from_the_stamp_the_write_was_applied_with()
+    {
+        _kv.Set("a", "1", now: 10_000, expireAfter: 500);
+
+        Assert.Equal(Value("1"), _kv.Get("a", now: 10_499));
+        Assert.Equal(Value(null), _kv.Get("a", now: 10_500));
+    }
+
+    [Fact]
+    public void A_stamp_behind_the_region_clock_neither_moves_it_back_nor_shortens_a_relative_expiry()
+    {
+        _kv.Set("b", "x", now: 20_000);
+        _kv.Set("a", "1", now: 10_000, expireAfter: 500); // a leader whose clock trails the one before it
+
+        Assert.Equal(20_000, _kv.Machine.LogicalNowMs);
+        Assert.Equal(Value("1"), _kv.Get("a", now: 20_499));
+        Assert.Equal(Value(null), _kv.Get("a", now: 20_500));
+    }
+
+    [Fact]
+    public void A_relative_expiry_near_the_end_of_time_saturates_instead_of_wrapping_into_the_past()
+    {
+        _kv.Set("a", "1", now: long.MaxValue - 10, expireAfter: 1_000);
+
+        Assert.Equal(Value("1"), _kv.Get("a", now: long.MaxValue - 1));
+    }
+
+    [Fact]
     public void Set_with_an_expiry_already_past_removes_the_key()
     {
         _kv.Set("a", "1");

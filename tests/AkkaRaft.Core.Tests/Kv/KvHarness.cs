@@ -20,8 +20,8 @@ internal sealed class KvHarness
     public KvResult Apply(KvWriteCommand command) =>
         (KvResult)Machine.Apply([new CommittedCommand(NextIndex++, 1, KvCommandCodec.Encode(command))])[0]!;
 
-    public KvResult Set(string key, string value, long now = 1_000, long? expireAt = null, SetCondition condition = SetCondition.None, bool getOld = false) =>
-        Apply(new SetCommand(1, Epoch, now, K(key), K(value), expireAt, condition, getOld));
+    public KvResult Set(string key, string value, long now = 1_000, long? expireAt = null, SetCondition condition = SetCondition.None, bool getOld = false, long? expireAfter = null) =>
+        Apply(new SetCommand(1, Epoch, now, K(key), K(value), expireAt, condition, getOld, expireAfter));
 
     public KvResult Get(string key, long now = 1_000) => Machine.Read(new GetCommand(1, Epoch, K(key)), now);
 
