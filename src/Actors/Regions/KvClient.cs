@@ -220,6 +220,10 @@ public sealed class KvClient : IKvClient
             case StoreReplyKind.NotLeader when reply.LeaderStore != 0 && reply.LeaderStore != store && region.Peers.Any(p => p.StoreId == reply.LeaderStore):
                 _leaders[region.Id] = reply.LeaderStore;
                 return false;
+            case StoreReplyKind.NotLeader when reply.LeaderStore != 0 && reply.LeaderStore != store:
+                // A leader on a store the cached region does not have: its membership changed (a move). Ask placement again.
+                Invalidate(region.Id);
+                return false;
             case StoreReplyKind.NotLeader:
             case StoreReplyKind.Retry:
                 _leaders.TryRemove(region.Id, out _);

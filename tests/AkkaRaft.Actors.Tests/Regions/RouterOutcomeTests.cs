@@ -94,6 +94,29 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         Assert.Equal(KvErrorCode.Unavailable, reply.Code);
     }
 
+    /// <summary>
+    /// Regression: after a move, a router whose cached region predates it ignored a leader hint naming the new store (not
+    /// among the cached peers) and kept guessing among the old ones until its deadline.
+    /// </summary>
+    [Fact]
+    public async Task A_leader_hint_naming_a_store_outside_the_cached_region_reloads_the_region_and_reaches_the_leader()
+    {
+        var before = new Region(1, [], "m"u8, RegionEpoch.Initial,
+            [new RegionPeer(1, 11, PeerRole.Voter), new RegionPeer(2, 21, PeerRole.Voter), new RegionPeer(3, 31, PeerRole.Voter)]);
+        var after = new Region(1, [], "m"u8, new RegionEpoch(RegionEpoch.Initial.ConfVersion + 2, RegionEpoch.Initial.Version),
+            [new RegionPeer(2, 21, PeerRole.Voter), new RegionPeer(3, 31, PeerRole.Voter), new RegionPeer(4, 41, PeerRole.Voter)]);
+        var lookups = 0;
+        var placement = Sys.ActorOf(Props.Create(() => new ScriptedPlacement(() =>
+            Interlocked.Increment(ref lookups) == 1 ? RegionDescriptor.From(before, leaderStore: 1) : RegionDescriptor.From(after, leaderStore: 0))));
+        var store = new ScriptedStore(request => request.TargetStore == 4
+            ? new StoreReply(StoreReplyKind.Integer, null, 1, 0, [], "")
+            : StoreReply.Of(StoreReplyKind.NotLeader, "not the leader", leaderStore: 4));
+        var client = new KvClient(Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), placement, Settings);
+
+        Assert.Equal(new KvReply.Integer(1), await client.IncrementAsync(K("a"), 1));
+        Assert.True(lookups >= 2, "placement was asked again");
+    }
+
     [Fact]
     public void Replica_failures_map_to_store_replies_by_whether_the_write_can_have_been_applied()
     {
@@ -140,6 +163,13 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
             {
                 if (store.Receive(request) is { } reply) Sender.Tell(reply);
             });
+    }
+
+    private sealed class ScriptedPlacement : ReceiveActor
+    {
+        public ScriptedPlacement(Func<RegionDescriptor> left) =>
+            Receive<PlacementLookup>(_ => Sender.Tell(new PlacementLookupReply(PlacementLookupStatus.Ok,
+                [left(), RegionDescriptor.From(Right, leaderStore: 1)], 1, 100, 1, "")));
     }
 
     private sealed class FixedPlacement : ReceiveActor
