@@ -133,4 +133,4 @@ public sealed record StoreView(ulong StoreId, StoreState State, bool Down, long 
 public sealed record OperatorsReply(OperatorView[] Running, OperatorView[] Recent, StoreView[] Stores, ulong SchedulerNode, string Detail) : IRaftRemoteMessage;
 
 /// <summary>Introduces a node's scheduler to another's.</summary>
-public sealed record SchedulerHello(ulong NodeId) : IRaftRemoteMessage;
+public sealed record SchedulerHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;

@@ -133,10 +133,10 @@ public sealed record SplitRegionReply(SplitRegionStatus Status, RegionDescriptor
 }
 
 /// <summary>Introduces a node's placement service to another's.</summary>
-public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage;
+public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
 
 /// <summary>Introduces a node's store to another's.</summary>
-public sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage;
+public sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
 
 /// <summary>
 /// A KV command for one region on one store. <see cref="Command"/> is a <see cref="Core.Kv.KvCommandCodec"/>-encoded command

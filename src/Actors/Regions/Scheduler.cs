@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Event;
+using AkkaRaft.Actors.Discovery;
 using AkkaRaft.Actors.Placement;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Raft;
@@ -37,7 +37,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly RegionSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly ServiceDirectory _directory = new();
+    private readonly PeerDirectory _directory;
     private readonly OperatorRegistry _operators;
     private readonly StoreLiveness _liveness;
     private readonly Dictionary<long, CancellationTokenSource> _cancels = [];
@@ -65,6 +65,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         _placement = placement;
         _settings = settings;
         _time = time;
+        _directory = new PeerDirectory(Context, nodeId, Name, id => new SchedulerHello(id));
         _operators = new OperatorRegistry(nodeId,
             new OperatorRegistryLimits(settings.OperatorTimeout, settings.OperatorHistory, OperatorRegistryLimits.OrphanGraceFor(settings.ScheduleInterval, settings.OperatorTimeout)), time);
         _liveness = new StoreLiveness(settings.StoreDownAfter, time);
@@ -83,31 +84,21 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         Receive<GetOperators>(OnGetOperators);
         Receive<OperatorProgress>(progress => _operators.Report(progress));
         Receive<OperatorFinished>(OnFinished);
-        Receive<SchedulerHello>(hello =>
-        {
-            if (hello.NodeId != _nodeId && _directory.Register(hello.NodeId, Sender)) Sender.Tell(new SchedulerHello(_nodeId));
-        });
-        Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
-        Receive<ClusterEvent.CurrentClusterState>(state =>
-        {
-            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
-        });
+        // Cluster membership and other nodes' schedulers' hellos.
+        Receive<object>(_directory.Handles, m => _directory.Handle(m, Sender));
     }
-
-    private static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider;
 
     /// <inheritdoc />
     protected override void PreStart()
     {
         Timers.StartPeriodicTimer("schedule", ScheduleTick.Instance, _settings.ScheduleInterval);
-        if (IsClustered)
-            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberUp));
+        _directory.Start();
     }
 
     /// <inheritdoc />
     protected override void PostStop()
     {
-        if (IsClustered) Cluster.Get(Context.System).Unsubscribe(Self);
+        _directory.Stop();
         foreach (var cancel in _cancels.Values) cancel.Cancel();
     }
 
@@ -286,14 +277,11 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private void Forward(object forwarded, int hops, Func<object> refusal)
     {
         var target = hops >= MaxHops ? null
-            : _leaderNode != 0 && _leaderNode != _nodeId && _directory.Find(_leaderNode) is { } leader ? leader
-            : _placementNodes.Where(n => n != _nodeId).Select(n => _directory.Find(n)).Skip(_rotation++ % Math.Max(1, _placementNodes.Length - 1)).FirstOrDefault(s => s is not null);
+            : _leaderNode != 0 && _leaderNode != _nodeId && _directory.FindReachable(_leaderNode) is { } leader ? leader
+            : _placementNodes.Where(n => n != _nodeId).Select(n => _directory.FindReachable(n)).Skip(_rotation++ % Math.Max(1, _placementNodes.Length - 1)).FirstOrDefault(s => s is not null);
         if (target is not null) target.Forward(forwarded);
         else Sender.Tell(refusal());
     }
-
-    private void SayHello(Address address) =>
-        Context.ActorSelection(new RootActorPath(address) / "system" / Name).Tell(new SchedulerHello(_nodeId));
 
     private sealed record ScheduleTick : INoSerializationVerificationNeeded
     {
