@@ -30,7 +30,9 @@ public enum PeerChange : byte
 /// Where one service (coordinator, store, placement, scheduler) of every other node lives, and which nodes the cluster
 /// reports unreachable: the owner actor's one way to find its peers. It subscribes the owner to cluster membership,
 /// says hello to the same-named service (<c>/system/{name}</c>) of every member that comes up, registers the hellos it
-/// gets and answers each new one once (so both sides know each other even if only one saw the other's MemberUp).
+/// gets and answers each new one once (so both sides know each other even if only one saw the other's MemberUp). A
+/// member the failure detector gave up on, or that was removed, is skipped by <see cref="FindReachable"/> until it is
+/// reachable or up again.
 /// Plain class owned by one actor and used on its thread only.
 /// </summary>
 /// <remarks>
@@ -102,8 +104,7 @@ public sealed class PeerDirectory
                 MemberUp(up.Member.Address);
                 return PeerChange.None;
             case ClusterEvent.MemberRemoved removed:
-                // A node that comes back at the same address is a new member: it must not inherit this one's unreachability.
-                _unreachable.Remove(removed.Member.Address);
+                MemberRemoved(removed.Member.Address);
                 return PeerChange.Removed;
             case ClusterEvent.UnreachableMember unreachable:
                 SetReachable(unreachable.Member.Address, false);
@@ -119,12 +120,22 @@ public sealed class PeerDirectory
         }
     }
 
-    /// <summary>A member came up at <paramref name="address"/>: reachable, and its service gets a hello.</summary>
+    /// <summary>A member came up at <paramref name="address"/>: reachable (a removed one at this address is replaced), and its service gets a hello.</summary>
     public void MemberUp(Address address)
     {
         ArgumentNullException.ThrowIfNull(address);
         _unreachable.Remove(address);
         _owner.ActorSelection(new RootActorPath(address) / "system" / _serviceName).Tell(_hello(_selfNode), _owner.Self);
+    }
+
+    /// <summary>
+    /// The member at <paramref name="address"/> left the cluster (or was downed): its services are not sent to any more,
+    /// until a member comes up at that address again (a restarted node is a new member).
+    /// </summary>
+    public void MemberRemoved(Address address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _unreachable.Add(address);
     }
 
     /// <summary>Registers node <paramref name="nodeId"/>'s service from its hello and answers once when it is new or moved; true then.</summary>

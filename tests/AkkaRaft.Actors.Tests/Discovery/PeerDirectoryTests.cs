@@ -69,7 +69,7 @@ public sealed class PeerDirectoryTests(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
-    public void An_unreachable_member_is_skipped_until_reachable_again_or_up_anew()
+    public void An_unreachable_or_removed_member_is_skipped_until_reachable_again_or_up_anew()
     {
         var (_, peers) = Start();
         var nodeTwo = CreateTestProbe();
@@ -87,8 +87,10 @@ public sealed class PeerDirectoryTests(ITestOutputHelper output) : Akka.TestKit.
         peers.SetReachable(address, true);
         Assert.Equal(nodeTwo.Ref, peers.FindReachable(2));
 
-        // A member that comes up (again) at an address is reachable and gets a hello at /system/{service}.
-        peers.SetReachable(address, false);
+        // A member removed (downed) stays out of reach; one that comes up (again) at its address is reachable and gets a
+        // hello at /system/{service}.
+        peers.MemberRemoved(address);
+        Assert.Null(peers.FindReachable(2));
         peers.MemberUp(address);
         Assert.False(peers.IsUnreachable(2));
         catcher.ExpectMsg(new StoreHello(1));
