@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Actors.Regions;
+using AkkaRaft.Core.Regions;
 using AkkaRaft.Actors.Runtime;
 
 namespace AkkaRaft.Bench;
@@ -74,7 +75,7 @@ public static class MoveScenario
             while (finished is null && attempts.Count < MaxAttempts)
             {
                 var attemptStart = load.Elapsed;
-                var accepted = await AskSchedulerAsync<OperatorReply>(nodes[1], new MoveRegion(region.Id, from, 4), r => r.Detail);
+                var accepted = await AskSchedulerAsync<OperatorReply>(nodes[1], new MoveRegion(region.Id, from, 4), r => r.NotReady);
                 if (!accepted.Accepted)
                 {
                     // e.g. a learner left behind by a cancelled operator: the scheduler removes it on a later round.
@@ -83,9 +84,9 @@ public static class MoveScenario
                     continue;
                 }
                 var (view, caughtUp) = await FollowAsync(nodes, accepted.OperatorId, attemptStart, load, schedulers);
-                attempts.Add($"operator {view.Id} {view.State} at step {view.Step}: {view.Detail}");
+                attempts.Add($"operator {view.Id} {view.State.Text()} at step {view.Step.Text()}: {view.Detail}");
                 last = view;
-                if (view.State == "done") (finished, caughtUpMs) = (view, caughtUp);
+                if (view.State == OperatorState.Done) (finished, caughtUpMs) = (view, caughtUp);
                 else await Task.Delay(TimeSpan.FromSeconds(3));
             }
             var moveEnd = load.Elapsed;
@@ -93,8 +94,8 @@ public static class MoveScenario
             await load.StopAsync();
 
             // Without a finished move (every attempt failed) the line still reports the attempts, the writes and any lost ones.
-            var final = finished ?? last ?? new OperatorView(0, "manual", region.Id, from, 4, "none", "refused", "", 0, 0, 0, 0, 0, 0);
-            var transfer = await SnapshotToAsync(nodes, region.Id, 4, final.StartedAtMs);
+            var final = finished ?? last;
+            var transfer = await SnapshotToAsync(nodes, region.Id, 4, final?.StartedAtMs ?? 0);
             var during = load.Between(moveStart, moveEnd);
             var lost = await CountLostWrites(nodes[2].Client, acknowledged, clients);
             var moveSeconds = (moveEnd - moveStart).TotalSeconds;
@@ -106,10 +107,10 @@ public static class MoveScenario
                 FillMb = fillMb,
                 FillMbPerSecond = Math.Round(fillMb / fillSeconds, 1),
                 FromStore = from,
-                OperatorState = final.State,
-                OperatorDetail = final.Detail,
-                SnapshotBytes = transfer?.TotalBytes ?? final.SnapshotBytesTotal,
-                SnapshotTransfers = await CountTransfersAsync(nodes, region.Id, 4, final.StartedAtMs),
+                OperatorState = final?.State.Text() ?? "refused",
+                OperatorDetail = final?.Detail ?? "",
+                SnapshotBytes = transfer?.TotalBytes ?? final?.SnapshotBytesTotal ?? 0,
+                SnapshotTransfers = await CountTransfersAsync(nodes, region.Id, 4, final?.StartedAtMs ?? 0),
                 SnapshotMbPerSecond = snapshotSeconds <= 0 ? 0 : Math.Round(transfer!.TotalBytes / 1048576.0 / snapshotSeconds, 1),
                 LearnerCaughtUpMs = Math.Round(caughtUpMs, 0),
                 TotalMoveMs = finished is null ? 0 : finished.FinishedAtMs - finished.StartedAtMs,
@@ -139,21 +140,20 @@ public static class MoveScenario
         using var limit = new CancellationTokenSource(StartTimeout);
         while (true)
         {
-            var reply = await AskSchedulerAsync<OperatorsReply>(node, new GetOperators(), r => r.Detail);
+            var reply = await AskSchedulerAsync<OperatorsReply>(node, new GetOperators(), r => r.SchedulerNode == 0);
             if (reply.Stores.Any(s => s.StoreId == store)) return;
             await Task.Delay(200, limit.Token);
         }
     }
 
     /// <summary>Asks a scheduler, retrying while none is active yet or it has not read the layout (a few seconds after start).</summary>
-    private static async Task<TReply> AskSchedulerAsync<TReply>(KvNode node, object request, Func<TReply, string> detail)
+    private static async Task<TReply> AskSchedulerAsync<TReply>(KvNode node, object request, Func<TReply, bool> notReady)
     {
         using var limit = new CancellationTokenSource(StartTimeout);
         while (true)
         {
             var reply = await node.Scheduler.Ask<TReply>(request, TimeSpan.FromSeconds(10));
-            var text = detail(reply);
-            if (!text.Contains("no scheduler is active", StringComparison.Ordinal) && !text.Contains("no layout yet", StringComparison.Ordinal)) return reply;
+            if (!notReady(reply)) return reply;
             await Task.Delay(200, limit.Token);
         }
     }
@@ -215,15 +215,15 @@ public static class MoveScenario
             if (view is null && load.Elapsed - missingSince > TimeSpan.FromSeconds(10))
             {
                 // Another node's scheduler took over without this operator's history: treat it as cancelled.
-                return (new OperatorView(operatorId, "manual", 0, 0, 0, "unknown", "lost", $"scheduler on node {reply.SchedulerNode} does not know it", 0, 0, 0, 0, 0, 0), 0);
+                return (new OperatorView(operatorId, OperatorKind.Manual, 0, 0, 0, OperatorStep.Planned, OperatorState.Cancelled, $"lost: scheduler on node {reply.SchedulerNode} does not know it", 0, 0, 0, 0, 0, 0), 0);
             }
             if (view is not null)
             {
                 missingSince = load.Elapsed;
-                if (view.Step == "catch up") sawCatchUp = true;
-                else if (caughtUpMs is null && (sawCatchUp || view.Step is "transfer leader" or "joint change" or "leave joint" or "remove source"))
+                if (view.Step == OperatorStep.CatchUp) sawCatchUp = true;
+                else if (caughtUpMs is null && (sawCatchUp || view.Step is OperatorStep.TransferLeader or OperatorStep.JointChange or OperatorStep.LeaveJoint or OperatorStep.RemoveSource))
                     caughtUpMs = (load.Elapsed - moveStart).TotalMilliseconds;
-                if (view.State != "running") return (view, caughtUpMs ?? (load.Elapsed - moveStart).TotalMilliseconds);
+                if (view.State != OperatorState.Running) return (view, caughtUpMs ?? (load.Elapsed - moveStart).TotalMilliseconds);
             }
             await Task.Delay(50, limit.Token);
         }

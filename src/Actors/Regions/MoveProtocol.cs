@@ -1,4 +1,5 @@
 using AkkaRaft.Actors.Serialization;
+using AkkaRaft.Core.Regions;
 
 namespace AkkaRaft.Actors.Regions;
 
@@ -106,7 +107,14 @@ public sealed record MoveRegion(ulong RegionId, ulong FromStore, ulong ToStore, 
 public sealed record RemoveStore(ulong StoreId, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Answer to <see cref="MoveRegion"/> and <see cref="RemoveStore"/>: accepted (with the operator id, 0 for a store) or why not.</summary>
-public sealed record OperatorReply(bool Accepted, long OperatorId, string Detail) : IRaftRemoteMessage;
+public sealed record OperatorReply(OperatorReplyStatus Status, long OperatorId, string Detail) : IRaftRemoteMessage
+{
+    /// <summary>True when the request was accepted.</summary>
+    public bool Accepted => Status == OperatorReplyStatus.Accepted;
+
+    /// <summary>True when no scheduler could decide yet (none active, or no layout): asking again soon may succeed.</summary>
+    public bool NotReady => Status is OperatorReplyStatus.NotActive or OperatorReplyStatus.NoLayout;
+}
 
 /// <summary>Asks for running and recent operators and the stores' view; answered with <see cref="OperatorsReply"/>.</summary>
 /// <remarks><paramref name="Local"/>: this node's scheduler answers with its own operators even when another one is active
@@ -115,14 +123,14 @@ public sealed record GetOperators(int Hops = 0, bool Local = false) : IRaftRemot
 
 /// <summary>One operator as the scheduler sees it. Times are Unix milliseconds; Match/LastIndex show a learner catching up.</summary>
 public sealed record OperatorView(
-    long Id, string Kind, ulong RegionId, ulong FromStore, ulong ToStore, string Step, string State, string Detail,
+    long Id, OperatorKind Kind, ulong RegionId, ulong FromStore, ulong ToStore, OperatorStep Step, OperatorState State, string Detail,
     long StartedAtMs, long FinishedAtMs, ulong LearnerMatch, ulong LeaderLastIndex, long SnapshotBytesSent, long SnapshotBytesTotal) : IRaftRemoteMessage;
 
 /// <summary>A store as the scheduler sees it: state, liveness and how many replicas and leaders it holds.</summary>
-public sealed record StoreView(ulong StoreId, string State, bool Down, long SilentForMs, int Replicas, int Leaders) : IRaftRemoteMessage;
+public sealed record StoreView(ulong StoreId, StoreState State, bool Down, long SilentForMs, int Replicas, int Leaders) : IRaftRemoteMessage;
 
 /// <summary>Answer to <see cref="GetOperators"/>; <see cref="SchedulerNode"/> is the node whose scheduler answered (0: none active).</summary>
 public sealed record OperatorsReply(OperatorView[] Running, OperatorView[] Recent, StoreView[] Stores, ulong SchedulerNode, string Detail) : IRaftRemoteMessage;
 
 /// <summary>Introduces a node's scheduler to another's.</summary>
-public sealed record SchedulerHello(ulong NodeId) : IRaftRemoteMessage;
+public sealed record SchedulerHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;

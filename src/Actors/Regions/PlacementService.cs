@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Event;
+using AkkaRaft.Actors.Discovery;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Regions;
 
@@ -25,7 +25,7 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
     private readonly RegionSettings _settings;
     private readonly TimeSpan _askTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly ServiceDirectory _directory = new();
+    private readonly PeerDirectory _directory;
     private bool _isLeader;
     private ulong _leaderNode;
     private bool _bootstrapped;
@@ -47,6 +47,7 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         _coordinator = coordinator;
         _settings = settings;
         _askTimeout = settings.AttemptTimeout;
+        _directory = new PeerDirectory(Context, nodeId, Name, id => new PlacementHello(id));
 
         Receive<GroupCreated>(created => _log.Info("[region {0}] placement replica {1} running on node {2}", GroupId, created.PeerId, _nodeId));
         Receive<PollStatus>(_ => PollGroupStatus());
@@ -60,16 +61,9 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         Receive<PlacementReportSplit>(report => OnUpdate(report.Command, report, report with { Forwarded = true }, report.Forwarded, c => c is ReportSplitCommand));
         Receive<PlacementUpdate>(update => OnUpdate(update.Command, update, update with { Forwarded = true }, update.Forwarded,
             c => c is ReportRegionCommand or SetStoreStateCommand));
-        Receive<PlacementHello>(OnHello);
-        Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
-        Receive<ClusterEvent.CurrentClusterState>(state =>
-        {
-            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
-            foreach (var member in state.Unreachable) _directory.SetReachable(member.Address, false);
-        });
-        // A forward to a node the failure detector gave up on would only time out: such nodes are skipped.
-        Receive<ClusterEvent.UnreachableMember>(u => _directory.SetReachable(u.Member.Address, false));
-        Receive<ClusterEvent.ReachableMember>(r => _directory.SetReachable(r.Member.Address, true));
+        // Cluster membership and other nodes' hellos; a forward to a node the failure detector gave up on would only time
+        // out: such nodes are skipped.
+        Receive<object>(_directory.Handles, m => _directory.Handle(m, Sender));
     }
 
     private bool HostsReplica => _placementNodes.Contains(_nodeId);
@@ -83,15 +77,13 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
             _coordinator.Tell(new CreateGroup(GroupId, _nodeId, peers, () => new PlacementStateMachine()));
             Timers.StartPeriodicTimer(StatusTimer, PollStatus.Instance, _settings.PlacementStatusInterval);
         }
-        if (((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider)
-            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
+        _directory.Start();
     }
 
     /// <inheritdoc />
     protected override void PostStop()
     {
-        if (((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider) Cluster.Get(Context.System).Unsubscribe(Self);
+        _directory.Stop();
     }
 
     private void PollGroupStatus() => _coordinator.Tell(new GetGroupStatus(GroupId));
@@ -281,24 +273,15 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
 
     private IActorRef? ForwardTarget()
     {
-        if (_leaderNode != 0 && _leaderNode != _nodeId && !_directory.IsUnreachable(_leaderNode) && _directory.Find(_leaderNode) is { } leader) return leader;
+        if (_leaderNode != 0 && _leaderNode != _nodeId && _directory.FindReachable(_leaderNode) is { } leader) return leader;
         if (HostsReplica && _leaderNode == 0) return null;
         // A node without a placement replica, or one whose leader is not introduced yet: try the placement nodes in turn.
         for (var i = 0; i < _placementNodes.Length; i++)
         {
             var node = _placementNodes[_forwardRotation++ % _placementNodes.Length];
-            if (node != _nodeId && !_directory.IsUnreachable(node) && _directory.Find(node) is { } service) return service;
+            if (node != _nodeId && _directory.FindReachable(node) is { } service) return service;
         }
         return null;
-    }
-
-    private void SayHello(Address address) =>
-        Context.ActorSelection(new RootActorPath(address) / "system" / Name).Tell(new PlacementHello(_nodeId));
-
-    private void OnHello(PlacementHello hello)
-    {
-        if (hello.NodeId == _nodeId) return;
-        if (_directory.Register(hello.NodeId, Sender)) Sender.Tell(new PlacementHello(_nodeId));
     }
 
     private sealed record PollStatus : INoSerializationVerificationNeeded

@@ -133,10 +133,10 @@ public sealed record SplitRegionReply(SplitRegionStatus Status, RegionDescriptor
 }
 
 /// <summary>Introduces a node's placement service to another's.</summary>
-public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage;
+public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
 
 /// <summary>Introduces a node's store to another's.</summary>
-public sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage;
+public sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
 
 /// <summary>A store asks another for its wall clock; answered with <see cref="ClockEcho"/>, which carries the probe's fields back.</summary>
 public sealed record ClockProbe(ulong FromStore, long SentWallMs, long SentMonotonicMs) : IRaftRemoteMessage;

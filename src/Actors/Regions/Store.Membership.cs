@@ -36,7 +36,7 @@ public sealed partial class Store
 
     private void ForwardToStore(IStoreAddressed message)
     {
-        if (!_directory.IsUnreachable(message.TargetStore) && _directory.Find(message.TargetStore) is { } target)
+        if (_directory.FindReachable(message.TargetStore) is { } target)
         {
             target.Forward(message);
             return;

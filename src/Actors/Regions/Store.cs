@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Event;
+using AkkaRaft.Actors.Discovery;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Kv;
 using AkkaRaft.Core.Regions;
@@ -28,7 +28,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     private readonly TimeSpan _replicaTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ulong, Region> _regions = [];
-    private readonly ServiceDirectory _directory = new();
+    private readonly PeerDirectory _directory;
     // What this store applied and placement has not recorded yet (splits, membership changes), by description: re-sent
     // every heartbeat until placement records or rejects it. Bounded by the changes this store's replicas apply.
     private readonly Dictionary<string, object> _unreported = [];
@@ -55,6 +55,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         _expiryClock = new ExpiryClock((long)settings.MaxClockOffset.TotalMilliseconds, (long)(settings.ClockProbeInterval * 5).TotalMilliseconds);
         // Answer the router before its own attempt times out, so it learns "unknown outcome" rather than nothing.
         _replicaTimeout = settings.AttemptTimeout * 0.8;
+        _directory = new PeerDirectory(Context, storeId, Name, id => new StoreHello(id));
 
         Receive<StoreRequest>(OnRequest);
         Receive<RequestDone>(_ => _inFlight--);
@@ -81,21 +82,15 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         Receive<SendHeartbeatNow>(_ => CollectStats(Sender));
         Receive<StatsCollected>(OnStatsCollected);
         Receive<GetHostedRegions>(_ => Sender.Tell(new HostedRegions(_storeId, [.. _regions.Values.OrderBy(r => r.Id)])));
-        Receive<StoreHello>(OnHello);
         Receive<PlacementReported>(OnPlacementReported);
-        Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
-        Receive<ClusterEvent.CurrentClusterState>(state =>
-        {
-            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
-            foreach (var member in state.Unreachable) _directory.SetReachable(member.Address, false);
-        });
-        Receive<ClusterEvent.UnreachableMember>(u => _directory.SetReachable(u.Member.Address, false));
-        Receive<ClusterEvent.ReachableMember>(r => _directory.SetReachable(r.Member.Address, true));
         ReceiveSplitMessages();
         ReceiveClockMessages();
+        // Last: cluster membership and other stores' hellos; a store met for the first time has its clock measured at once.
+        Receive<object>(_directory.Handles, m =>
+        {
+            if (_directory.Handle(m, Sender) == PeerChange.Introduced) ProbeClocks();
+        });
     }
-
-    private static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider;
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -104,17 +99,13 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(HeartbeatTimer, HeartbeatTick.Instance, _settings.HeartbeatInterval);
         StartSplitChecks();
         StartClockProbes();
-        if (IsClustered)
-        {
-            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
-        }
+        _directory.Start();
     }
 
     /// <inheritdoc />
     protected override void PostStop()
     {
-        if (IsClustered) Cluster.Get(Context.System).Unsubscribe(Self);
+        _directory.Stop();
     }
 
     // ---- Layout: which replicas this store hosts ----
@@ -310,19 +301,6 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     {
         if (reported.Reply is not { Status: PlacementSplitStatus.Recorded or PlacementSplitStatus.Rejected } reply) return; // retried with the next heartbeat
         if (_unreported.Remove(reported.What)) _log.Debug("{0} reported to placement: {1} ({2})", reported.What, reply.Status, reply.Detail);
-    }
-
-    // ---- Directory ----
-
-    private void SayHello(Address address) =>
-        Context.ActorSelection(new RootActorPath(address) / "system" / Name).Tell(new StoreHello(_storeId));
-
-    private void OnHello(StoreHello hello)
-    {
-        if (hello.NodeId == _storeId) return;
-        if (!_directory.Register(hello.NodeId, Sender)) return;
-        Sender.Tell(new StoreHello(_storeId));
-        ProbeClock(Sender);
     }
 
     private sealed record LoadLayout : INoSerializationVerificationNeeded

@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Event;
+using AkkaRaft.Actors.Discovery;
 using AkkaRaft.Actors.Settings;
 using AkkaRaft.Core.Raft;
 
@@ -25,7 +25,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, IActorRef> _groups = [];
     private readonly Dictionary<IActorRef, ulong> _groupOfActor = [];
     private readonly HashSet<ulong> _hibernating = [];
-    private readonly Dictionary<ulong, IActorRef> _nodes = [];
+    private readonly PeerDirectory _nodes;
     private readonly Dictionary<ulong, List<GroupMessage>> _outbox = [];
     private readonly Dictionary<ulong, List<IActorRef>> _creationWaiters = [];
     private readonly HashSet<ulong> _unknownGroupsLogged = [];
@@ -55,6 +55,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         _outgoing = new OutgoingSnapshots(nodeId, SnapshotStreamLimits.From(settings), TimeProvider.System);
         _snapshots = new SnapshotAssembler(
             maxTransfers: 8, maxBytes: Math.Max(1L << 30, settings.SnapshotMaxBytes), settings.SnapshotMaxBytes, settings.SnapshotChunkBytes);
+        _nodes = new PeerDirectory(Context, nodeId, Name, id => new NodeHello(id), _log);
 
         Receive<CoordinatorTick>(_ => TickGroups());
         Receive<RaftBatch>(OnInbound);
@@ -66,8 +67,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         Receive<OutboundRaftMessages>(OnOutbound);
         Receive<Flush>(_ => FlushAll());
         Receive<UnknownGroupReply>(reply => _log.Warning("node {0} does not host group {1} (peer {2})", reply.FromNode, reply.GroupId, reply.ToPeer));
-        Receive<NodeHello>(OnHello);
-        Receive<RegisterNode>(r => RegisterNodeRef(r.NodeId, r.Coordinator));
+        Receive<RegisterNode>(r => _nodes.Register(r.NodeId, r.Coordinator));
         Receive<CreateGroup>(OnCreateGroup);
         Receive<GroupCreated>(OnGroupCreated);
         Receive<RemoveGroup>(OnRemoveGroup);
@@ -75,37 +75,23 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         Receive<GroupAwake>(a => _hibernating.Remove(a.GroupId));
         Receive<Terminated>(OnGroupTerminated);
         Receive<GetHostedGroups>(_ => Sender.Tell(new HostedGroups(_nodeId, [.. _groups.Keys.Order()])));
-        Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
-        Receive<ClusterEvent.CurrentClusterState>(state =>
-        {
-            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
-        });
-        Receive<ClusterEvent.UnreachableMember>(_ => WakeAll());
-        Receive<ClusterEvent.MemberRemoved>(_ => WakeAll());
         Receive<IGroupRequest>(ForwardToGroup);
+        // Cluster membership and other coordinators' hellos; a node going away wakes sleeping groups (their leader may have been there).
+        Receive<object>(_nodes.Handles, m =>
+        {
+            if (_nodes.Handle(m, Sender) is PeerChange.Unreachable or PeerChange.Removed) WakeAll();
+        });
     }
 
     /// <inheritdoc />
     protected override void PreStart()
     {
         Timers.StartPeriodicTimer(TickTimer, CoordinatorTick.Instance, _settings.TickInterval);
-        if (IsClustered)
-        {
-            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
-        }
+        _nodes.Start();
     }
 
     /// <inheritdoc />
-    protected override void PostStop()
-    {
-        if (IsClustered)
-        {
-            Cluster.Get(Context.System).Unsubscribe(Self);
-        }
-    }
-
-    private static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider;
+    protected override void PostStop() => _nodes.Stop();
 
     private void TickGroups()
     {
@@ -158,7 +144,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             RaftMetrics.SnapshotBytesSent.Add(chunk.Data.Length, group);
             if (outgoing.Resend) RaftMetrics.SnapshotChunksResent.Add(1, group);
             if (_dropChunk?.Invoke(outgoing.ToNode, chunk) == true) continue;
-            if (_nodes.TryGetValue(outgoing.ToNode, out var target)) target.Tell(chunk);
+            if (_nodes.Find(outgoing.ToNode) is { } target) target.Tell(chunk);
         }
         foreach (var finished in _outgoing.DrainFinished())
         {
@@ -192,7 +178,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void OnInbound(RaftBatch batch)
     {
-        if (!_nodes.ContainsKey(batch.FromNode) && !Sender.IsNobody()) RegisterNodeRef(batch.FromNode, Sender);
+        if (_nodes.Find(batch.FromNode) is null && !Sender.IsNobody()) _nodes.Register(batch.FromNode, Sender);
         foreach (var gm in batch.Messages)
         {
             if (_groups.TryGetValue(gm.GroupId, out var group))
@@ -243,7 +229,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
                 queue.Clear();
                 continue;
             }
-            if (!_nodes.TryGetValue(node, out var target))
+            if (_nodes.Find(node) is not { } target)
             {
                 _log.Debug("node {0} is not known yet: {1} messages dropped (Raft retransmits)", node, queue.Count);
                 queue.Clear();
@@ -267,27 +253,6 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             queue.Clear();
         }
         if (offered) PumpSnapshots();
-    }
-
-    private void SayHello(Address address)
-    {
-        var path = new RootActorPath(address) / "system" / Name;
-        Context.ActorSelection(path).Tell(new NodeHello(_nodeId));
-    }
-
-    private void OnHello(NodeHello hello)
-    {
-        var known = _nodes.TryGetValue(hello.NodeId, out var existing) && existing.Equals(Sender);
-        RegisterNodeRef(hello.NodeId, Sender);
-        // Answer once so both sides know each other even if only one saw the other's MemberUp.
-        if (!known && hello.NodeId != _nodeId) Sender.Tell(new NodeHello(_nodeId));
-    }
-
-    private void RegisterNodeRef(ulong nodeId, IActorRef coordinator)
-    {
-        if (_nodes.TryGetValue(nodeId, out var existing) && existing.Equals(coordinator)) return;
-        _nodes[nodeId] = coordinator;
-        _log.Info("node {0} is at {1}", nodeId, coordinator.Path);
     }
 
     private void OnCreateGroup(CreateGroup create)

@@ -136,7 +136,7 @@ public sealed record RaftBatch(ulong FromNode, IReadOnlyList<GroupMessage> Messa
 public sealed record UnknownGroupReply(ulong FromNode, ulong GroupId, ulong ToPeer);
 
 /// <summary>Introduces a node's coordinator to another node's coordinator.</summary>
-public sealed record NodeHello(ulong NodeId);
+public sealed record NodeHello(ulong NodeId) : Discovery.IPeerHello;
 
 // ---- Internal signals ----
 

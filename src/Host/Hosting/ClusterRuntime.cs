@@ -145,7 +145,7 @@ public sealed class ClusterRuntime : IAsyncDisposable
         var known = scheduler.Stores.ToDictionary(s => s.StoreId);
         var storeIds = regions.SelectMany(r => r.Stores).Concat(Nodes.Select(n => n.NodeId)).Concat(known.Keys).Distinct().Order();
         return [.. storeIds.Select(id => new StoreView(id, Nodes.Any(n => n.NodeId == id), regions.Count(r => r.Stores.Contains(id)), regions.Count(r => r.LeaderStore == id),
-            known.TryGetValue(id, out var seen) ? seen.State : "unknown", seen?.Down ?? false))];
+            known.TryGetValue(id, out var seen) ? seen.State.Text() : "unknown", seen?.Down ?? false))];
     }
 
     /// <summary>Asks the leader of <paramref name="regionId"/> to hand leadership to the replica on <paramref name="store"/>.</summary>
@@ -181,10 +181,10 @@ public sealed class ClusterRuntime : IAsyncDisposable
     /// <summary>Starts an operator moving <paramref name="regionId"/>'s replica from store <paramref name="from"/> to store <paramref name="to"/>.</summary>
     public async Task<MoveOutcome> MoveAsync(ulong regionId, ulong from, ulong to, CancellationToken cancellationToken = default)
     {
-        var reply = await AskSchedulerAsync<OperatorReply>(new MoveRegion(regionId, from, to), r => r.Detail, SchedulerPatience, cancellationToken).ConfigureAwait(false);
+        var reply = await AskSchedulerAsync<OperatorReply>(new MoveRegion(regionId, from, to), r => r.NotReady, SchedulerPatience, cancellationToken).ConfigureAwait(false);
         if (reply is null) return new MoveOutcome(0, "", "the scheduler did not answer in time; retry in a moment", false, true);
         if (reply.Accepted) return new MoveOutcome(reply.OperatorId, reply.Detail, null, false, false);
-        return new MoveOutcome(0, reply.Detail, reply.Detail, reply.Detail == $"region {regionId} does not exist", IsNotReady(reply.Detail));
+        return new MoveOutcome(0, reply.Detail, reply.Detail, reply.Status == OperatorReplyStatus.UnknownRegion, IsUnavailable(reply));
     }
 
     /// <summary>The outcome of a store removal: accepted, or an error and whether the store is unknown or no scheduler answered.</summary>
@@ -193,11 +193,11 @@ public sealed class ClusterRuntime : IAsyncDisposable
     /// <summary>Decommissions store <paramref name="storeId"/>: its replicas move away, then it is marked removed.</summary>
     public async Task<RemoveStoreOutcome> RemoveStoreAsync(ulong storeId, CancellationToken cancellationToken = default)
     {
-        var reply = await AskSchedulerAsync<OperatorReply>(new RemoveStore(storeId), r => r.Detail, SchedulerPatience, cancellationToken).ConfigureAwait(false);
+        var reply = await AskSchedulerAsync<OperatorReply>(new RemoveStore(storeId), r => r.NotReady, SchedulerPatience, cancellationToken).ConfigureAwait(false);
         if (reply is null) return new RemoveStoreOutcome("", "the scheduler did not answer in time; retry in a moment", false, true);
         return reply.Accepted
             ? new RemoveStoreOutcome(reply.Detail, null, false, false)
-            : new RemoveStoreOutcome(reply.Detail, reply.Detail, reply.Detail == $"store {storeId} is unknown", IsNotReady(reply.Detail));
+            : new RemoveStoreOutcome(reply.Detail, reply.Detail, reply.Status == OperatorReplyStatus.UnknownStore, IsUnavailable(reply));
     }
 
     /// <summary>
@@ -206,7 +206,7 @@ public sealed class ClusterRuntime : IAsyncDisposable
     /// </summary>
     public async Task<OperatorsView> OperatorsAsync(TimeSpan patience, CancellationToken cancellationToken = default)
     {
-        var reply = await AskSchedulerAsync<OperatorsReply>(new GetOperators(), r => r.Detail, patience, cancellationToken).ConfigureAwait(false);
+        var reply = await AskSchedulerAsync<OperatorsReply>(new GetOperators(), r => r.SchedulerNode == 0, patience, cancellationToken).ConfigureAwait(false);
         if (reply is null) return new OperatorsView(0, [], [], [], "the scheduler did not answer in time");
         if (reply.SchedulerNode == 0) return new OperatorsView(0, [], [], [], reply.Detail);
         var transfers = await SnapshotTransfersAsync().ConfigureAwait(false);
@@ -232,11 +232,11 @@ public sealed class ClusterRuntime : IAsyncDisposable
             [.. recent.Values.OrderByDescending(o => o.FinishedAtMs).Select(o => WithSnapshot(o, transfers))], reply.Stores, null);
     }
 
-    private static bool IsNotReady(string detail) =>
-        detail.Contains("no scheduler is active", StringComparison.Ordinal) || detail.Contains("no layout yet", StringComparison.Ordinal);
+    /// <summary>503 material: no scheduler could decide yet, or placement did not record the request in time.</summary>
+    private static bool IsUnavailable(OperatorReply reply) => reply.NotReady || reply.Status == OperatorReplyStatus.Unavailable;
 
     /// <summary>Asks the nodes' schedulers in turn until one answers something other than "not active / no layout yet" or <paramref name="patience"/> runs out.</summary>
-    private async Task<TReply?> AskSchedulerAsync<TReply>(object request, Func<TReply, string> detail, TimeSpan patience, CancellationToken cancellationToken)
+    private async Task<TReply?> AskSchedulerAsync<TReply>(object request, Func<TReply, bool> notReady, TimeSpan patience, CancellationToken cancellationToken)
         where TReply : class
     {
         var deadline = DateTimeOffset.UtcNow + patience;
@@ -246,7 +246,7 @@ public sealed class ClusterRuntime : IAsyncDisposable
             try
             {
                 last = await Nodes[attempt % Nodes.Count].Scheduler.Ask<TReply>(request, patience == TimeSpan.Zero ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-                if (!IsNotReady(detail(last))) return last;
+                if (!notReady(last)) return last;
             }
             catch (AskTimeoutException)
             {

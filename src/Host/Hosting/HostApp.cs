@@ -30,7 +30,11 @@ public static class HostApp
         respOptions.Validate();
         var resp = RespEndpoint.Map(builder, cluster.Client, respOptions);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoints.Address, endpoints.HttpPort));
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.WriteIndented = false);
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.WriteIndented = false;
+            json.SerializerOptions.Converters.Add(new OperatorTextConverter());
+        });
         var app = builder.Build();
         AdminApi.Map(app, cluster, metrics, resp);
         return (app, resp);

@@ -34,14 +34,14 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, from, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        var step = await this.RunningStepAsync(cluster, 1, reply.OperatorId, o => o.Step == "catch up" && o.LearnerMatch == 0);
+        var step = await this.RunningStepAsync(cluster, 1, reply.OperatorId, o => o.Step == OperatorStep.CatchUp && o.LearnerMatch == 0);
         _output.WriteLine($"killing store 4 at {step}");
         if (restart) await cluster.RestartNodeAsync(4);
         else await cluster.Nodes[3].Terminate();
 
         var finished = await this.FinishedOperatorAsync(cluster, 1, reply.OperatorId, TimeSpan.FromSeconds(90));
         _output.WriteLine($"operator: {finished}");
-        Assert.Equal(restart ? "done" : "cancelled", finished.State);
+        Assert.Equal(restart ? OperatorState.Done : OperatorState.Cancelled, finished.State);
         var layout = await this.ConsistentLayoutAsync(cluster, restart ? [1, 2, 3, 4] : [1, 2, 3]);
         var after = layout.Single(r => r.Id == region.Id);
         var expectedStores = restart
@@ -76,13 +76,13 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, placementLeader, new MoveRegion(region.Id, source, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        var step = await this.RunningStepAsync(cluster, placementLeader, reply.OperatorId, o => o.Step is "joint change" or "leave joint");
+        var step = await this.RunningStepAsync(cluster, placementLeader, reply.OperatorId, o => o.Step is OperatorStep.JointChange or OperatorStep.LeaveJoint);
         await cluster.Nodes.Partition((int)source - 1);
         _output.WriteLine($"cut off source store {source} at {step}");
 
         var finished = await this.FinishedOperatorAsync(cluster, placementLeader, reply.OperatorId);
         _output.WriteLine($"operator: {finished}");
-        Assert.Equal("done", finished.State);
+        Assert.Equal(OperatorState.Done, finished.State);
         var placed = await this.PlacedRegionAsync(cluster, placementLeader, "a");
         Assert.Equal(others.Where(s => region.Peers.Any(p => p.StoreId == s)).Append(4UL).Order(), placed.Peers.Select(p => p.StoreId).Order());
         var acknowledged = writers.Acknowledged.Count;
@@ -113,7 +113,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, placementLeader, new MoveRegion(region.Id, source, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        var step = await this.RunningStepAsync(cluster, placementLeader, reply.OperatorId, o => o.Step is "joint change" or "leave joint");
+        var step = await this.RunningStepAsync(cluster, placementLeader, reply.OperatorId, o => o.Step is OperatorStep.JointChange or OperatorStep.LeaveJoint);
         await cluster.Nodes.Partition((int)leader - 1);
         _output.WriteLine($"cut off region leader {leader} at {step}");
         var acknowledged = writers.Acknowledged.Count;
@@ -124,7 +124,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         // leader leaves the joint configuration, and the operator (on placement's leader, which stays connected) finishes.
         var finished = await this.FinishedOperatorAsync(cluster, placementLeader, reply.OperatorId);
         _output.WriteLine($"operator: {finished}");
-        Assert.Equal("done", finished.State);
+        Assert.Equal(OperatorState.Done, finished.State);
         await cluster.Nodes.HealAll();
         var layout = await this.ConsistentLayoutAsync(cluster, [1, 2, 3, 4]);
         var after = layout.Single(r => r.Id == region.Id);
@@ -148,7 +148,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, leader, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        var steps = new List<string>();
+        var steps = new List<OperatorStep>();
         var leadersInJointPhase = new HashSet<ulong>();
         OperatorView? finished = null;
         await AwaitAssertAsync(async () =>
@@ -156,15 +156,15 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
             var operators = await cluster.Node(1).Scheduler.Ask<OperatorsReply>(new GetOperators(), TimeSpan.FromSeconds(10));
             var running = operators.Running.FirstOrDefault(o => o.Id == reply.OperatorId);
             if (running is not null && (steps.Count == 0 || steps[^1] != running.Step)) steps.Add(running.Step);
-            if (running?.Step is "joint change" or "leave joint") leadersInJointPhase.Add(await cluster.LeaderNodeAsync(region.Id));
+            if (running?.Step is OperatorStep.JointChange or OperatorStep.LeaveJoint) leadersInJointPhase.Add(await cluster.LeaderNodeAsync(region.Id));
             finished = operators.Recent.FirstOrDefault(o => o.Id == reply.OperatorId);
             Assert.NotNull(finished);
         }, Patience, TimeSpan.FromMilliseconds(20));
         _output.WriteLine($"steps: {string.Join(" → ", steps)}; leaders seen in the joint phase: {string.Join(", ", leadersInJointPhase)}; {finished}");
 
-        Assert.Equal("done", finished!.State);
-        Assert.Contains("transfer leader", steps);
-        if (steps.Contains("joint change")) Assert.True(steps.IndexOf("transfer leader") < steps.IndexOf("joint change"), "leadership moves before the joint change");
+        Assert.Equal(OperatorState.Done, finished!.State);
+        Assert.Contains(OperatorStep.TransferLeader, steps);
+        if (steps.Contains(OperatorStep.JointChange)) Assert.True(steps.IndexOf(OperatorStep.TransferLeader) < steps.IndexOf(OperatorStep.JointChange), "leadership moves before the joint change");
         Assert.DoesNotContain(leader, leadersInJointPhase);
         var layout = await this.ConsistentLayoutAsync(cluster, [1, 2, 3, 4]);
         Assert.DoesNotContain(layout.Single(r => r.Id == region.Id).Peers, p => p.StoreId == leader);
@@ -188,13 +188,13 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, from, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        await this.RunningStepAsync(cluster, 1, reply.OperatorId, o => o.Step == "catch up" && o.LearnerMatch == 0);
+        await this.RunningStepAsync(cluster, 1, reply.OperatorId, o => o.Step == OperatorStep.CatchUp && o.LearnerMatch == 0);
         var split = await this.SplitAsync(cluster, leader, region.Id, "a0050");
         _output.WriteLine($"split during catch-up: {split.Status} {split.Detail}");
         Assert.Equal(SplitRegionStatus.EpochNotMatch, split.Status);
 
         var finished = await this.FinishedOperatorAsync(cluster, 1, reply.OperatorId);
-        Assert.Equal("done", finished.State);
+        Assert.Equal(OperatorState.Done, finished.State);
         var resplit = await this.SplitAsync(cluster, await this.LeaderAsync(cluster, region.Id), region.Id, "a0050");
         Assert.True(resplit.IsOk, resplit.Detail);
         var layout = await this.ConsistentLayoutAsync(cluster, [1, 2, 3, 4]);
@@ -230,7 +230,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         _output.WriteLine($"operator: {finished}");
 
         // Whichever lost the race was told its epoch is stale and goes again.
-        for (var attempt = 0; finished.State != "done" && attempt < 3; attempt++)
+        for (var attempt = 0; finished.State != OperatorState.Done && attempt < 3; attempt++)
         {
             Assert.Contains("stale", finished.Detail, StringComparison.Ordinal);
             var again = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, from, 4));
@@ -238,7 +238,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
             finished = await this.FinishedOperatorAsync(cluster, 1, again.OperatorId);
             _output.WriteLine($"re-planned operator: {finished}");
         }
-        Assert.Equal("done", finished.State);
+        Assert.Equal(OperatorState.Done, finished.State);
         if (!splitReply.IsOk)
         {
             Assert.Contains(splitReply.Status, new[] { SplitRegionStatus.EpochNotMatch, SplitRegionStatus.Retry });
@@ -285,7 +285,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         _output.WriteLine($"moving region {region.Id}'s leader replica from store {leader} to store 4 after {completed} operations");
         var reply = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, leader, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        Assert.Equal("done", (await this.FinishedOperatorAsync(cluster, 1, reply.OperatorId)).State);
+        Assert.Equal(OperatorState.Done, (await this.FinishedOperatorAsync(cluster, 1, reply.OperatorId)).State);
         var afterMove = Volatile.Read(ref completed);
         _output.WriteLine($"move done after {afterMove} operations");
         await AwaitAssertAsync(() => Assert.True(Volatile.Read(ref completed) >= afterMove + 80), Patience);

@@ -58,6 +58,22 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Operator_requests_and_typed_replies_cross_nodes_intact()
+    {
+        Assert.Equal(new MoveRegion(7, 1, 4, Hops: 1), RoundTrip(new MoveRegion(7, 1, 4, Hops: 1)));
+        var refused = RoundTrip(new OperatorReply(OperatorReplyStatus.UnknownRegion, 0, "region 7 does not exist"));
+        Assert.Equal((OperatorReplyStatus.UnknownRegion, false, false), (refused.Status, refused.Accepted, refused.NotReady));
+
+        var view = new OperatorView(1_000_003, OperatorKind.Repair, 7, 3, 4, OperatorStep.CatchUp, OperatorState.Running, "learner 9 at 5 of 12",
+            1700000000000, 0, 5, 12, 4096, 8192);
+        var store = new StoreView(4, StoreState.Removing, true, 1500, 2, 1);
+        var reply = RoundTrip(new OperatorsReply([view], [view with { State = OperatorState.Done, Step = OperatorStep.RemoveSource }], [store], 2, ""));
+        Assert.Equal(view, Assert.Single(reply.Running));
+        Assert.Equal((OperatorState.Done, OperatorStep.RemoveSource), (Assert.Single(reply.Recent).State, reply.Recent[0].Step));
+        Assert.Equal(store, Assert.Single(reply.Stores));
+    }
+
+    [Fact]
     public void Split_requests_replies_id_allocations_and_split_reports_cross_nodes_intact()
     {
         var split = RoundTrip(new SplitRegion(7, "k"u8.ToArray(), Forwarded: true));

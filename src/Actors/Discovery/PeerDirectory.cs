@@ -1,0 +1,183 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+
+namespace AkkaRaft.Actors.Discovery;
+
+/// <summary>A hello one node's service sends the same-named service of another node: who it is (its sender is where it lives).</summary>
+public interface IPeerHello
+{
+    /// <summary>The sending node's id.</summary>
+    ulong NodeId { get; }
+}
+
+/// <summary>What a message did to a <see cref="PeerDirectory"/>, for owners that react (the coordinator wakes hibernating groups).</summary>
+public enum PeerChange : byte
+{
+    /// <summary>Nothing the owner needs to know.</summary>
+    None,
+    /// <summary>A node's service was introduced (new, or at a new address).</summary>
+    Introduced,
+    /// <summary>The cluster reports a member unreachable.</summary>
+    Unreachable,
+    /// <summary>The cluster reports a member reachable again.</summary>
+    Reachable,
+    /// <summary>A member left the cluster.</summary>
+    Removed,
+}
+
+/// <summary>
+/// Where one service (coordinator, store, placement, scheduler) of every other node lives, and which nodes the cluster
+/// reports unreachable: the owner actor's one way to find its peers. It subscribes the owner to cluster membership,
+/// says hello to the same-named service (<c>/system/{name}</c>) of every member that comes up, registers the hellos it
+/// gets and answers each new one once (so both sides know each other even if only one saw the other's MemberUp). A
+/// member the failure detector gave up on, or that was removed, is skipped by <see cref="FindReachable"/> until it is
+/// reachable or up again.
+/// Plain class owned by one actor and used on its thread only.
+/// </summary>
+/// <remarks>
+/// The owner routes to it every message it <see cref="Handles"/> — cluster events and its service's hello type — with
+/// <c>Receive&lt;object&gt;(peers.Handles, m =&gt; peers.Handle(m, Sender))</c>, and calls <see cref="Start"/> and
+/// <see cref="Stop"/> from PreStart and PostStop. Outside a cluster (plain actor systems in tests) nothing is
+/// subscribed and peers are introduced by <see cref="Register"/>.
+/// </remarks>
+public sealed class PeerDirectory
+{
+    private readonly ulong _selfNode;
+    private readonly string _serviceName;
+    private readonly Func<ulong, IPeerHello> _hello;
+    private readonly Type _helloType;
+    private readonly IActorContext _owner;
+    private readonly ILoggingAdapter? _log;
+    private readonly Dictionary<ulong, IActorRef> _services = [];
+    private readonly Dictionary<Address, ulong> _nodeOfAddress = [];
+    private readonly HashSet<Address> _unreachable = [];
+
+    /// <summary>
+    /// Creates the directory of <paramref name="owner"/> (node <paramref name="selfNode"/>'s service named
+    /// <paramref name="serviceName"/> under /system); <paramref name="hello"/> makes this node's hello; introductions are
+    /// logged to <paramref name="log"/> when given.
+    /// </summary>
+    public PeerDirectory(IActorContext owner, ulong selfNode, string serviceName, Func<ulong, IPeerHello> hello, ILoggingAdapter? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(hello);
+        _owner = owner;
+        _selfNode = selfNode;
+        _serviceName = serviceName;
+        _hello = hello;
+        _helloType = hello(selfNode).GetType();
+        _log = log;
+    }
+
+    private bool IsClustered => _owner.System is ExtendedActorSystem { Provider: IClusterActorRefProvider };
+
+    /// <summary>Subscribes the owner to membership and reachability (call from PreStart); the current members get a hello.</summary>
+    public void Start()
+    {
+        if (!IsClustered) return;
+        Cluster.Get(_owner.System).Subscribe(_owner.Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
+    }
+
+    /// <summary>Unsubscribes the owner (call from PostStop).</summary>
+    public void Stop()
+    {
+        if (IsClustered) Cluster.Get(_owner.System).Unsubscribe(_owner.Self);
+    }
+
+    /// <summary>True for the messages <see cref="Handle"/> takes: cluster membership events and this service's hellos.</summary>
+    public bool Handles(object message) =>
+        message is ClusterEvent.CurrentClusterState or ClusterEvent.MemberUp or ClusterEvent.MemberRemoved or ClusterEvent.UnreachableMember or ClusterEvent.ReachableMember
+        || message.GetType() == _helloType;
+
+    /// <summary>Takes a message <see cref="Handles"/> accepts (<paramref name="sender"/>: its sender) and says what changed.</summary>
+    public PeerChange Handle(object message, IActorRef sender)
+    {
+        switch (message)
+        {
+            case ClusterEvent.CurrentClusterState state:
+                foreach (var member in state.Unreachable) SetReachable(member.Address, false);
+                foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))) MemberUp(member.Address);
+                return PeerChange.None;
+            case ClusterEvent.MemberUp up:
+                MemberUp(up.Member.Address);
+                return PeerChange.None;
+            case ClusterEvent.MemberRemoved removed:
+                MemberRemoved(removed.Member.Address);
+                return PeerChange.Removed;
+            case ClusterEvent.UnreachableMember unreachable:
+                SetReachable(unreachable.Member.Address, false);
+                return PeerChange.Unreachable;
+            case ClusterEvent.ReachableMember reachable:
+                SetReachable(reachable.Member.Address, true);
+                return PeerChange.Reachable;
+            case IPeerHello hello when message.GetType() == _helloType:
+                return Hello(hello.NodeId, sender) ? PeerChange.Introduced : PeerChange.None;
+            default:
+                // Invariant: the owner routes here only what Handles accepted.
+                throw new InvalidOperationException($"{_serviceName} directory cannot handle {message.GetType().Name}");
+        }
+    }
+
+    /// <summary>A member came up at <paramref name="address"/>: reachable (a removed one at this address is replaced), and its service gets a hello.</summary>
+    public void MemberUp(Address address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _unreachable.Remove(address);
+        _owner.ActorSelection(new RootActorPath(address) / "system" / _serviceName).Tell(_hello(_selfNode), _owner.Self);
+    }
+
+    /// <summary>
+    /// The member at <paramref name="address"/> left the cluster (or was downed): its services are not sent to any more,
+    /// until a member comes up at that address again (a restarted node is a new member).
+    /// </summary>
+    public void MemberRemoved(Address address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _unreachable.Add(address);
+    }
+
+    /// <summary>Registers node <paramref name="nodeId"/>'s service from its hello and answers once when it is new or moved; true then.</summary>
+    public bool Hello(ulong nodeId, IActorRef service)
+    {
+        if (nodeId == _selfNode || !Register(nodeId, service)) return false;
+        service.Tell(_hello(_selfNode), _owner.Self);
+        return true;
+    }
+
+    /// <summary>Records node <paramref name="nodeId"/>'s service (learnt any other way); true when it is new or moved.</summary>
+    public bool Register(ulong nodeId, IActorRef service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        _nodeOfAddress[service.Path.Address] = nodeId;
+        if (_services.TryGetValue(nodeId, out var known) && known.Equals(service)) return false;
+        _services[nodeId] = service;
+        _log?.Info("[{0}] node {1} is at {2}", _serviceName, nodeId, service.Path);
+        return true;
+    }
+
+    /// <summary>Marks the member at <paramref name="address"/> unreachable, or reachable again.</summary>
+    public void SetReachable(Address address, bool reachable)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (reachable) _unreachable.Remove(address);
+        else _unreachable.Add(address);
+    }
+
+    /// <summary>The service of <paramref name="nodeId"/>, or null when not introduced yet.</summary>
+    public IActorRef? Find(ulong nodeId) => _services.GetValueOrDefault(nodeId);
+
+    /// <summary>Every service introduced so far, by node id.</summary>
+    public IEnumerable<(ulong NodeId, IActorRef Service)> All() => _services.Select(s => (s.Key, s.Value));
+
+    /// <summary>The service of <paramref name="nodeId"/> unless the cluster reports it unreachable (a send there would only time out).</summary>
+    public IActorRef? FindReachable(ulong nodeId) => IsUnreachable(nodeId) ? null : Find(nodeId);
+
+    /// <summary>True when the cluster reports node <paramref name="nodeId"/>'s service unreachable.</summary>
+    public bool IsUnreachable(ulong nodeId) => _services.TryGetValue(nodeId, out var service) && _unreachable.Contains(service.Path.Address);
+
+    /// <summary>Node ids the cluster reports unreachable.</summary>
+    public IEnumerable<ulong> UnreachableNodes() =>
+        _unreachable.Select(a => _nodeOfAddress.TryGetValue(a, out var node) ? node : 0).Where(node => node != 0);
+}

@@ -1,0 +1,111 @@
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaRaft.Actors.Discovery;
+using AkkaRaft.Actors.Regions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaRaft.Actors.Tests.Discovery;
+
+/// <summary>The directory every per-node service (coordinator, store, placement, scheduler) finds its peers with.</summary>
+public sealed class PeerDirectoryTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
+{
+    private const string Service = "peer-directory-test";
+
+    /// <summary>A service of node 1 that routes what its directory handles to it, as the four services do.</summary>
+    private sealed class ServiceOfNodeOne : ReceiveActor
+    {
+        public ServiceOfNodeOne()
+        {
+            Peers = new PeerDirectory(Context, 1, Service, id => new StoreHello(id));
+            Receive<object>(Peers.Handles, m => Peers.Handle(m, Sender));
+        }
+
+        public PeerDirectory Peers { get; }
+    }
+
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(IActorRef to) => ReceiveAny(to.Forward);
+    }
+
+    private (IActorRef Service, PeerDirectory Peers) Start()
+    {
+        var service = ActorOfAsTestActorRef<ServiceOfNodeOne>(Props.Create(() => new ServiceOfNodeOne()));
+        return (service, service.UnderlyingActor.Peers);
+    }
+
+    [Fact]
+    public void A_hello_from_another_node_registers_its_service_and_is_answered_once()
+    {
+        var (service, peers) = Start();
+        var nodeTwo = CreateTestProbe();
+
+        service.Tell(new StoreHello(2), nodeTwo.Ref);
+        nodeTwo.ExpectMsg(new StoreHello(1));
+        service.Tell(new StoreHello(2), nodeTwo.Ref);
+        nodeTwo.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(nodeTwo.Ref, peers.Find(2));
+        Assert.Null(peers.Find(3));
+    }
+
+    [Fact]
+    public void A_service_that_moved_is_registered_again_and_its_own_hello_is_ignored()
+    {
+        var (service, peers) = Start();
+        var before = CreateTestProbe();
+        var after = CreateTestProbe();
+
+        service.Tell(new StoreHello(2), before.Ref);
+        service.Tell(new StoreHello(2), after.Ref);
+        service.Tell(new StoreHello(1), after.Ref);
+
+        before.ExpectMsg(new StoreHello(1));
+        after.ExpectMsg(new StoreHello(1));
+        after.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(after.Ref, peers.Find(2));
+        Assert.Null(peers.Find(1));
+    }
+
+    [Fact]
+    public void An_unreachable_or_removed_member_is_skipped_until_reachable_again_or_up_anew()
+    {
+        var (_, peers) = Start();
+        var nodeTwo = CreateTestProbe();
+        var catcher = CreateTestProbe();
+        ((ExtendedActorSystem)Sys).SystemActorOf(Props.Create(() => new Forwarder(catcher.Ref)), Service);
+        peers.Register(2, nodeTwo.Ref);
+        var address = nodeTwo.Ref.Path.Address;
+
+        peers.SetReachable(address, false);
+        Assert.True(peers.IsUnreachable(2));
+        Assert.Null(peers.FindReachable(2));
+        Assert.Equal(nodeTwo.Ref, peers.Find(2));
+        Assert.Equal([2UL], peers.UnreachableNodes());
+
+        peers.SetReachable(address, true);
+        Assert.Equal(nodeTwo.Ref, peers.FindReachable(2));
+
+        // A member removed (downed) stays out of reach; one that comes up (again) at its address is reachable and gets a
+        // hello at /system/{service}.
+        peers.MemberRemoved(address);
+        Assert.Null(peers.FindReachable(2));
+        peers.MemberUp(address);
+        Assert.False(peers.IsUnreachable(2));
+        catcher.ExpectMsg(new StoreHello(1));
+    }
+
+    [Fact]
+    public void Only_cluster_events_and_its_own_services_hello_are_handled()
+    {
+        var (_, peers) = Start();
+
+        Assert.True(peers.Handles(new StoreHello(3)));
+        Assert.True(peers.Handles(new Akka.Cluster.ClusterEvent.CurrentClusterState()));
+        Assert.False(peers.Handles(new PlacementHello(3)));
+        Assert.False(peers.Handles(new SchedulerHello(3)));
+        Assert.False(peers.Handles("anything else"));
+        Assert.Throws<InvalidOperationException>(() => peers.Handle(new PlacementHello(3), ActorRefs.Nobody));
+    }
+}
