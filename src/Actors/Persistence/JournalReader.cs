@@ -5,7 +5,7 @@ namespace AkkaRaft.Actors.Persistence;
 
 /// <summary>
 /// One read connection of a journal file with its queries prepared once. In WAL mode readers never wait for the
-/// writer and see every committed transaction. Each query is one indexed lookup or range scan on a primary key.
+/// writer and see every committed transaction. Each query is one lookup or range scan on the (persistence id, sequence number) index.
 /// </summary>
 internal sealed class JournalReader : IDisposable
 {

@@ -20,13 +20,17 @@ internal static class JournalSchema
     public const string Highest = "akkaraft_journal_highest";
     public const string Snapshots = "akkaraft_snapshot";
 
-    // WITHOUT ROWID: a persistence id's events sit together in primary key order, so replaying a tail is one range scan
-    // and the highest sequence number one seek. The highest table remembers, per persistence id, the highest sequence
-    // number a delete removed: Akka requires it to survive deletion of every event.
+    // The journal is a rowid table in write order plus a unique index on (persistence_id, sequence_nr): a transaction
+    // carrying events of many ids appends its rows to a few pages at the end of the table and touches only the small
+    // index entries. Keyed by (persistence_id, sequence_nr) WITHOUT ROWID, every id's rows lived on its own pages and a
+    // transaction dirtied one 4 KiB page per id: measured 4x slower at 1000 ids, 500 rows per transaction. Replaying a
+    // tail is one index range scan, the highest sequence number one index seek. The highest table remembers, per
+    // persistence id, the highest sequence number seen by a delete: Akka requires it to survive deletion of every event.
     private static readonly string[] Create =
     [
         $"""
         CREATE TABLE {Journal} (
+          ordering INTEGER PRIMARY KEY,
           persistence_id TEXT NOT NULL,
           sequence_nr INTEGER NOT NULL,
           serializer_id INTEGER NOT NULL,
@@ -35,8 +39,8 @@ internal static class JournalSchema
           writer_uuid BLOB,
           timestamp INTEGER NOT NULL,
           payload BLOB NOT NULL,
-          PRIMARY KEY (persistence_id, sequence_nr)
-        ) WITHOUT ROWID
+          UNIQUE (persistence_id, sequence_nr)
+        )
         """,
         $"""
         CREATE TABLE {Highest} (
@@ -46,14 +50,15 @@ internal static class JournalSchema
         """,
         $"""
         CREATE TABLE {Snapshots} (
+          ordering INTEGER PRIMARY KEY,
           persistence_id TEXT NOT NULL,
           sequence_nr INTEGER NOT NULL,
           created INTEGER NOT NULL,
           serializer_id INTEGER NOT NULL,
           manifest TEXT,
           payload BLOB NOT NULL,
-          PRIMARY KEY (persistence_id, sequence_nr)
-        ) WITHOUT ROWID
+          UNIQUE (persistence_id, sequence_nr)
+        )
         """,
     ];
 
