@@ -31,8 +31,12 @@ public static class JournalScenario
     {
         var rootDir = BenchSupport.NewDataDir();
         using var transactions = new TransactionCounter();
+        // AKKARAFT_BENCH_JOURNAL=inmem: Akka's in-memory journal instead, to see what Akka.Persistence itself costs.
+        var inMemory = Environment.GetEnvironmentVariable("AKKARAFT_BENCH_JOURNAL") == "inmem";
         var config = ConfigurationFactory.ParseString("akka.loglevel = ERROR")
-            .WithFallback(SqlitePersistenceConfig.For(rootDir, "journal-bench"))
+            .WithFallback(inMemory
+                ? ConfigurationFactory.ParseString("akka.persistence.journal.plugin = \"akka.persistence.journal.inmem\"")
+                : SqlitePersistenceConfig.For(rootDir, "journal-bench"))
             .WithFallback(RaftReferenceConfig.Value);
         var system = ActorSystem.Create("journal-bench", config);
         try
@@ -59,6 +63,7 @@ public static class JournalScenario
             latencies.Sort();
             return new JournalRun
             {
+                Journal = inMemory ? "inmem" : "akkaraft-sqlite",
                 Ids = ids,
                 Events = latencies.Count,
                 EventsPerSecond = Math.Round(latencies.Count / elapsed),
@@ -185,6 +190,7 @@ public sealed record JournalBenchResult
 /// <summary>N persistence ids writing concurrently, one event in flight each.</summary>
 public sealed record JournalRun
 {
+    [JsonPropertyName("journal")] public required string Journal { get; init; }
     [JsonPropertyName("ids")] public int Ids { get; init; }
     [JsonPropertyName("events")] public long Events { get; init; }
     [JsonPropertyName("events_per_s")] public double EventsPerSecond { get; init; }

@@ -5,6 +5,7 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
+using AkkaRaft.Actors.Settings;
 
 namespace AkkaRaft.Actors.Persistence;
 
@@ -31,17 +32,16 @@ public sealed class SqliteJournal : AsyncWriteJournal
     public SqliteJournal(Config config)
     {
         _payloads = new JournalPayloads((ExtendedActorSystem)Context.System);
-        var settings = JournalDatabaseSettings.From(config);
         try
         {
-            _database = JournalDatabases.Acquire(settings);
+            _database = JournalDatabases.Acquire(JournalDatabaseSettings.From(config));
         }
-        catch (JournalStorageException e)
+        catch (Exception e) when (e is JournalStorageException or RaftSettingsException)
         {
             // Not thrown from here: a journal actor that fails to start leaves recoveries waiting for a timeout. Every
             // request fails with the reason instead, so recovery fails at once with a message that says why.
-            _openFailure = e;
-            Context.GetLogger().Error(e, "[journal] {0}", e.Message);
+            _openFailure = e as JournalStorageException ?? new JournalStorageException($"journal is not configured: {e.Message}", e);
+            Context.GetLogger().Error(e, "[journal] {0}", _openFailure.Message);
         }
     }
 
@@ -108,6 +108,12 @@ public sealed class SqliteJournal : AsyncWriteJournal
         await database.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr, max,
             row => recoveryCallback(_payloads.FromRow(row, path)), CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <inheritdoc />
+    public override Task<PersistenceHealthCheckResult> CheckHealthAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(_openFailure is null
+            ? new PersistenceHealthCheckResult(PersistenceHealthStatus.Healthy, null, null, null)
+            : new PersistenceHealthCheckResult(PersistenceHealthStatus.Unhealthy, _openFailure.Message, _openFailure, null));
 
     /// <inheritdoc />
     protected override void PostStop()

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
+using AkkaRaft.Actors.Settings;
 
 namespace AkkaRaft.Actors.Persistence;
 
@@ -25,16 +26,15 @@ public sealed class SqliteSnapshotStore : SnapshotStore
     {
         _payloads = new JournalPayloads((ExtendedActorSystem)Context.System);
         var journalPluginId = config.GetString("journal-plugin", SqlitePersistenceConfig.JournalPluginId);
-        var settings = JournalDatabaseSettings.From(Context.System.Settings.Config.GetConfig(journalPluginId));
         try
         {
-            _database = JournalDatabases.Acquire(settings);
+            _database = JournalDatabases.Acquire(JournalDatabaseSettings.From(Context.System.Settings.Config.GetConfig(journalPluginId)));
         }
-        catch (JournalStorageException e)
+        catch (Exception e) when (e is JournalStorageException or RaftSettingsException)
         {
             // As in SqliteJournal: every request fails with the reason rather than the actor failing to start.
-            _openFailure = e;
-            Context.GetLogger().Error(e, "[snapshot-store] {0}", e.Message);
+            _openFailure = e as JournalStorageException ?? new JournalStorageException($"snapshot store is not configured: {e.Message}", e);
+            Context.GetLogger().Error(e, "[snapshot-store] {0}", _openFailure.Message);
         }
     }
 
@@ -68,6 +68,12 @@ public sealed class SqliteSnapshotStore : SnapshotStore
     /// <inheritdoc />
     protected override async Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
         await Database.WriteAsync(new DeleteSnapshotRows(persistenceId, Range(criteria), cancellationToken)).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public override Task<PersistenceHealthCheckResult> CheckHealthAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(_openFailure is null
+            ? new PersistenceHealthCheckResult(PersistenceHealthStatus.Healthy, null, null, null)
+            : new PersistenceHealthCheckResult(PersistenceHealthStatus.Unhealthy, _openFailure.Message, _openFailure, null));
 
     /// <inheritdoc />
     protected override void PostStop()

@@ -96,10 +96,21 @@ public sealed class SqlitePersistenceTests : IDisposable
     }
 
     [Fact]
-    public void A_journal_without_a_database_path_fails_with_the_setting_to_fix()
+    public async Task A_journal_without_a_database_path_fails_recovery_naming_the_setting_to_fix()
     {
-        var error = Assert.Throws<RaftSettingsException>(() => JournalDatabaseSettings.From(RaftReferenceConfig.Value.GetConfig(SqlitePersistenceConfig.JournalPluginId)));
-        Assert.Equal(SqlitePersistenceConfig.JournalPluginId + ".database-path", error.Key);
+        var config = PersistenceTestConfig.For(_dataDir, $"{SqlitePersistenceConfig.JournalPluginId}.database-path = \"\"");
+        var system = ActorSystem.Create("unconfigured", config);
+        try
+        {
+            var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+            system.ActorOf(EventLogActor.Props("any", failed));
+            var failure = Assert.IsType<JournalStorageException>(await failed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains(SqlitePersistenceConfig.JournalPluginId + ".database-path", failure.Message);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
     }
 
     private Config NodeConfig(string node) =>
