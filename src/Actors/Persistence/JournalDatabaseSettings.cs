@@ -36,15 +36,16 @@ public sealed record JournalDatabaseSettings
         var path = pluginConfig.GetString("database-path", "");
         if (string.IsNullOrWhiteSpace(path))
             throw Fail("database-path", "\"\"", "must name the node's SQLite file (SqlitePersistenceConfig.For(dataDir, node) sets it)");
-        return new JournalDatabaseSettings
+        // Defaults here only for a section that lacks a key; reference.conf states them for the shipped plugin id.
+        var defaults = new JournalDatabaseSettings { DatabasePath = Path.GetFullPath(path) };
+        return defaults with
         {
-            DatabasePath = Path.GetFullPath(path),
-            MaxQueuedWrites = Positive(pluginConfig, "max-queued-writes", 10_000),
-            MaxTransactionEvents = Positive(pluginConfig, "max-transaction-events", 10_000),
-            MaxTransactionBytes = PositiveBytes(pluginConfig, "max-transaction-bytes", 16L * 1024 * 1024),
-            ReaderConnections = Positive(pluginConfig, "reader-connections", 2),
-            WalAutoCheckpointPages = Positive(pluginConfig, "wal-autocheckpoint-pages", 4000),
-            WriterCacheKib = (int)Math.Min(int.MaxValue, PositiveBytes(pluginConfig, "writer-cache-size", 16L * 1024 * 1024) / 1024),
+            MaxQueuedWrites = Positive(pluginConfig, "max-queued-writes", defaults.MaxQueuedWrites),
+            MaxTransactionEvents = Positive(pluginConfig, "max-transaction-events", defaults.MaxTransactionEvents),
+            MaxTransactionBytes = PositiveBytes(pluginConfig, "max-transaction-bytes", defaults.MaxTransactionBytes),
+            ReaderConnections = Positive(pluginConfig, "reader-connections", defaults.ReaderConnections),
+            WalAutoCheckpointPages = Positive(pluginConfig, "wal-autocheckpoint-pages", defaults.WalAutoCheckpointPages),
+            WriterCacheKib = (int)Math.Min(int.MaxValue, PositiveBytes(pluginConfig, "writer-cache-size", defaults.WriterCacheKib * 1024L) / 1024),
         };
     }
 

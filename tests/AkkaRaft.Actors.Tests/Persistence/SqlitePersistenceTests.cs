@@ -96,6 +96,21 @@ public sealed class SqlitePersistenceTests : IDisposable
     }
 
     [Fact]
+    public void Journal_settings_come_from_the_plugin_section_and_a_bound_below_one_names_its_key()
+    {
+        var config = SqlitePersistenceConfig.For(_dataDir, "node-d").WithFallback(RaftReferenceConfig.Value);
+        var settings = JournalDatabaseSettings.From(config.GetConfig(SqlitePersistenceConfig.JournalPluginId));
+        Assert.Equal(SqlitePersistenceConfig.DatabasePath(_dataDir, "node-d"), settings.DatabasePath);
+        Assert.Equal(10_000, settings.MaxQueuedWrites);
+        Assert.Equal(16L * 1024 * 1024, settings.MaxTransactionBytes);
+        Assert.Equal(16 * 1024, settings.WriterCacheKib);
+
+        var bad = ConfigurationFactory.ParseString($"{SqlitePersistenceConfig.JournalPluginId}.max-queued-writes = 0").WithFallback(config);
+        var error = Assert.Throws<RaftSettingsException>(() => JournalDatabaseSettings.From(bad.GetConfig(SqlitePersistenceConfig.JournalPluginId)));
+        Assert.Equal(SqlitePersistenceConfig.JournalPluginId + ".max-queued-writes", error.Key);
+    }
+
+    [Fact]
     public async Task A_journal_without_a_database_path_fails_recovery_naming_the_setting_to_fix()
     {
         var config = PersistenceTestConfig.For(_dataDir, $"{SqlitePersistenceConfig.JournalPluginId}.database-path = \"\"");
