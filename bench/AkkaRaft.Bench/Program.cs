@@ -1,17 +1,19 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N]
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
 // `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
 // `split`: the same cluster from one region, split size --split-size-kb (default 1024), C clients SETting fresh keys; times splits.
 // `move`: one region on nodes 1..3 filled to --fill-mb (default 64) of 1 KiB values, C clients SETting fresh keys while one
 // replica moves to a fourth node; times the snapshot, the catch-up and the move.
+// `journal`: the journal plugin alone; N persistence ids (--ids N, default 1, 32 and 1000 in turn) each writing one
+// RaftLogWritten of --payload bytes (default 640 here) at a time; events/s, write latency, transactions (fsyncs)/s.
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
 var seconds = IntOption("--seconds", 5);
 var batch = IntOption("--batch", 64);
-var payload = IntOption("--payload", 128);
+var payload = IntOption("--payload", scenario == "journal" ? 640 : 128);
 var clients = IntOption("--clients", 32);
 var regions = IntOption("--regions", scenario == "kv" ? 2 : 1000);
 
@@ -23,7 +25,8 @@ object result = scenario switch
     "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds)),
     "split" => await SplitScenario.Run(clients, payload, IntOption("--split-size-kb", 1024), TimeSpan.FromSeconds(seconds)),
     "move" => await MoveScenario.Run(clients, payload, IntOption("--fill-mb", 64)),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move)"),
+    "journal" => await JournalScenario.Run(args.Contains("--ids") ? [IntOption("--ids", 1)] : [1, 32, 1000], TimeSpan.FromSeconds(seconds), payload),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 

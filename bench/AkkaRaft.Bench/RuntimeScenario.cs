@@ -95,7 +95,7 @@ public static class RuntimeScenario
                   loglevel = ERROR
                   actor.provider = remote
                   remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-                  persistence.journal.sql {
+                  persistence.journal.akkaraft-sqlite {
                     event-adapters.count-writes = "{{typeof(JournalWriteCounter).AssemblyQualifiedName}}"
                     event-adapter-bindings { "{{typeof(RaftLogWritten).AssemblyQualifiedName}}" = count-writes }
                   }

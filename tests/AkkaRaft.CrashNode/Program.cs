@@ -10,9 +10,12 @@ using AkkaRaft.Core.Raft;
 // One node, one single-replica group on SQLite, for kill -9 tests.
 //   load <dataDir> [inFlight]  proposes 1, 2, 3, ... and prints "ACK <n>" once each proposal succeeded; runs until killed.
 //   verify <dataDir>           recovers, prints "APPLIED <n>" for every applied command, then "DONE".
+//   journal-load|journal-verify <dataDir> <ids>   the journal alone, see JournalCrash.
+if (args.Length >= 3 && args[0] is ("journal-load" or "journal-verify"))
+    return await JournalCrash.Run(args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
 if (args.Length < 2 || args[0] is not ("load" or "verify"))
 {
-    Console.Error.WriteLine("usage: AkkaRaft.CrashNode load|verify <dataDir> [inFlight]");
+    Console.Error.WriteLine("usage: AkkaRaft.CrashNode load|verify <dataDir> [inFlight] | journal-load|journal-verify <dataDir> <ids>");
     return 2;
 }
 var mode = args[0];

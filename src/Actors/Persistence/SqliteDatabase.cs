@@ -2,23 +2,19 @@ using Microsoft.Data.Sqlite;
 
 namespace AkkaRaft.Actors.Persistence;
 
-/// <summary>Prepares a node's SQLite database file before Akka.Persistence.Sql opens it.</summary>
+/// <summary>Prepares a node's SQLite database file before the journal opens it, and the connection string it uses.</summary>
 /// <remarks>
 /// Durability settings, and why an acknowledged write survives kill -9:
 /// <list type="bullet">
-/// <item><c>journal_mode=WAL</c> is stored in the database header, so setting it once here
-/// applies to every later connection, including the journal's pooled ones. A commit appends
-/// frames to the -wal file; readers never block the writer.</item>
-/// <item><c>synchronous=FULL</c> (2) is per connection and Microsoft.Data.Sqlite has no
-/// connection-string keyword for it, so it cannot be set here for the journal's connections.
-/// It does not need to be: the e_sqlite3 build bundled with Microsoft.Data.Sqlite 11 (SQLite
-/// 3.53) is compiled with DEFAULT_SYNCHRONOUS=2 and DEFAULT_WAL_SYNCHRONOUS=2, so every new
-/// connection, in WAL mode too, starts at FULL. Tests assert both the compile options and the
-/// value a fresh connection reports, so a package upgrade that changes this fails loudly.
-/// /// With WAL + FULL, SQLite fsyncs the -wal file at every commit before returning, so once the
-/// journal acknowledges a write it is on disk: kill -9 (and power loss, if the disk honours
-/// fsync) cannot lose it. WAL + NORMAL would only fsync at checkpoints and could lose the last
-/// commits on power loss, which Raft forbids (votes and acks must be durable).</item>
+/// <item><c>journal_mode=WAL</c> is stored in the database header, so setting it once applies to every later
+/// connection. The journal's writer sets it too (<see cref="JournalWriteConnection"/>); doing it here first creates
+/// the file and fails start-up at once on a file SQLite cannot open. A commit appends frames to the -wal file;
+/// readers never block the writer.</item>
+/// <item><c>synchronous=FULL</c> (2) is per connection: the journal's single writer sets it on its own connection
+/// (the bundled e_sqlite3 also defaults to it, DEFAULT_SYNCHRONOUS=2 / DEFAULT_WAL_SYNCHRONOUS=2). With WAL + FULL,
+/// SQLite fsyncs the -wal file at every commit before returning, so once the journal acknowledges a write it is on
+/// disk: kill -9 (and power loss, if the disk honours fsync) cannot lose it. WAL + NORMAL would only fsync at
+/// checkpoints and could lose the last commits on power loss, which Raft forbids (votes and acks must be durable).</item>
 /// </list>
 /// </remarks>
 public static class SqliteDatabase

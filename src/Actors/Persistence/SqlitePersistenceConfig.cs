@@ -1,13 +1,15 @@
 using Akka.Configuration;
-using Akka.Persistence.Sql;
 
 namespace AkkaRaft.Actors.Persistence;
 
-/// <summary>Akka.Persistence.Sql journal and snapshot store on one SQLite file per node.</summary>
+/// <summary>AkkaRaft's own journal and snapshot store (<see cref="SqliteJournal"/>, <see cref="SqliteSnapshotStore"/>) on one SQLite file per node.</summary>
 public static class SqlitePersistenceConfig
 {
-    /// <summary>linq2db provider name for Microsoft.Data.Sqlite.</summary>
-    public const string ProviderName = "SQLite.MS";
+    /// <summary>Plugin id of <see cref="SqliteJournal"/> (its section is in reference.conf).</summary>
+    public const string JournalPluginId = "akka.persistence.journal.akkaraft-sqlite";
+
+    /// <summary>Plugin id of <see cref="SqliteSnapshotStore"/> (its section is in reference.conf).</summary>
+    public const string SnapshotPluginId = "akka.persistence.snapshot-store.akkaraft-sqlite";
 
     /// <summary>The database file of <paramref name="nodeName"/>: &lt;dataDir&gt;/&lt;nodeName&gt;.db.</summary>
     public static string DatabasePath(string dataDir, string nodeName)
@@ -20,39 +22,22 @@ public static class SqlitePersistenceConfig
     }
 
     /// <summary>
-    /// Config selecting the Akka.Persistence.Sql journal and snapshot store on &lt;dataDir&gt;/&lt;nodeName&gt;.db
-    /// (tables created on first use), with SqlPersistence.DefaultConfiguration as fallback.
-    /// Call <see cref="SqliteDatabase.PrepareForDurability"/> on the same path before the actor system starts.
+    /// Config pointing AkkaRaft's journal and snapshot store at &lt;dataDir&gt;/&lt;nodeName&gt;.db and making them the
+    /// system's default plugins. The file is created, switched to WAL and given its tables on first use; the plugin
+    /// sections themselves come from reference.conf (<see cref="Settings.RaftReferenceConfig"/>), used as fallback.
     /// </summary>
     public static Config For(string dataDir, string nodeName)
     {
-        var connectionString = SqliteDatabase.ConnectionString(DatabasePath(dataDir, nodeName));
-        var quoted = Quote(connectionString);
         var hocon = $$"""
             akka.persistence {
               journal {
-                plugin = "akka.persistence.journal.sql"
-                sql {
-                  connection-string = {{quoted}}
-                  provider-name = "{{ProviderName}}"
-                  auto-initialize = on
-                  # SQLite has one writer per file: concurrent writers only wait on its lock. One writer that
-                  # takes everything queued (many groups' Readies) per transaction turns N fsyncs into one.
-                  parallelism = 1
-                  batch-size = 1000
-                }
+                plugin = "{{JournalPluginId}}"
+                akkaraft-sqlite.database-path = {{Quote(DatabasePath(dataDir, nodeName))}}
               }
-              snapshot-store {
-                plugin = "akka.persistence.snapshot-store.sql"
-                sql {
-                  connection-string = {{quoted}}
-                  provider-name = "{{ProviderName}}"
-                  auto-initialize = on
-                }
-              }
+              snapshot-store.plugin = "{{SnapshotPluginId}}"
             }
             """;
-        return ConfigurationFactory.ParseString(hocon).WithFallback(SqlPersistence.DefaultConfiguration);
+        return ConfigurationFactory.ParseString(hocon);
     }
 
     // HOCON quoted string: escape backslashes (Windows paths) and quotes.

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace AkkaRaft.Actors.Runtime;
 
-/// <summary>AkkaRaft's instruments (System.Diagnostics.Metrics, meter "AkkaRaft"); every measurement carries its group id.</summary>
+/// <summary>AkkaRaft's instruments (System.Diagnostics.Metrics, meter "AkkaRaft"); every measurement of a group carries its group id.</summary>
 public static class RaftMetrics
 {
     /// <summary>Name of the meter, for listeners and exporters.</summary>
@@ -21,6 +21,12 @@ public static class RaftMetrics
 
     /// <summary>Entries per journal write: the group-commit batch size.</summary>
     public static Histogram<long> EntriesPerWrite { get; } = Meter.CreateHistogram<long>("akkaraft_entries_per_write", description: "Entries made durable per journal write");
+
+    /// <summary>Journal transactions committed (one fsync each), over all groups of the node.</summary>
+    public static Counter<long> JournalTransactions { get; } = Meter.CreateCounter<long>("akkaraft_journal_transactions", description: "Journal transactions committed (one fsync each)");
+
+    /// <summary>Events (and snapshot rows) per journal transaction: how many writes of all groups share one fsync.</summary>
+    public static Histogram<long> JournalEventsPerTransaction { get; } = Meter.CreateHistogram<long>("akkaraft_journal_events_per_transaction", description: "Rows written per journal transaction");
 
     /// <summary>Snapshot chunk bytes sent to other nodes, resends included.</summary>
     public static Counter<long> SnapshotBytesSent { get; } = Meter.CreateCounter<long>("akkaraft_snapshot_bytes_sent", "By", "Snapshot chunk bytes sent, resends included");

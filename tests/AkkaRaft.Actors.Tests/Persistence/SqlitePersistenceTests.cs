@@ -57,7 +57,7 @@ public sealed class SqlitePersistenceTests : IDisposable
     }
 
     [Fact]
-    public async Task Database_runs_in_WAL_mode_with_full_sync_on_the_connections_the_journal_uses()
+    public async Task Database_file_stays_in_WAL_mode_after_the_journal_used_it()
     {
         var path = SqlitePersistenceConfig.DatabasePath(_dataDir, "node-b");
         Assert.Equal("wal", SqliteDatabase.PrepareForDurability(path));
@@ -74,44 +74,57 @@ public sealed class SqlitePersistenceTests : IDisposable
             await system.Terminate();
         }
 
+        // WAL is stored in the file's header; synchronous = FULL is set by the writer on its own connection (JournalWriterTests).
         Assert.Equal("wal", SqliteDatabase.ReadPragma(path, "journal_mode"));
-        Assert.Equal(SqliteDatabase.SynchronousFull.ToString(System.Globalization.CultureInfo.InvariantCulture), SqliteDatabase.ReadPragma(path, "synchronous"));
     }
 
     [Fact]
-    public void Bundled_SQLite_defaults_every_connection_to_full_sync_even_in_WAL_mode()
+    public void Persistence_config_makes_AkkaRaft_journal_and_snapshot_store_the_default_on_the_node_database()
     {
-        // The journal's connections get no pragma from us; durability rests on these compile-time defaults.
-        using var connection = new SqliteConnection("Data Source=:memory:");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA compile_options;";
-        var options = new List<string>();
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-                options.Add(reader.GetString(0));
-        }
-
-        Assert.Contains("DEFAULT_SYNCHRONOUS=2", options);
-        Assert.Contains("DEFAULT_WAL_SYNCHRONOUS=2", options);
-    }
-
-    [Fact]
-    public void Persistence_config_points_journal_and_snapshot_store_at_the_node_database()
-    {
-        var config = SqlitePersistenceConfig.For(_dataDir, "node-c");
+        var config = SqlitePersistenceConfig.For(_dataDir, "node-c").WithFallback(RaftReferenceConfig.Value);
         var expectedPath = Path.Combine(Path.GetFullPath(_dataDir), "node-c.db");
 
-        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
-        Assert.Equal("akka.persistence.snapshot-store.sql", config.GetString("akka.persistence.snapshot-store.plugin"));
-        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        Assert.Equal(SqlitePersistenceConfig.JournalPluginId, config.GetString("akka.persistence.journal.plugin"));
+        Assert.Equal(SqlitePersistenceConfig.SnapshotPluginId, config.GetString("akka.persistence.snapshot-store.plugin"));
+        Assert.Equal(SqlitePersistenceConfig.JournalPluginId, config.GetString("akka-raft.journal-plugin-id"));
+        Assert.Equal(SqlitePersistenceConfig.SnapshotPluginId, config.GetString("akka-raft.snapshot-plugin-id"));
+        Assert.Equal(expectedPath, config.GetString(SqlitePersistenceConfig.JournalPluginId + ".database-path"));
+        // The snapshot store shares the journal's file (and its single writer).
+        Assert.Equal(SqlitePersistenceConfig.JournalPluginId, config.GetString(SqlitePersistenceConfig.SnapshotPluginId + ".journal-plugin"));
+        Assert.Equal(typeof(SqliteJournal), Type.GetType(config.GetString(SqlitePersistenceConfig.JournalPluginId + ".class"), throwOnError: true));
+        Assert.Equal(typeof(SqliteSnapshotStore), Type.GetType(config.GetString(SqlitePersistenceConfig.SnapshotPluginId + ".class"), throwOnError: true));
+    }
+
+    [Fact]
+    public void Journal_settings_come_from_the_plugin_section_and_a_bound_below_one_names_its_key()
+    {
+        var config = SqlitePersistenceConfig.For(_dataDir, "node-d").WithFallback(RaftReferenceConfig.Value);
+        var settings = JournalDatabaseSettings.From(config.GetConfig(SqlitePersistenceConfig.JournalPluginId));
+        Assert.Equal(SqlitePersistenceConfig.DatabasePath(_dataDir, "node-d"), settings.DatabasePath);
+        Assert.Equal(10_000, settings.MaxQueuedWrites);
+        Assert.Equal(16L * 1024 * 1024, settings.MaxTransactionBytes);
+        Assert.Equal(16 * 1024, settings.WriterCacheKib);
+
+        var bad = ConfigurationFactory.ParseString($"{SqlitePersistenceConfig.JournalPluginId}.max-queued-writes = 0").WithFallback(config);
+        var error = Assert.Throws<RaftSettingsException>(() => JournalDatabaseSettings.From(bad.GetConfig(SqlitePersistenceConfig.JournalPluginId)));
+        Assert.Equal(SqlitePersistenceConfig.JournalPluginId + ".max-queued-writes", error.Key);
+    }
+
+    [Fact]
+    public async Task A_journal_without_a_database_path_fails_recovery_naming_the_setting_to_fix()
+    {
+        var config = PersistenceTestConfig.For(_dataDir, $"{SqlitePersistenceConfig.JournalPluginId}.database-path = \"\"");
+        var system = ActorSystem.Create("unconfigured", config);
+        try
         {
-            Assert.Equal("SQLite.MS", config.GetString(plugin + ".provider-name"));
-            Assert.True(config.GetBoolean(plugin + ".auto-initialize"));
-            Assert.Contains(expectedPath, config.GetString(plugin + ".connection-string"));
-            // Fallback from SqlPersistence.DefaultConfiguration supplies the plugin class.
-            Assert.False(string.IsNullOrEmpty(config.GetString(plugin + ".class")));
+            var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+            system.ActorOf(EventLogActor.Props("any", failed));
+            var failure = Assert.IsType<JournalStorageException>(await failed.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains(SqlitePersistenceConfig.JournalPluginId + ".database-path", failure.Message);
+        }
+        finally
+        {
+            await system.Terminate();
         }
     }
 

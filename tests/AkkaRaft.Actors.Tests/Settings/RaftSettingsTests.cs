@@ -26,8 +26,8 @@ public sealed class RaftSettingsTests
         Assert.Equal(10_000, settings.SnapshotEveryEntries);
         Assert.Equal(10_000, settings.MaxPendingProposals);
         Assert.Equal(10_000, settings.MaxPendingReads);
-        Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
-        Assert.Equal("akka.persistence.snapshot-store.sql", settings.SnapshotPluginId);
+        Assert.Equal("akka.persistence.journal.akkaraft-sqlite", settings.JournalPluginId);
+        Assert.Equal("akka.persistence.snapshot-store.akkaraft-sqlite", settings.SnapshotPluginId);
         Assert.Equal("data", settings.DataDir);
         Assert.Equal(settings, RaftSettings.Default);
     }
