@@ -28,6 +28,8 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
               heartbeat-ticks = 2
               hibernate-after-ticks = 0
               snapshot-every-entries = 40
+              # The lagging replica is cut off only briefly: keep nothing for it, so the leader compacts past it at once.
+              follower-catch-up-log-bytes = 0
               max-batch-bytes = 64 KiB
               max-entry-bytes = 16 KiB
               snapshot {
@@ -145,7 +147,7 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
         var finished = (await Task.WhenAll(connected.Select(n => driver.Node(n).Coordinator.Ask<SnapshotTransfers>(GetSnapshotTransfers.Instance, Ask))))
             .SelectMany(t => t.Finished).Where(t => t.GroupId == Group && t.ToNode == lagging).ToList();
         _output.WriteLine(string.Join("\n", finished));
+        // Only a leader change may supersede a transfer now; the one that delivered ran past the old 10 s cut-off.
         Assert.Contains(finished, t => t.State == SnapshotTransferState.Completed && (t.FinishedAt!.Value - t.StartedAt).TotalSeconds > 10);
-        Assert.DoesNotContain(finished, t => t.State == SnapshotTransferState.Superseded);
     }
 }
