@@ -13,13 +13,16 @@ var httpPort = new Option<int>("--http-port") { Description = "HTTP admin port",
 var nodes = new Option<int>("--nodes") { Description = "Nodes of the embedded cluster (nodes 1..3 hold the first regions; more join as empty stores)", DefaultValueFactory = _ => 3 };
 var splitSize = new Option<string?>("--split-size") { Description = "Region split threshold, e.g. 64KiB or 96MiB" };
 var configFile = new Option<FileInfo?>("--config") { Description = "HOCON file with settings (wins over defaults)" };
-var password = new Option<string?>("--password") { Description = "Require AUTH with this password on the RESP port" };
+var password = new Option<string?>("--password") { Description = "Require AUTH with this password on the RESP port (visible in ps: prefer --password-file or AKKARAFT_PASSWORD)" };
+var passwordFile = new Option<FileInfo?>("--password-file") { Description = "Read the RESP password from this file (also the admin API's token unless one is set)" };
+var adminTokenFile = new Option<FileInfo?>("--admin-token-file") { Description = "Read the HTTP admin API's bearer token from this file (or AKKARAFT_ADMIN_TOKEN)" };
 var url = new Option<string>("--url") { Description = "HTTP admin address of a running cluster", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+var tokenFile = new Option<FileInfo?>("--admin-token-file") { Description = "File holding the admin API's token (default: AKKARAFT_ADMIN_TOKEN, else none)" };
 var json = new Option<bool>("--json") { Description = "Print JSON" };
 
 var root = new RootCommand("AkkaRaft: a linearizable, range-partitioned key-value store on Multi-Raft, speaking the Redis protocol")
 {
-    dataDir, respPort, httpPort, nodes, splitSize, configFile, password,
+    dataDir, respPort, httpPort, nodes, splitSize, configFile, password, passwordFile, adminTokenFile,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -27,7 +30,7 @@ root.SetAction(async (parse, ct) =>
     var nodeCount = parse.GetValue(nodes);
     if (nodeCount < 1) return Fail("--nodes must be at least 1");
     var dir = Path.GetFullPath(parse.GetValue(dataDir)!);
-    var endpoints = new EndpointOptions(parse.GetValue(respPort), parse.GetValue(httpPort), parse.GetValue(password), IPAddress.Loopback);
+    if (!TrySecure(new EndpointOptions(parse.GetValue(respPort), parse.GetValue(httpPort), null, IPAddress.Loopback), user, parse, out var endpoints)) return 2;
     Console.WriteLine($"data: {dir}");
     return await HostApp.RunAsync(() => ClusterRuntime.StartEmbeddedAsync(nodeCount, dir, user, TimeSpan.FromSeconds(60)), endpoints, Console.Out, ct);
 });
@@ -36,52 +39,56 @@ root.SetAction(async (parse, ct) =>
 var nodeDataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: akka-raft.data-dir)" };
 var nodeRespPort = new Option<int?>("--resp-port") { Description = "Redis protocol port (default: akka-raft.host.resp-port)" };
 var nodeHttpPort = new Option<int?>("--http-port") { Description = "HTTP admin port (default: akka-raft.host.http-port)" };
-var nodeCommand = new Command("node", "Run one node of a multi-process cluster (see hocon/node-1.conf)") { configFile, nodeDataDir, nodeRespPort, nodeHttpPort, password };
+var nodeCommand = new Command("node", "Run one node of a multi-process cluster (see hocon/node-1.conf)") { configFile, nodeDataDir, nodeRespPort, nodeHttpPort, password, passwordFile, adminTokenFile };
 nodeCommand.SetAction(async (parse, ct) =>
 {
     if (parse.GetValue(configFile) is null) return Fail("node mode needs --config FILE (samples: hocon/node-1.conf .. node-3.conf)");
     var config = LoadConfig(parse.GetValue(configFile), null)!;
-    var endpoints = new EndpointOptions(
+    if (!TrySecure(new EndpointOptions(
         parse.GetValue(nodeRespPort) ?? config.GetInt("akka-raft.host.resp-port", 6379),
         parse.GetValue(nodeHttpPort) ?? config.GetInt("akka-raft.host.http-port", 8080),
-        parse.GetValue(password) ?? config.GetString("akka-raft.host.password", null), IPAddress.Loopback);
+        null, IPAddress.Loopback), config, parse, out var endpoints)) return 2;
     var dir = parse.GetValue(nodeDataDir);
     return await HostApp.RunAsync(() => ClusterRuntime.StartNodeAsync(config, dir), endpoints, Console.Out, ct);
 });
 root.Subcommands.Add(nodeCommand);
 
-var status = new Command("status", "Health of a running cluster") { url };
+var status = new Command("status", "Health of a running cluster") { url, tokenFile };
 status.SetAction(async (parse, ct) =>
 {
-    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    using var client = Connect(parse);
+    if (client is null) return 2;
     return await CliCommands.StatusAsync(client, ct);
 });
 root.Subcommands.Add(status);
 
-var regions = new Command("regions", "Regions of a running cluster") { url, json };
+var regions = new Command("regions", "Regions of a running cluster") { url, json, tokenFile };
 regions.SetAction(async (parse, ct) =>
 {
-    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    using var client = Connect(parse);
+    if (client is null) return 2;
     return await CliCommands.RegionsAsync(client, parse.GetValue(json), ct);
 });
 root.Subcommands.Add(regions);
 
 var regionArgument = new Argument<ulong>("REGION") { Description = "Region id" };
 var storeArgument = new Argument<ulong>("STORE") { Description = "Store (node) id" };
-var transfer = new Command("transfer-leader", "Move a region's leadership to the replica on STORE") { regionArgument, storeArgument, url };
+var transfer = new Command("transfer-leader", "Move a region's leadership to the replica on STORE") { regionArgument, storeArgument, url, tokenFile };
 transfer.SetAction(async (parse, ct) =>
 {
-    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    using var client = Connect(parse);
+    if (client is null) return 2;
     return await CliCommands.TransferLeaderAsync(client, parse.GetValue(regionArgument), parse.GetValue(storeArgument), ct);
 });
 root.Subcommands.Add(transfer);
 
 var splitRegion = new Argument<ulong>("REGION") { Description = "Region id" };
 var splitKey = new Argument<string?>("KEY") { Description = "Split key (default: near the middle of the region's data)", Arity = ArgumentArity.ZeroOrOne };
-var split = new Command("split", "Split a region in two at KEY") { splitRegion, splitKey, url };
+var split = new Command("split", "Split a region in two at KEY") { splitRegion, splitKey, url, tokenFile };
 split.SetAction(async (parse, ct) =>
 {
-    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    using var client = Connect(parse);
+    if (client is null) return 2;
     return await CliCommands.SplitAsync(client, parse.GetValue(splitRegion), parse.GetValue(splitKey), ct);
 });
 root.Subcommands.Add(split);
@@ -89,32 +96,65 @@ root.Subcommands.Add(split);
 var moveRegion = new Argument<ulong>("REGION") { Description = "Region id" };
 var moveFrom = new Argument<ulong>("FROM-STORE") { Description = "Store whose replica leaves" };
 var moveTo = new Argument<ulong>("TO-STORE") { Description = "Store that receives the replica" };
-var move = new Command("move", "Move a region's replica from one store to another and follow the operator until it finishes") { moveRegion, moveFrom, moveTo, url };
+var move = new Command("move", "Move a region's replica from one store to another and follow the operator until it finishes") { moveRegion, moveFrom, moveTo, url, tokenFile };
 move.SetAction(async (parse, ct) =>
 {
-    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    using var client = Connect(parse);
+    if (client is null) return 2;
     return await CliCommands.MoveAsync(client, parse.GetValue(moveRegion), parse.GetValue(moveFrom), parse.GetValue(moveTo), ct);
 });
 root.Subcommands.Add(move);
 
-var operators = new Command("operators", "Running and recent operators (moves, repairs, balance) and the stores") { url, json };
+var operators = new Command("operators", "Running and recent operators (moves, repairs, balance) and the stores") { url, json, tokenFile };
 operators.SetAction(async (parse, ct) =>
 {
-    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    using var client = Connect(parse);
+    if (client is null) return 2;
     return await CliCommands.OperatorsAsync(client, parse.GetValue(json), ct);
 });
 root.Subcommands.Add(operators);
 
 var removeStoreArgument = new Argument<ulong>("STORE") { Description = "Store (node) id" };
-var removeStore = new Command("remove", "Decommission a store: its replicas move away, then it is marked removed") { removeStoreArgument, url };
+var removeStore = new Command("remove", "Decommission a store: its replicas move away, then it is marked removed") { removeStoreArgument, url, tokenFile };
 removeStore.SetAction(async (parse, ct) =>
 {
-    using var client = new AdminClient(new Uri(parse.GetValue(url)!), Console.Out, Console.Error);
+    using var client = Connect(parse);
+    if (client is null) return 2;
     return await CliCommands.RemoveStoreAsync(client, parse.GetValue(removeStoreArgument), ct);
 });
 root.Subcommands.Add(new Command("store", "Manage stores") { removeStore });
 
 return await root.Parse(args).InvokeAsync();
+
+// The CLI's client of the admin API, or null (and the error printed) when the token file cannot be read.
+AdminClient? Connect(ParseResult parse)
+{
+    try
+    {
+        return AdminClient.Create(parse.GetValue(url)!, parse.GetValue(tokenFile), Console.Out, Console.Error);
+    }
+    catch (ArgumentException e)
+    {
+        Fail(e.Message);
+        return null;
+    }
+}
+
+// Not static: it reads the password options declared above.
+bool TrySecure(EndpointOptions endpoints, Config? config, ParseResult parse, out EndpointOptions secured)
+{
+    secured = endpoints;
+    try
+    {
+        secured = EndpointSecurity.Apply(endpoints, config, parse.GetValue(password), parse.GetValue(passwordFile), parse.GetValue(adminTokenFile));
+        return true;
+    }
+    catch (ArgumentException e)
+    {
+        Fail(e.Message);
+        return false;
+    }
+}
 
 static Config? LoadConfig(FileInfo? file, string? splitSize)
 {

@@ -63,7 +63,8 @@ public sealed class ChildProcess : IAsyncDisposable
     public static ChildProcess StartAkkaraft(params string[] arguments) => Start("dotnet", [AkkaraftDll, .. arguments]);
 
     /// <summary>Runs a program to completion within <paramref name="timeout"/>; kills it (and fails) when it takes longer.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout)
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
+        string program, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -73,6 +74,7 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>()) info.Environment[name] = value; // null removes it
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start");
         process.StandardInput.Close();
         using var limit = new CancellationTokenSource(timeout);
@@ -93,6 +95,10 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Runs `dotnet akkaraft.dll ARGS` to completion.</summary>
     public static Task<(int ExitCode, string Output, string Error)> RunAkkaraftAsync(params string[] arguments) =>
         RunAsync("dotnet", [AkkaraftDll, .. arguments], TimeSpan.FromSeconds(60));
+
+    /// <summary>Runs `dotnet akkaraft.dll ARGS` to completion with <paramref name="environment"/> set (a null value removes a variable).</summary>
+    public static Task<(int ExitCode, string Output, string Error)> RunAkkaraftAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments) =>
+        RunAsync("dotnet", [AkkaraftDll, .. arguments], TimeSpan.FromSeconds(60), environment);
 
     /// <summary>Completes when the process wrote a line equal to <paramref name="line"/>; fails when it exits first or the time is up.</summary>
     public async Task WaitForLineAsync(string line, TimeSpan timeout)

@@ -47,7 +47,8 @@ public sealed partial class DashboardBrowserTests(EmbeddedHostFixture fixture)
         }
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunChromiumAsync(string[] arguments)
+    /// <summary>Runs the Debian chromium with <paramref name="arguments"/>; a clear error when it is not installed.</summary>
+    internal static async Task<(int ExitCode, string Output, string Error)> RunChromiumAsync(string[] arguments)
     {
         try
         {

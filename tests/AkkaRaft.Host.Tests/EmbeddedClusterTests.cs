@@ -154,7 +154,7 @@ public sealed class EmbeddedClusterTests(EmbeddedHostFixture fixture)
         var id = region.GetProperty("id").GetUInt64();
         var target = region.GetProperty("leaderStore").GetUInt64() % 3 + 1; // some other store
 
-        using var response = await host.Http.PostAsync(new Uri($"/api/regions/{id}/transfer-leader?store={target}", UriKind.Relative), null);
+        using var response = await host.Http.PostAsync(new Uri($"/api/regions/{id}/transfer-leader?store={target}", UriKind.Relative), JsonBody.Empty());
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         await Eventually.UntilAsync(
@@ -170,8 +170,8 @@ public sealed class EmbeddedClusterTests(EmbeddedHostFixture fixture)
     {
         var id = (await RegionsAsync())[0].GetProperty("id").GetUInt64();
 
-        using var noReplica = await host.Http.PostAsync(new Uri($"/api/regions/{id}/transfer-leader?store=9", UriKind.Relative), null);
-        using var noRegion = await host.Http.PostAsync(new Uri("/api/regions/987654/transfer-leader?store=1", UriKind.Relative), null);
+        using var noReplica = await host.Http.PostAsync(new Uri($"/api/regions/{id}/transfer-leader?store=9", UriKind.Relative), JsonBody.Empty());
+        using var noRegion = await host.Http.PostAsync(new Uri("/api/regions/987654/transfer-leader?store=1", UriKind.Relative), JsonBody.Empty());
 
         Assert.Equal(HttpStatusCode.BadRequest, noReplica.StatusCode);
         Assert.Contains("holds no replica", await noReplica.Content.ReadAsStringAsync());

@@ -47,7 +47,7 @@ public sealed class EmbeddedHost : IAsyncDisposable
     /// Starts (or restarts, when <paramref name="dataDir"/> holds data) the cluster and its front ends; returns once every region has a leader.
     /// <paramref name="nodeCount"/> above 3 adds nodes that join as empty stores; <paramref name="extra"/> wins over <see cref="TestConfig"/>.
     /// </summary>
-    public static async Task<EmbeddedHost> StartAsync(string dataDir, int nodeCount = 3, Config? extra = null)
+    public static async Task<EmbeddedHost> StartAsync(string dataDir, int nodeCount = 3, Config? extra = null, EndpointOptions? endpoints = null)
     {
         var metrics = new MetricsCollector();
         ClusterRuntime? cluster = null;
@@ -55,11 +55,14 @@ public sealed class EmbeddedHost : IAsyncDisposable
         try
         {
             cluster = await ClusterRuntime.StartEmbeddedAsync(nodeCount, dataDir, extra is null ? TestConfig : extra.WithFallback(TestConfig), StartTimeout);
-            var (built, resp) = HostApp.Build(cluster, new EndpointOptions(0, 0, null, IPAddress.Loopback), metrics);
+            endpoints ??= new EndpointOptions(0, 0, null, IPAddress.Loopback);
+            var (built, resp) = HostApp.Build(cluster, endpoints, metrics);
             app = built;
             await app.StartAsync();
             await cluster.WaitUntilReadyAsync(StartTimeout, CancellationToken.None);
-            return new EmbeddedHost(dataDir, cluster, app, metrics, resp.BoundPort, new Uri(HostApp.HttpAddress(app, resp)));
+            var host = new EmbeddedHost(dataDir, cluster, app, metrics, resp.BoundPort, new Uri(HostApp.HttpAddress(app, resp)));
+            if (endpoints.AdminSecret is { } token) host.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return host;
         }
         catch
         {

@@ -65,7 +65,7 @@ public sealed class MoveCommandTests(FourNodeHostFixture fixture, ITestOutputHel
         // A scheduler that loses placement leadership cancels its operators (a user runs the move again): at most twice here.
         for (var attempt = 0; attempt < 3 && done?.GetProperty("state").GetString() is null or "cancelled"; attempt++)
         {
-            using var response = await host.Http.PostAsync(new Uri($"/api/regions/{id}/move?from={from}&to=4", UriKind.Relative), null);
+            using var response = await host.Http.PostAsync(new Uri($"/api/regions/{id}/move?from={from}&to=4", UriKind.Relative), JsonBody.Empty());
             var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
             var operatorId = body.GetProperty("operator").GetInt64();
@@ -185,7 +185,7 @@ public sealed class MoveCommandTests(FourNodeHostFixture fixture, ITestOutputHel
 
     private async Task AssertRefusedAsync(string path, HttpStatusCode expected, string reason)
     {
-        using var response = await host.Http.PostAsync(new Uri(path, UriKind.Relative), null);
+        using var response = await host.Http.PostAsync(new Uri(path, UriKind.Relative), JsonBody.Empty());
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected, $"{path}: HTTP {(int)response.StatusCode} {text}");
         Assert.Contains(reason, JsonDocument.Parse(text).RootElement.GetProperty("error").GetString());

@@ -193,10 +193,14 @@ public sealed class KvClient : IKvClient
             if (region is null) return Final(StoreReply.Of(StoreReplyKind.Retry, $"no region for key {KeyText.Quote(keys[0])} within the deadline; last error: {last.Detail}"));
             if (!keys.All(k => region.Contains(k))) return null;
             var store = LeaderOf(region);
+            var request = build(region);
+            // A command over the entry limit would be refused by the leader, or dropped by remoting on the way to it: refuse it here.
+            if (request.Command is { Length: var size } && size > _settings.MaxEntryBytes)
+                return StoreReply.Of(StoreReplyKind.TooLarge, $"[region {region.Id}] command of {size} bytes exceeds akka-raft.max-entry-bytes ({_settings.MaxEntryBytes})");
             StoreReply reply;
             try
             {
-                reply = await _store.Ask<StoreReply>(build(region) with { TargetStore = store }, deadline.Cap(_settings.AttemptTimeout, _clock), ct).ConfigureAwait(false);
+                reply = await _store.Ask<StoreReply>(request with { TargetStore = store }, deadline.Cap(_settings.AttemptTimeout, _clock), ct).ConfigureAwait(false);
             }
             catch (AskTimeoutException)
             {

@@ -46,6 +46,9 @@ public sealed record RegionSettings
     /// <summary>How often a store checks the sizes of the regions it leads (akka-raft.region.split-check-interval).</summary>
     public required TimeSpan SplitCheckInterval { get; init; }
 
+    /// <summary>Largest proposal (<c>akka-raft.max-entry-bytes</c>): the router refuses a larger command before sending it anywhere.</summary>
+    public long MaxEntryBytes { get; init; } = 512 * 1024;
+
     /// <summary>Reads and validates the settings from a full system config (reference.conf as fallback).</summary>
     /// <exception cref="RaftSettingsException">A value is malformed or the initial layout is invalid (the message names the regions at fault).</exception>
     /// <summary>How often the placement leader's scheduler runs (<c>akka-raft.scheduler.interval</c>).</summary>
@@ -91,6 +94,7 @@ public sealed record RegionSettings
             MaxBackoff = Duration(full, "akka-raft.router.max-backoff"),
             SplitSizeBytes = Bytes(full, "akka-raft.region.split-size", minimum: 1024),
             SplitCheckInterval = Duration(full, "akka-raft.region.split-check-interval"),
+            MaxEntryBytes = full.GetByteSize("akka-raft.max-entry-bytes") ?? 512 * 1024,
             ScheduleInterval = Duration(full, "akka-raft.scheduler.interval"),
             StoreDownAfter = Duration(full, "akka-raft.scheduler.store-down-after"),
             MaxOperators = PositiveInt(full, "akka-raft.scheduler.max-operators"),

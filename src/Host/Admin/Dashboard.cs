@@ -24,6 +24,7 @@ public static class Dashboard
         <body>
         <h1>AkkaRaft</h1>
         <p id="status">loading…</p>
+        <form id="login" hidden><label>admin token <input id="token" type="password" autocomplete="off"></label> <button>use</button></form>
         <h2>Stores</h2>
         <table id="stores"><thead><tr><th>store</th><th>local</th><th>state</th><th>down</th><th>regions</th><th>leaders</th></tr></thead><tbody></tbody></table>
         <h2>Regions</h2>
@@ -35,10 +36,24 @@ public static class Dashboard
         <h3>Recent</h3>
         <table id="operators-recent"><thead><tr><th>id</th><th>kind</th><th>region</th><th>move</th><th>state</th><th>took</th><th>detail</th></tr></thead><tbody></tbody></table>
         <script>
+        // With an admin token the page is opened as /#token=TOKEN (a fragment never reaches the server or a log) or the
+        // token is typed in; it is kept for this tab only and sent as a bearer token.
+        const tokenKey = 'akkaraft-admin-token';
+        const fragment = new URLSearchParams(location.hash.slice(1));
+        if (fragment.get('token')) { sessionStorage.setItem(tokenKey, fragment.get('token')); history.replaceState(null, '', location.pathname); }
+        document.getElementById('login').addEventListener('submit', e => {
+          e.preventDefault(); sessionStorage.setItem(tokenKey, document.getElementById('token').value); document.getElementById('login').hidden = true; refresh();
+        });
+        async function api(path) {
+          const token = sessionStorage.getItem(tokenKey);
+          const response = await fetch(path, { headers: token ? { 'Authorization': 'Bearer ' + token } : {} });
+          if (response.status === 401) { document.getElementById('login').hidden = false; throw new Error(token ? 'the admin token was refused' : 'admin token required'); }
+          return response.json();
+        }
         function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }
         async function refresh() {
           try {
-            const [stores, regions] = await Promise.all([fetch('/api/stores').then(r => r.json()), fetch('/api/regions').then(r => r.json())]);
+            const [stores, regions] = await Promise.all([api('/api/stores'), api('/api/regions')]);
             const sBody = document.querySelector('#stores tbody'); sBody.replaceChildren();
             for (const s of stores) { const tr = document.createElement('tr'); tr.append(cell(s.id), cell(s.local ? 'yes' : 'no'), cell(s.state), cell(s.down ? 'down' : 'no', s.down ? 'down' : ''), cell(s.regions), cell(s.leaders)); sBody.append(tr); }
             const rBody = document.querySelector('#regions tbody'); rBody.replaceChildren();
@@ -67,7 +82,7 @@ public static class Dashboard
         async function refreshOperators() {
           const scheduler = document.getElementById('scheduler');
           try {
-            const ops = await fetch('/api/operators').then(r => r.json());
+            const ops = await api('/api/operators');
             if (ops.error) { scheduler.textContent = 'scheduler: ' + ops.error; return; }
             scheduler.textContent = `scheduler: node ${ops.schedulerNode}`;
             const run = document.querySelector('#operators-running tbody'); run.replaceChildren();

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace AkkaRaft.Host.Cli;
 
 /// <summary>The CLI's view of a running cluster: calls its HTTP admin API and turns failures into one clear message.</summary>
-public sealed class AdminClient(Uri baseAddress, TextWriter output, TextWriter error) : IDisposable
+public sealed partial class AdminClient(Uri baseAddress, TextWriter output, TextWriter error) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
 
@@ -14,10 +14,12 @@ public sealed class AdminClient(Uri baseAddress, TextWriter output, TextWriter e
         return await SendAsync(() => _http.GetAsync(new Uri(path, UriKind.Relative), ct), ct).ConfigureAwait(false);
     }
 
-    /// <summary>POST without a body.</summary>
+    /// <summary>POST with an empty JSON body.</summary>
     public async Task<JsonElement?> PostAsync(string path, CancellationToken ct)
     {
-        return await SendAsync(() => _http.PostAsync(new Uri(path, UriKind.Relative), null, ct), ct).ConfigureAwait(false);
+        // A JSON body: the admin API refuses form-like POSTs (cross-site request forgery).
+        using var body = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        return await SendAsync(() => _http.PostAsync(new Uri(path, UriKind.Relative), body, ct), ct).ConfigureAwait(false);
     }
 
     private async Task<JsonElement?> SendAsync(Func<Task<HttpResponseMessage>> send, CancellationToken ct)
@@ -44,7 +46,7 @@ public sealed class AdminClient(Uri baseAddress, TextWriter output, TextWriter e
                 // A non-JSON answer: reported below by status code.
             }
             if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && body is not null) return body;
-            var message = body is { } b && b.TryGetProperty("error", out var e) ? e.GetString() : response.ReasonPhrase;
+            var message = body is { } b && b.ValueKind == JsonValueKind.Object && b.TryGetProperty("error", out var e) ? e.GetString() : response.ReasonPhrase;
             error.WriteLine($"error: {message} (HTTP {(int)response.StatusCode})");
             return null;
         }

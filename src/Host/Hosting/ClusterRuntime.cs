@@ -60,7 +60,7 @@ public sealed class ClusterRuntime : IAsyncDisposable
             {
                 var nodeDir = Path.Combine(dataDir, $"node{id}");
                 NodeConfig.PrepareStorage(id, nodeDir);
-                systems.Add(ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Build(id, nodeDir, "127.0.0.1", 0, [], user)));
+                systems.Add(Actors.Transport.ClusterTls.CreateSystem(NodeConfig.SystemName, NodeConfig.Build(id, nodeDir, "127.0.0.1", 0, [], user)));
             }
             // Ports are chosen by the OS, so the first node's address is only known now: everyone joins it.
             var seed = Akka.Cluster.Cluster.Get(systems[0]).SelfAddress;
@@ -89,7 +89,7 @@ public sealed class ClusterRuntime : IAsyncDisposable
         var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
         var seeds = config.GetStringList("akka.cluster.seed-nodes");
         NodeConfig.PrepareStorage(nodeId, dataDir);
-        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Build(nodeId, dataDir, hostname, port, [.. seeds], config));
+        var system = Actors.Transport.ClusterTls.CreateSystem(NodeConfig.SystemName, NodeConfig.Build(nodeId, dataDir, hostname, port, [.. seeds], config));
         var node = AkkaRaftKv.StartNode(system, nodeId, initial);
         return Task.FromResult(new ClusterRuntime([system], [node]));
     }

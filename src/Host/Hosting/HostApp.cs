@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>Where the host listens.</summary>
-public sealed record EndpointOptions(int RespPort, int HttpPort, string? Password, IPAddress Address)
+public sealed partial record EndpointOptions(int RespPort, int HttpPort, string? Password, IPAddress Address)
 {
     /// <summary>Loopback defaults: RESP 6379, HTTP 8080.</summary>
     public static EndpointOptions Default { get; } = new(6379, 8080, null, IPAddress.Loopback);
@@ -26,7 +26,7 @@ public static class HostApp
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
-        var respOptions = new RespServerOptions { Address = endpoints.Address, Port = endpoints.RespPort, Password = endpoints.Password };
+        var respOptions = endpoints.RespOptions();
         respOptions.Validate();
         var resp = RespEndpoint.Map(builder, cluster.Client, respOptions);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoints.Address, endpoints.HttpPort));
@@ -36,6 +36,7 @@ public static class HostApp
             json.SerializerOptions.Converters.Add(new OperatorTextConverter());
         });
         var app = builder.Build();
+        AdminAccess.Use(app, endpoints.Address, endpoints.AdminSecret);
         AdminApi.Map(app, cluster, metrics, resp);
         return (app, resp);
     }

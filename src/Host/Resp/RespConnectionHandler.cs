@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -19,6 +20,9 @@ public sealed class RespConnectionHandler : ConnectionHandler
         this.logger = logger;
     }
 
+    /// <summary>Redis's answer to the connection past maxclients.</summary>
+    internal const string MaxClientsReply = "ERR max number of clients reached";
+
     /// <inheritdoc />
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -27,17 +31,40 @@ public sealed class RespConnectionHandler : ConnectionHandler
         var output = connection.Transport.Output;
         var parser = new RespRequestParser(server.Options);
         var session = new RespSession(server, output, id, connection.RemoteEndPoint?.ToString() ?? "?", connection.ConnectionClosed);
+        using var deadline = new RespConnectionDeadline(server.Options, connection.ConnectionClosed);
         try
         {
+            if (server.ConnectedClients > server.Options.MaxClients)
+            {
+                // As Redis: the error, then close. Counted until the finally below, like every other connection.
+                logger.LogInformation("RESP client {ClientId} ({Remote}) refused: {Max} clients connected (maxclients)", id, connection.RemoteEndPoint, server.Options.MaxClients);
+                await session.WriteErrorAfterPendingAsync(MaxClientsReply);
+                await session.DrainAsync(flush: true);
+                return;
+            }
+
             while (true)
             {
-                var result = await input.ReadAsync(connection.ConnectionClosed);
+                deadline.Arm(session.IsAuthenticated, server.Password != null);
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync(deadline.Token);
+                }
+                catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested && !connection.ConnectionClosed.IsCancellationRequested)
+                {
+                    logger.LogInformation("RESP client {ClientId} ({Remote}) closed: {Reason}", id, connection.RemoteEndPoint, deadline.Reason);
+                    return;
+                }
+
+                deadline.Disarm();
                 var buffer = result.Buffer;
                 var keepOpen = true;
                 try
                 {
                     while (keepOpen)
                     {
+                        parser.Authenticated = session.IsAuthenticated;
                         var status = parser.TryRead(ref buffer, out var request, out var error);
                         if (status == RespParseStatus.NeedMoreData) break;
                         if (status == RespParseStatus.ProtocolError)

@@ -31,12 +31,27 @@ public sealed class RespRequestParser
     private int argumentsFilled;
     private long requestBytes;
 
-    // Invariant: bulk != null exactly while a bulk string's payload (or its CRLF) is partly read.
+    // Invariant: bulk != null exactly while a bulk string's payload (or its CRLF) is partly read; bulk.Length <= bulkLength,
+    // and bulk.Length == bulkLength once bulkFilled == bulkLength. The buffer grows as bytes arrive, never from the header alone.
     private byte[]? bulk;
+    private int bulkLength;
     private int bulkFilled;
 
     /// <summary>Creates a parser that enforces the limits of <paramref name="limits"/>.</summary>
     public RespRequestParser(RespServerOptions limits) => this.limits = limits;
+
+    /// <summary>Bytes a bulk string's buffer starts with; it doubles as its payload arrives, up to the announced length.</summary>
+    internal const int InitialBulkBytes = 16 * 1024;
+
+    /// <summary>
+    /// False until the connection has authenticated (when a password is set): commands are then held to
+    /// <see cref="RespServerOptions.UnauthenticatedMaxArguments"/> and <see cref="RespServerOptions.UnauthenticatedMaxRequestBytes"/>.
+    /// </summary>
+    public bool Authenticated { get; set; } = true;
+
+    private long MaxArguments => Authenticated ? limits.MaxMultiBulkCount : Math.Min(limits.MaxMultiBulkCount, limits.UnauthenticatedMaxArguments);
+
+    private int MaxInlineLength => Authenticated ? limits.MaxInlineLength : Math.Min(limits.MaxInlineLength, limits.UnauthenticatedMaxRequestBytes);
 
     /// <summary>True while a command has been started but not finished (bytes were consumed into the parser).</summary>
     public bool HasPartialRequest => arguments != null;
@@ -59,6 +74,7 @@ public sealed class RespRequestParser
                 {
                     var header = ReadLengthLine(ref buffer, out var count, "too big mbulk count string", ref error);
                     if (header != RespParseStatus.Request) return header;
+                    if (!Authenticated && count > MaxArguments) return Fail("unauthenticated multibulk length", out error);
                     if (count < 0 || count > limits.MaxMultiBulkCount) return Fail("invalid multibulk length", out error);
                     if (count == 0) continue; // an empty array is ignored, as Redis does
                     arguments = new byte[Math.Min(count, InitialArgumentSlots)][];
@@ -87,21 +103,31 @@ public sealed class RespRequestParser
                     if (first != (byte)'$') return Fail($"expected '$', got '{Printable(first)}'", out error);
                     var header = ReadLengthLine(ref buffer, out var length, "too big bulk count string", ref error);
                     if (header != RespParseStatus.Request) return header;
+                    if (!Authenticated && (length > limits.UnauthenticatedMaxRequestBytes || requestBytes + length > limits.UnauthenticatedMaxRequestBytes))
+                    {
+                        return Fail("unauthenticated bulk length", out error);
+                    }
                     if (length < 0 || length > limits.MaxBulkLength) return Fail("invalid bulk length", out error);
                     requestBytes += length;
                     if (requestBytes > limits.MaxRequestBytes) return Fail("request too large", out error);
-                    bulk = length == 0 ? [] : new byte[length];
+                    bulkLength = (int)length;
+                    bulk = length == 0 ? [] : new byte[Math.Min(bulkLength, InitialBulkBytes)];
                     bulkFilled = 0;
                 }
 
-                var missing = bulk.Length - bulkFilled;
+                var missing = bulkLength - bulkFilled;
                 if (missing > 0)
                 {
                     var take = (int)Math.Min(missing, buffer.Length);
+                    if (bulkFilled + take > bulk.Length)
+                    {
+                        // Grow with what has arrived (doubling, so copying stays linear), never past the announced length.
+                        Array.Resize(ref bulk, (int)Math.Min(bulkLength, Math.Max(2L * bulk.Length, bulkFilled + take)));
+                    }
                     buffer.Slice(0, take).CopyTo(bulk.AsSpan(bulkFilled));
                     bulkFilled += take;
                     buffer = buffer.Slice(take);
-                    if (bulkFilled < bulk.Length) return RespParseStatus.NeedMoreData;
+                    if (bulkFilled < bulkLength) return RespParseStatus.NeedMoreData;
                 }
 
                 if (buffer.IsEmpty) return RespParseStatus.NeedMoreData;
@@ -158,18 +184,19 @@ public sealed class RespRequestParser
     {
         request = null;
         // The limit counts the line without its CR LF.
-        var window = buffer.Slice(0, Math.Min(buffer.Length, limits.MaxInlineLength + 2L));
+        var maxInline = MaxInlineLength;
+        var window = buffer.Slice(0, Math.Min(buffer.Length, maxInline + 2L));
         var lf = window.PositionOf((byte)'\n');
         if (lf == null)
         {
-            if (buffer.Length >= limits.MaxInlineLength + 2L) return Fail("too big inline request", out error);
+            if (buffer.Length >= maxInline + 2L) return Fail("too big inline request", out error);
             return RespParseStatus.NeedMoreData;
         }
 
         var lineSequence = window.Slice(0, lf.Value);
         var line = lineSequence.IsSingleSegment ? lineSequence.FirstSpan : lineSequence.ToArray();
         if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
-        if (line.Length > limits.MaxInlineLength) return Fail("too big inline request", out error);
+        if (line.Length > maxInline) return Fail("too big inline request", out error);
         foreach (var b in line)
         {
             if (b is < 0x20 and not (byte)'\t' || b > 0x7E) return Fail($"unexpected byte 0x{b:x2} in inline request", out error);
@@ -188,6 +215,7 @@ public sealed class RespRequestParser
             }
         }
 
+        if (!Authenticated && words.Count > MaxArguments) return Fail("unauthenticated multibulk length", out error);
         if (words.Count > limits.MaxMultiBulkCount) return Fail("invalid multibulk length", out error);
         buffer = buffer.Slice(buffer.GetPosition(1, lf.Value));
         request = [.. words];

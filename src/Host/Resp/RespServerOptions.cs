@@ -29,6 +29,21 @@ public sealed record RespServerOptions
     /// <summary>Commands of one connection parsed but not yet answered; at the bound the connection stops reading until replies are written.</summary>
     public int MaxPipelineDepth { get; init; } = 1024;
 
+    /// <summary>Arguments of one command before AUTH (as Redis: 10); more close the connection with a protocol error.</summary>
+    public int UnauthenticatedMaxArguments { get; init; } = 10;
+
+    /// <summary>Bytes of one command before AUTH (as Redis: 16 KiB), counted from its headers before anything is allocated.</summary>
+    public int UnauthenticatedMaxRequestBytes { get; init; } = 16 * 1024;
+
+    /// <summary>Connections served at once (Redis's maxclients); one more gets "-ERR max number of clients reached" and is closed.</summary>
+    public int MaxClients { get; init; } = 10_000;
+
+    /// <summary>A connection that sends nothing for this long is closed (Redis's timeout); zero keeps idle connections open.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>With a password, a connection not authenticated this long after it opened is closed; zero turns this off.</summary>
+    public TimeSpan AuthTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when a bound is not positive or the bounds contradict each other.</summary>
     public void Validate()
     {
@@ -39,5 +54,11 @@ public sealed record RespServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInlineLength, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBytes, MaxBulkLength);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxPipelineDepth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(UnauthenticatedMaxArguments);
+        ArgumentOutOfRangeException.ThrowIfLessThan(UnauthenticatedMaxRequestBytes, 64);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxClients);
+        ArgumentOutOfRangeException.ThrowIfLessThan(IdleTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(AuthTimeout, TimeSpan.Zero);
+        if (Password is { Length: 0 }) throw new ArgumentException("the password must not be empty (leave it unset to turn AUTH off)", nameof(Password));
     }
 }

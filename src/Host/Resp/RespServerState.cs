@@ -18,7 +18,11 @@ public sealed class RespServerState
         options.Validate();
         Client = client;
         Options = options;
+        Password = options.Password is null ? null : new Security.SecretDigest(options.Password);
     }
+
+    /// <summary>The configured password as a digest (compared in constant time); null when AUTH is off.</summary>
+    internal Security.SecretDigest? Password { get; }
 
     /// <summary>The store the commands go to.</summary>
     public IKvClient Client { get; }

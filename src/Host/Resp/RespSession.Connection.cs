@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using AkkaRaft.Actors.Kv;
 
@@ -13,7 +12,7 @@ internal sealed partial class RespSession
     private static readonly (string Name, string Value)[] ConfigValues =
     [
         ("save", ""), ("appendonly", "no"), ("databases", "1"), ("maxmemory", "0"), ("maxmemory-policy", "noeviction"),
-        ("timeout", "0"), ("replica-read-only", "yes"), ("slave-read-only", "yes"), ("cluster-enabled", "no"),
+        ("replica-read-only", "yes"), ("slave-read-only", "yes"), ("cluster-enabled", "no"),
     ];
 
     private async ValueTask<bool> ExecuteConnectionCommandAsync(RespCommandKind kind, byte[][] arguments)
@@ -144,7 +143,7 @@ internal sealed partial class RespSession
             return;
         }
 
-        var error = server.Options.Password == null
+        var error = server.Password == null
             ? "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
             : CheckCredentials(arguments.Length == 3 ? arguments[1] : null, arguments[^1]);
         if (error != null)
@@ -161,10 +160,12 @@ internal sealed partial class RespSession
     private string? CheckCredentials(byte[]? user, byte[] password)
     {
         const string wrong = "WRONGPASS invalid username-password pair or user is disabled.";
-        var configured = server.Options.Password;
+        var configured = server.Password;
         if (configured == null) return null; // no password: any credentials are accepted, as Redis does for the default user
-        if (user != null && !user.AsSpan().SequenceEqual("default"u8)) return wrong;
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(configured), password) ? null : wrong;
+        // Both checks always run: the answer takes as long for a wrong user as for a wrong password.
+        var passwordMatches = configured.Matches(password);
+        var userMatches = user == null || user.AsSpan().SequenceEqual("default"u8);
+        return passwordMatches & userMatches ? null : wrong;
     }
 
     private void ExecuteClient(byte[][] arguments)
@@ -268,7 +269,12 @@ internal sealed partial class RespSession
                 return;
             }
 
-            var matches = ConfigValues.Where(c => arguments[2..].Any(p => ConfigNameMatches(p, c.Name))).ToArray();
+            (string Name, string Value)[] limits =
+            [
+                ("timeout", ((long)server.Options.IdleTimeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("maxclients", server.Options.MaxClients.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ];
+            var matches = ConfigValues.Concat(limits).Where(c => arguments[2..].Any(p => ConfigNameMatches(p, c.Name))).ToArray();
             writer.WriteMapHeader(matches.Length);
             foreach (var (name, value) in matches)
             {

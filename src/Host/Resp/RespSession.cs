@@ -38,8 +38,11 @@ internal sealed partial class RespSession
         this.connectionClosed = connectionClosed;
         Id = id;
         RemoteEndPoint = remoteEndPoint;
-        authenticated = server.Options.Password == null;
+        authenticated = server.Password == null;
     }
+
+    /// <summary>True once the client authenticated, or from the start when no password is set.</summary>
+    public bool IsAuthenticated => authenticated;
 
     /// <summary>The connection's id (CLIENT ID, HELLO).</summary>
     public long Id { get; }

@@ -16,7 +16,7 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     private T RoundTrip<T>(T message) where T : class
     {
         var serializer = Sys.Serialization.FindSerializerFor(message);
-        Assert.IsType<AllowListHyperionSerializer>(serializer);
+        Assert.IsType<RemoteMessageSerializer>(serializer);
         return Assert.IsType<T>(serializer.FromBinary(serializer.ToBinary(message), typeof(T)));
     }
 

@@ -36,6 +36,23 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
+    public async Task A_value_over_the_entry_limit_is_refused_TooLarge_at_once_and_never_sent()
+    {
+        var (client, store) = Start(_ => StoreReply.Of(StoreReplyKind.Ok, ""));
+        var limit = (int)Settings.MaxEntryBytes;
+
+        var tooLarge = Assert.IsType<KvReply.Error>(await client.SetAsync(K("a"), new byte[limit + 1]));
+        var msetTooLarge = Assert.IsType<KvReply.Error>(await client.SetManyAsync([new(K("a"), new byte[limit / 2]), new(K("b"), new byte[limit / 2])]));
+
+        Assert.Equal(KvErrorCode.TooLarge, tooLarge.Code);
+        Assert.Contains("max-entry-bytes", tooLarge.Message);
+        Assert.Equal(KvErrorCode.TooLarge, msetTooLarge.Code);
+        Assert.Equal(0, store.Count(Left.Id));
+        Assert.Equal(KvReply.Ok, await client.SetAsync(K("a"), new byte[limit - 64]));
+        Assert.Equal(1, store.Count(Left.Id));
+    }
+
+    [Fact]
     public async Task A_write_the_store_never_answers_is_answered_OutcomeUnknown_and_sent_only_once()
     {
         var (client, store) = Start(_ => null);
