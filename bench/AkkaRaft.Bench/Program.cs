@@ -1,13 +1,16 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|rolling-restart] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N]
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
 // `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
 // `split`: the same cluster from one region, split size --split-size-kb (default 1024), C clients SETting fresh keys; times splits.
 // `move`: one region on nodes 1..3 filled to --fill-mb (default 64) of 1 KiB values, C clients SETting fresh keys while one
 // replica moves to a fourth node; times the snapshot, the catch-up and the move.
+// `rolling-restart`: three `akkaraft node` processes; --clients C per node write through every node's RESP port while each
+// node in turn gets SIGTERM and is restarted (--seconds N of writing between restarts, default 3); prints writes
+// acknowledged, failed and lost, and each node's shutdown time.
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
 var seconds = IntOption("--seconds", 5);
 var batch = IntOption("--batch", 64);
@@ -23,7 +26,8 @@ object result = scenario switch
     "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds)),
     "split" => await SplitScenario.Run(clients, payload, IntOption("--split-size-kb", 1024), TimeSpan.FromSeconds(seconds)),
     "move" => await MoveScenario.Run(clients, payload, IntOption("--fill-mb", 64)),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move)"),
+    "rolling-restart" => await RollingRestartScenario.Run(IntOption("--clients", 2), TimeSpan.FromSeconds(IntOption("--seconds", 3)), Console.Error.WriteLine),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, rolling-restart)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 

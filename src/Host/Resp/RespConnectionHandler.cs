@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaRaft.Host.Resp;
@@ -6,6 +7,8 @@ namespace AkkaRaft.Host.Resp;
 /// <summary>
 /// Kestrel connection handler speaking RESP: reads every command available, starts them (pipelined), writes the
 /// replies in order and flushes once per batch. Malformed input gets one protocol error and closes this connection only.
+/// When the server stops (Kestrel asks every connection to close) the commands already received are answered and the
+/// connection closes; nothing read after that is executed.
 /// </summary>
 public sealed class RespConnectionHandler : ConnectionHandler
 {
@@ -27,6 +30,10 @@ public sealed class RespConnectionHandler : ConnectionHandler
         var output = connection.Transport.Output;
         var parser = new RespRequestParser(server.Options);
         var session = new RespSession(server, output, id, connection.RemoteEndPoint?.ToString() ?? "?", connection.ConnectionClosed);
+        var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        // A read waiting for the client's next command ends at once; the batch being executed is finished first.
+        using var stopReading = closeRequested.Register(input.CancelPendingRead);
+        using var stopReadingOnFail = server.PendingFailed.Register(input.CancelPendingRead);
         try
         {
             while (true)
@@ -58,7 +65,8 @@ public sealed class RespConnectionHandler : ConnectionHandler
                 }
 
                 await session.DrainAsync(flush: true);
-                if (!keepOpen || result.IsCompleted || result.IsCanceled) return; // a half command at end of stream is dropped, never executed
+                // A half command at end of stream, or when the server stops, is dropped, never executed.
+                if (!keepOpen || result.IsCompleted || result.IsCanceled || closeRequested.IsCancellationRequested) return;
             }
         }
         catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
