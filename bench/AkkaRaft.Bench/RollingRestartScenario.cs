@@ -24,6 +24,7 @@ public sealed record RollingRestartResult
     [JsonPropertyName("restart_ready_s")] public IReadOnlyList<double> RestartReadySeconds { get; init; } = [];
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
     [JsonPropertyName("lost_examples")] public IReadOnlyList<string> LostExamples { get; init; } = [];
+    [JsonPropertyName("error_examples")] public IReadOnlyList<string> ErrorExamples { get; init; } = [];
 }
 
 /// <summary>
@@ -115,6 +116,7 @@ public static class RollingRestartScenario
                 LostExamples = [.. lost.Take(10)],
                 SuccessPercent = writes == 0 ? 0 : Math.Round(100.0 * acknowledged.Count / writes, 3),
                 Errors = errors,
+                ErrorExamples = [.. writers.SelectMany(w => w.ErrorExamples).Take(10)],
                 ShutdownSeconds = shutdowns,
                 ExitCodes = exitCodes,
                 RestartReadySeconds = readies,
@@ -223,6 +225,8 @@ public static class RollingRestartScenario
 
         public Dictionary<string, long> Errors { get; } = [];
 
+        public List<string> ErrorExamples { get; } = [];
+
         public long Failed { get; private set; }
 
         public long Resent { get; private set; }
@@ -263,11 +267,11 @@ public static class RollingRestartScenario
                         {
                             connection.Dispose();
                             connection = null;
-                            Fail("TIMEOUT");
+                            Fail("TIMEOUT", $"{DateTime.UtcNow:HH:mm:ss.fff} SET {key}: no reply within {CallTimeout.TotalSeconds} s");
                             break;
                         }
                         if (reply == "+OK") Acknowledged[key] = value;
-                        else Fail(reply?.Split(' ')[0] ?? "NIL");
+                        else Fail(reply?.Split(' ')[0] ?? "NIL", $"{DateTime.UtcNow:HH:mm:ss.fff} SET {key}: {reply}");
                         break;
                     }
                 }
@@ -278,9 +282,10 @@ public static class RollingRestartScenario
             }
         }
 
-        private void Fail(string kind)
+        private void Fail(string kind, string? example = null)
         {
             Failed++;
+            if (example is not null && ErrorExamples.Count < 10) ErrorExamples.Add(example);
             Errors[kind] = Errors.GetValueOrDefault(kind) + 1;
         }
 

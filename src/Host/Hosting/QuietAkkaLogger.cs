@@ -18,7 +18,8 @@ public enum HostPhase
 /// <summary>
 /// The host's Akka logger (not used with --verbose): prints log events like Akka's default logger, except routine warnings
 /// a user cannot act on, which it treats as debug (not printed): late heartbeats while nodes start (and always between the
-/// embedded host's nodes, which share one process), and remote associations failing while this process stops.
+/// embedded host's nodes, which share one process), Raft messages for replicas a restarting node has not recreated yet,
+/// and remote associations failing while this process stops.
 /// </summary>
 public sealed class QuietAkkaLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
@@ -50,6 +51,8 @@ public sealed class QuietAkkaLogger : ReceiveActor, IRequiresMessageQueue<ILogge
         var lateHeartbeat = message.Contains("heartbeat interval is growing too large", StringComparison.Ordinal)
             || message.Contains("heartbeat was delayed", StringComparison.Ordinal);
         if (lateHeartbeat) return quietHeartbeats || now == HostPhase.Starting;
+        // A restarted node hears from its peers before its store recreated the replicas from the layout.
+        if (message.Contains("for a group this node does not host", StringComparison.Ordinal)) return now == HostPhase.Starting;
         if (now != HostPhase.Stopping) return false;
         return (e.Cause?.GetType().Name ?? "") is "EndpointDisassociatedException" or "InvalidAssociationException"
             || message.Contains("Disassociated", StringComparison.Ordinal)
