@@ -70,6 +70,23 @@ public sealed class ShutdownSequenceTests
     }
 
     [Fact]
+    public async Task APhaseThatGivesUpWhenItsBudgetIsCutIsReportedWithWhatIsPending()
+    {
+        var ran = new List<string>();
+        var output = new StringWriter();
+        var leave = new ShutdownPhase("cluster", null, async (_, cut) =>
+        {
+            await Task.Delay(Timeout.Infinite, cut);
+            return "";
+        }, () => "node 3 has not terminated");
+
+        var code = await new ShutdownSequence(TimeSpan.FromMilliseconds(500), output).RunAsync([leave, Done("journal", ran)]);
+
+        Assert.Equal(1, code);
+        Assert.Contains("still pending: cluster: node 3 has not terminated; journal: not started", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AFailingPhaseIsReportedAndTheNextPhaseStillRuns()
     {
         var ran = new List<string>();

@@ -61,7 +61,16 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         Receive<PlacementUpdate>(update => OnUpdate(update.Command, update, update with { Forwarded = true }, update.Forwarded,
             c => c is ReportRegionCommand or SetStoreStateCommand));
         Receive<PlacementHello>(OnHello);
-        Receive<ClusterEvent.MemberUp>(up => SayHello(up.Member.Address));
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            // A node restarted on the same address is back.
+            _directory.SetReachable(up.Member.Address, true);
+            SayHello(up.Member.Address);
+        });
+        // A node that left (a graceful stop) answers nothing any more: treated as unreachable, so a request for it is
+        // answered "retry elsewhere" at once instead of waiting out its deadline.
+        Receive<ClusterEvent.MemberExited>(exited => _directory.SetReachable(exited.Member.Address, false));
+        Receive<ClusterEvent.MemberRemoved>(removed => _directory.SetReachable(removed.Member.Address, false));
         Receive<ClusterEvent.CurrentClusterState>(state =>
         {
             foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) SayHello(member.Address);
@@ -85,7 +94,8 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         }
         if (((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider)
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
+                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember),
+                typeof(ClusterEvent.MemberExited), typeof(ClusterEvent.MemberRemoved));
     }
 
     /// <inheritdoc />

@@ -49,8 +49,9 @@ public sealed class ShutdownSequence(TimeSpan deadline, TextWriter output)
             {
                 summary = await run.WaitAsync(patience).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && cut.IsCancellationRequested))
             {
+                // Out of time: either still running, or it gave up when its budget was cut.
                 overran = true;
                 var pending = SafePending(phase);
                 if (deadline - clock.Elapsed <= TimeSpan.Zero)
