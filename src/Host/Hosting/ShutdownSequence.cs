@@ -54,7 +54,7 @@ public sealed class ShutdownSequence(TimeSpan deadline, TextWriter output)
                 // Out of time: either still running, or it gave up when its budget was cut.
                 overran = true;
                 var pending = SafePending(phase);
-                if (deadline - clock.Elapsed <= TimeSpan.Zero)
+                if (budget >= left || deadline - clock.Elapsed <= TimeSpan.Zero)
                 {
                     return DeadlinePassed([$"{phase.Name}: {pending}", .. phases.Skip(i + 1).Select(p => $"{p.Name}: not started")], clock);
                 }
