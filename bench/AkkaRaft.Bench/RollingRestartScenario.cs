@@ -39,6 +39,7 @@ public static class RollingRestartScenario
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RestartPause = TimeSpan.FromSeconds(6);
 
     /// <summary>Runs the scenario; <paramref name="log"/> gets progress lines (and every node's output when it fails).</summary>
     public static async Task<RollingRestartResult> Run(int clientsPerNode, TimeSpan settle, Action<string> log)
@@ -81,6 +82,9 @@ public static class RollingRestartScenario
                 log($"{clock.Elapsed}: node {n + 1} stopped by SIGTERM in {stopped.TotalSeconds:0.000} s, exit code {nodes[n]!.ExitCode}; {writers.Sum(w => w.Acknowledged.Count) - before} writes acknowledged meanwhile");
                 log(string.Join('\n', nodes[n]!.Output.Split('\n').Where(l => l.StartsWith("shutdown", StringComparison.Ordinal) || l.StartsWith("stopped", StringComparison.Ordinal))));
                 await nodes[n]!.DisposeAsync();
+                // The others gate the stopped node's address for akka.remote.retry-gate-closed-for (5 s); a new
+                // incarnation starting inside that window was at times left unreachable from one peer for good.
+                await Task.Delay(RestartPause);
                 var restart = Stopwatch.StartNew();
                 nodes[n] = AkkaraftProcess.Start(["node", "--config", configs[n]], root);
                 await nodes[n]!.WaitForLineAsync("ready", ReadyTimeout);

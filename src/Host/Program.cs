@@ -34,8 +34,8 @@ root.SetAction(async (parse, _) =>
     var loud = parse.GetValue(verbose);
     Console.WriteLine($"data: {dir}");
     using var signals = new ShutdownSignals(shutdown.Timeout, Console.Error);
-    return await HostApp.RunAsync(
-        ct => ClusterRuntime.StartEmbeddedAsync(nodeCount, dir, user, TimeSpan.FromSeconds(60), loud, ct), endpoints, shutdown, loud, signals, Console.Out);
+    return Exit(await HostApp.RunAsync(
+        ct => ClusterRuntime.StartEmbeddedAsync(nodeCount, dir, user, TimeSpan.FromSeconds(60), loud, ct), endpoints, shutdown, loud, signals, Console.Out));
 });
 
 // In node mode the ports and data directory come from the config file unless given here.
@@ -59,7 +59,7 @@ nodeCommand.SetAction(async (parse, _) =>
     var loud = parse.GetValue(verbose);
     Console.WriteLine($"data: {dir}");
     using var signals = new ShutdownSignals(shutdown.Timeout, Console.Error);
-    return await HostApp.RunAsync(_ => ClusterRuntime.StartNodeAsync(config, dir, loud), endpoints, shutdown, loud, signals, Console.Out);
+    return Exit(await HostApp.RunAsync(_ => ClusterRuntime.StartNodeAsync(config, dir, loud), endpoints, shutdown, loud, signals, Console.Out));
 });
 root.Subcommands.Add(nodeCommand);
 
@@ -129,6 +129,15 @@ root.Subcommands.Add(new Command("store", "Manage stores") { removeStore });
 
 // The host handles SIGTERM and Ctrl-C itself (ShutdownSignals): System.CommandLine's own handling stays off.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+// The host is done once its sequence is: exit now rather than wait for any thread still winding down.
+static int Exit(int code)
+{
+    Console.Out.Flush();
+    Console.Error.Flush();
+    Environment.Exit(code);
+    return code;
+}
 
 static bool TryShutdownSettings(Config? config, double? timeoutSeconds, out ShutdownSettings settings)
 {

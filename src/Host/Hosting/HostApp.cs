@@ -92,7 +92,7 @@ public static class HostApp
 
         status.MarkStopping();
         QuietAkkaLogger.Phase = HostPhase.Stopping;
-        var code = await new ShutdownSequence(shutdown.Timeout, output).RunAsync(Phases(app, resp, cluster, shutdown)).ConfigureAwait(false);
+        var code = await new ShutdownSequence(shutdown.Timeout, output, signals.SinceSignal).RunAsync(Phases(app, resp, cluster, shutdown)).ConfigureAwait(false);
         signals.ExitCode = code;
         if (failure is not null) throw failure;
         return code;

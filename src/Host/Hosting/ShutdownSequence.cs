@@ -15,7 +15,7 @@ public sealed record ShutdownPhase(string Name, TimeSpan? Budget, Func<TimeSpan,
 /// its own budget is reported and the next one starts; once the overall deadline is spent the sequence stops, reports
 /// every unfinished phase and returns exit code 1. Every phase done in time: exit code 0.
 /// </summary>
-public sealed class ShutdownSequence(TimeSpan deadline, TextWriter output)
+public sealed class ShutdownSequence(TimeSpan deadline, TextWriter output, TimeSpan alreadySpent = default)
 {
     /// <summary>How long past its own budget a phase may take to wind down what it cancelled (bounded by the overall deadline).</summary>
     private static readonly TimeSpan WindDown = TimeSpan.FromMilliseconds(500);
@@ -23,7 +23,9 @@ public sealed class ShutdownSequence(TimeSpan deadline, TextWriter output)
     /// <summary>Runs <paramref name="phases"/>; returns the process exit code.</summary>
     public async Task<int> RunAsync(IReadOnlyList<ShutdownPhase> phases)
     {
-        var clock = Stopwatch.StartNew();
+        // The deadline counts from the signal: what passed before the sequence started is spent already.
+        var started0 = Stopwatch.GetTimestamp() - (long)(alreadySpent.TotalSeconds * Stopwatch.Frequency);
+        var clock = new SpentClock(started0);
         output.WriteLine($"shutting down (deadline {Seconds(deadline)})");
         var overran = false;
         for (var i = 0; i < phases.Count; i++)
@@ -74,7 +76,13 @@ public sealed class ShutdownSequence(TimeSpan deadline, TextWriter output)
         return 0;
     }
 
-    private int DeadlinePassed(IEnumerable<string> pending, Stopwatch clock)
+    /// <summary>Elapsed time since a timestamp.</summary>
+    private sealed class SpentClock(long start)
+    {
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(start);
+    }
+
+    private int DeadlinePassed(IEnumerable<string> pending, SpentClock clock)
     {
         output.WriteLine($"shutdown: deadline of {Seconds(deadline)} passed after {Seconds(clock.Elapsed)}; still pending: {string.Join("; ", pending)}");
         output.Flush();

@@ -69,8 +69,14 @@ public sealed class ShutdownSignals : IDisposable
         Environment.Exit(128 + Number(context.Signal));
     }
 
+    /// <summary>Time since the first signal (zero before it): the shutdown deadline counts from the signal.</summary>
+    public TimeSpan SinceSignal => signalledAt is { } at ? System.Diagnostics.Stopwatch.GetElapsedTime(at) : TimeSpan.Zero;
+
+    private long? signalledAt;
+
     private void Begin()
     {
+        signalledAt = System.Diagnostics.Stopwatch.GetTimestamp();
         watchdog = new Timer(_ => ForceExit(), null, deadline + WatchdogGrace, Timeout.InfiniteTimeSpan);
         // Off the signal thread: the sequence's continuations must not keep it from seeing a second signal.
         ThreadPool.UnsafeQueueUserWorkItem(_ => requested.Cancel(), null);
