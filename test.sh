@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Installs first whatever the tests need and the machine lacks.
+# Runs every test of the solution. Installs first whatever the tests need and the machine lacks (redis-tools, chromium, stress-ng).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 need_apt=()
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The shutdown tests keep both cores busy with it (they fall back to spinning threads without it).
+command -v stress-ng >/dev/null 2>&1 || need_apt+=(stress-ng)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

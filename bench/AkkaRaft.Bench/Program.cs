@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal|rolling-restart] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N]
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
 // `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
@@ -10,6 +10,9 @@ using AkkaRaft.Bench;
 // replica moves to a fourth node; times the snapshot, the catch-up and the move.
 // `journal`: the journal plugin alone; N persistence ids (--ids N, default 1, 32 and 1000 in turn) each writing one
 // RaftLogWritten of --payload bytes (default 640 here) at a time; events/s, write latency, transactions (fsyncs)/s.
+// `rolling-restart`: three `akkaraft node` processes; --clients C per node write through every node's RESP port while each
+// node in turn gets SIGTERM and is restarted (--seconds N of writing between restarts, default 3); prints writes
+// acknowledged, failed and lost, and each node's shutdown time.
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
 var seconds = IntOption("--seconds", 5);
 var batch = IntOption("--batch", 64);
@@ -26,7 +29,8 @@ object result = scenario switch
     "split" => await SplitScenario.Run(clients, payload, IntOption("--split-size-kb", 1024), TimeSpan.FromSeconds(seconds)),
     "move" => await MoveScenario.Run(clients, payload, IntOption("--fill-mb", 64)),
     "journal" => await JournalScenario.Run(args.Contains("--ids") ? [IntOption("--ids", 1)] : [1, 32, 1000], TimeSpan.FromSeconds(seconds), payload),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal)"),
+    "rolling-restart" => await RollingRestartScenario.Run(IntOption("--clients", 2), TimeSpan.FromSeconds(IntOption("--seconds", 3)), Console.Error.WriteLine),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal, rolling-restart)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 

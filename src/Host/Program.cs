@@ -7,7 +7,7 @@ using AkkaRaft.Host.Hosting;
 // akkaraft: with no verb, an embedded three-node cluster with RESP and HTTP admin; `node` runs one node of a
 // multi-process cluster; status / regions / transfer-leader / split / move / operators / store remove talk to a running
 // cluster's HTTP admin API.
-var dataDir = new Option<string>("--data-dir") { Description = "Data directory (reused on restart)", DefaultValueFactory = _ => "data" };
+var dataDir = new Option<string>("--data-dir") { Description = "Data directory (reused on restart); a relative path is taken from the directory you start in", DefaultValueFactory = _ => "data" };
 var respPort = new Option<int>("--resp-port") { Description = "Redis protocol port", DefaultValueFactory = _ => 6379 };
 var httpPort = new Option<int>("--http-port") { Description = "HTTP admin port", DefaultValueFactory = _ => 8080 };
 var nodes = new Option<int>("--nodes") { Description = "Nodes of the embedded cluster (nodes 1..3 hold the first regions; more join as empty stores)", DefaultValueFactory = _ => 3 };
@@ -19,28 +19,37 @@ var adminTokenFile = new Option<FileInfo?>("--admin-token-file") { Description =
 var url = new Option<string>("--url") { Description = "HTTP admin address of a running cluster", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
 var tokenFile = new Option<FileInfo?>("--admin-token-file") { Description = "File holding the admin API's token (default: AKKARAFT_ADMIN_TOKEN, else none)" };
 var json = new Option<bool>("--json") { Description = "Print JSON" };
+var shutdownTimeout = new Option<double?>("--shutdown-timeout") { Description = "Seconds a SIGTERM or Ctrl-C may take to stop the host (default: akka-raft.host.shutdown.timeout, 10)" };
+var verbose = new Option<bool>("--verbose") { Description = "Log everything from INFO up, also Akka's routine warnings" };
 
 var root = new RootCommand("AkkaRaft: a linearizable, range-partitioned key-value store on Multi-Raft, speaking the Redis protocol")
 {
-    dataDir, respPort, httpPort, nodes, splitSize, configFile, password, passwordFile, adminTokenFile,
+    dataDir, respPort, httpPort, nodes, splitSize, configFile, password, passwordFile, adminTokenFile, shutdownTimeout, verbose,
 };
-root.SetAction(async (parse, ct) =>
+root.SetAction(async (parse, _) =>
 {
     var user = LoadConfig(parse.GetValue(configFile), parse.GetValue(splitSize));
     var nodeCount = parse.GetValue(nodes);
     if (nodeCount < 1) return Fail("--nodes must be at least 1");
+    if (!TryShutdownSettings(user, parse.GetValue(shutdownTimeout), out var shutdown)) return 2;
     var dir = Path.GetFullPath(parse.GetValue(dataDir)!);
     if (!TrySecure(new EndpointOptions(parse.GetValue(respPort), parse.GetValue(httpPort), null, IPAddress.Loopback), user, parse, out var endpoints)) return 2;
+    var loud = parse.GetValue(verbose);
     Console.WriteLine($"data: {dir}");
-    return await HostApp.RunAsync(() => ClusterRuntime.StartEmbeddedAsync(nodeCount, dir, user, TimeSpan.FromSeconds(60)), endpoints, Console.Out, ct);
+    using var signals = new ShutdownSignals(shutdown.Timeout, Console.Error);
+    return Exit(await HostApp.RunAsync(
+        ct => ClusterRuntime.StartEmbeddedAsync(nodeCount, dir, user, TimeSpan.FromSeconds(60), loud, ct), endpoints, shutdown, loud, signals, Console.Out));
 });
 
 // In node mode the ports and data directory come from the config file unless given here.
 var nodeDataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: akka-raft.data-dir)" };
 var nodeRespPort = new Option<int?>("--resp-port") { Description = "Redis protocol port (default: akka-raft.host.resp-port)" };
 var nodeHttpPort = new Option<int?>("--http-port") { Description = "HTTP admin port (default: akka-raft.host.http-port)" };
-var nodeCommand = new Command("node", "Run one node of a multi-process cluster (see hocon/node-1.conf)") { configFile, nodeDataDir, nodeRespPort, nodeHttpPort, password, passwordFile, adminTokenFile };
-nodeCommand.SetAction(async (parse, ct) =>
+var nodeCommand = new Command("node", "Run one node of a multi-process cluster (see hocon/node-1.conf)")
+{
+    configFile, nodeDataDir, nodeRespPort, nodeHttpPort, password, passwordFile, adminTokenFile, shutdownTimeout, verbose,
+};
+nodeCommand.SetAction(async (parse, _) =>
 {
     if (parse.GetValue(configFile) is null) return Fail("node mode needs --config FILE (samples: hocon/node-1.conf .. node-3.conf)");
     var config = LoadConfig(parse.GetValue(configFile), null)!;
@@ -48,8 +57,12 @@ nodeCommand.SetAction(async (parse, ct) =>
         parse.GetValue(nodeRespPort) ?? config.GetInt("akka-raft.host.resp-port", 6379),
         parse.GetValue(nodeHttpPort) ?? config.GetInt("akka-raft.host.http-port", 8080),
         null, IPAddress.Loopback), config, parse, out var endpoints)) return 2;
-    var dir = parse.GetValue(nodeDataDir);
-    return await HostApp.RunAsync(() => ClusterRuntime.StartNodeAsync(config, dir), endpoints, Console.Out, ct);
+    if (!TryShutdownSettings(config, parse.GetValue(shutdownTimeout), out var shutdown)) return 2;
+    var dir = ClusterRuntime.DataDirectory(config, parse.GetValue(nodeDataDir));
+    var loud = parse.GetValue(verbose);
+    Console.WriteLine($"data: {dir}");
+    using var signals = new ShutdownSignals(shutdown.Timeout, Console.Error);
+    return Exit(await HostApp.RunAsync(_ => ClusterRuntime.StartNodeAsync(config, dir, loud), endpoints, shutdown, loud, signals, Console.Out));
 });
 root.Subcommands.Add(nodeCommand);
 
@@ -124,7 +137,32 @@ removeStore.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(new Command("store", "Manage stores") { removeStore });
 
-return await root.Parse(args).InvokeAsync();
+// The host handles SIGTERM and Ctrl-C itself (ShutdownSignals): System.CommandLine's own handling stays off.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+// The host is done once its sequence is: exit now rather than wait for any thread still winding down.
+static int Exit(int code)
+{
+    Console.Out.Flush();
+    Console.Error.Flush();
+    Environment.Exit(code);
+    return code;
+}
+
+static bool TryShutdownSettings(Config? config, double? timeoutSeconds, out ShutdownSettings settings)
+{
+    settings = ShutdownSettings.Default;
+    try
+    {
+        settings = ShutdownSettings.From(config, timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+        return true;
+    }
+    catch (ArgumentException e)
+    {
+        Fail(e.Message);
+        return false;
+    }
+}
 
 // The CLI's client of the admin API, or null (and the error printed) when the token file cannot be read.
 AdminClient? Connect(ParseResult parse)

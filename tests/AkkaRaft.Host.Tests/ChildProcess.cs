@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace AkkaRaft.Host.Tests;
@@ -62,6 +63,9 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Starts `dotnet akkaraft.dll ARGS`.</summary>
     public static ChildProcess StartAkkaraft(params string[] arguments) => Start("dotnet", [AkkaraftDll, .. arguments]);
 
+    /// <summary>Starts `dotnet akkaraft.dll ARGS` in <paramref name="workingDirectory"/>.</summary>
+    public static ChildProcess StartAkkaraftIn(string workingDirectory, params string[] arguments) => Start("dotnet", [AkkaraftDll, .. arguments], workingDirectory);
+
     /// <summary>Runs a program to completion within <paramref name="timeout"/>; kills it (and fails) when it takes longer.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
         string program, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string?>? environment = null)
@@ -122,6 +126,27 @@ public sealed class ChildProcess : IAsyncDisposable
         }
         throw new InvalidOperationException($"waiting for \"{line}\" from {Description}: it {reason}. Output:\n{Output}");
     }
+
+    /// <summary>The exit code (once exited).</summary>
+    public int ExitCode => process.ExitCode;
+
+    /// <summary>Sends <paramref name="signal"/> (15 = SIGTERM, 2 = SIGINT) to the process only, as systemd or docker stop would.</summary>
+    public void Signal(int signal)
+    {
+        if (process.HasExited) return;
+        if (SendSignal(process.Id, signal) != 0) throw new InvalidOperationException($"kill -{signal} {process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Waits until the process exited; false when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (await Task.WhenAny(exited.Task, Task.Delay(timeout)) != exited.Task) return false;
+        process.WaitForExit(); // the output streams are drained too
+        return true;
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>SIGKILL to the process and its children, then waits until it is gone.</summary>
     public async Task KillAsync()

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using AkkaRaft.Host.Admin;
+using AkkaRaft.Host.Hosting;
 using StackExchange.Redis;
 
 namespace AkkaRaft.Host.Tests;
@@ -92,6 +94,55 @@ public sealed class EmbeddedClusterTests(EmbeddedHostFixture fixture)
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ok", body.GetProperty("status").GetString());
         Assert.Equal(2, body.GetProperty("regions").GetInt32());
+    }
+
+    [Fact]
+    public async Task LivenessAndReadinessAnswer200OnAServingNode()
+    {
+        using var live = await host.Http.GetAsync(new Uri("/livez", UriKind.Relative));
+        using var ready = await host.Http.GetAsync(new Uri("/readyz", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready", JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ReadinessIs503WhileStartingAndOnceStoppingWhileLivenessStays200()
+    {
+        // A second front end on the same nodes, with its own start-up status.
+        var status = new HostStatus();
+        using var metrics = new MetricsCollector();
+        var (app, resp) = HostApp.Build(host.Cluster, new EndpointOptions(0, 0, null, IPAddress.Loopback), metrics, status);
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(HostApp.HttpAddress(app, resp)), Timeout = Deadline };
+            async Task<(HttpStatusCode Code, string Body)> ReadyzAsync()
+            {
+                using var response = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+                return (response.StatusCode, await response.Content.ReadAsStringAsync());
+            }
+
+            var starting = await ReadyzAsync();
+            status.MarkReady();
+            var ready = await ReadyzAsync();
+            status.MarkStopping();
+            var stopping = await ReadyzAsync();
+            using var live = await http.GetAsync(new Uri("/livez", UriKind.Relative));
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, starting.Code);
+            Assert.Contains("starting", starting.Body, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, ready.Code);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, stopping.Code);
+            Assert.Contains("shutting down", stopping.Body, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -117,7 +117,7 @@ public sealed class NodeModeProcessTests(ITestOutputHelper log)
         return leading.Count > 0 ? leading[0] : 3;
     }
 
-    private static string NodeConf(int node, int[] remotePorts, int respPort, int httpPort, string dataDir) => $$"""
+    internal static string NodeConf(int node, int[] remotePorts, int respPort, int httpPort, string dataDir) => $$"""
         akka.remote.dot-netty.tcp {
           hostname = "127.0.0.1"
           port = {{remotePorts[node - 1]}}

@@ -38,6 +38,9 @@ public sealed class RespTestServer : IAsyncDisposable
         return new RespTestServer(app, state, store);
     }
 
+    /// <summary>Stops the server as the host's shutdown does: stop listening, ask every connection to close, abort the rest when <paramref name="abortAfter"/> fires.</summary>
+    public Task StopAsync(CancellationToken abortAfter) => app.StopAsync(abortAfter);
+
     /// <summary>Opens a raw TCP connection to the endpoint.</summary>
     public Task<RawRespConnection> ConnectRawAsync() => RawRespConnection.ConnectAsync(Port);
 

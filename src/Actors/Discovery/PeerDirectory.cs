@@ -77,7 +77,8 @@ public sealed class PeerDirectory
     {
         if (!IsClustered) return;
         Cluster.Get(_owner.System).Subscribe(_owner.Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
+            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberExited), typeof(ClusterEvent.MemberRemoved),
+            typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
     }
 
     /// <summary>Unsubscribes the owner (call from PostStop).</summary>
@@ -88,7 +89,7 @@ public sealed class PeerDirectory
 
     /// <summary>True for the messages <see cref="Handle"/> takes: cluster membership events and this service's hellos.</summary>
     public bool Handles(object message) =>
-        message is ClusterEvent.CurrentClusterState or ClusterEvent.MemberUp or ClusterEvent.MemberRemoved or ClusterEvent.UnreachableMember or ClusterEvent.ReachableMember
+        message is ClusterEvent.CurrentClusterState or ClusterEvent.MemberUp or ClusterEvent.MemberExited or ClusterEvent.MemberRemoved or ClusterEvent.UnreachableMember or ClusterEvent.ReachableMember
         || message.GetType() == _helloType;
 
     /// <summary>Takes a message <see cref="Handles"/> accepts (<paramref name="sender"/>: its sender) and says what changed.</summary>
@@ -103,6 +104,10 @@ public sealed class PeerDirectory
             case ClusterEvent.MemberUp up:
                 MemberUp(up.Member.Address);
                 return PeerChange.None;
+            case ClusterEvent.MemberExited exited:
+                // A graceful stop: it answers nothing any more, so a request for it is answered "retry elsewhere" at once.
+                MemberRemoved(exited.Member.Address);
+                return PeerChange.Removed;
             case ClusterEvent.MemberRemoved removed:
                 MemberRemoved(removed.Member.Address);
                 return PeerChange.Removed;

@@ -7,12 +7,23 @@ using Microsoft.AspNetCore.Http;
 
 namespace AkkaRaft.Host.Admin;
 
-/// <summary>HTTP admin surface: health, Prometheus metrics, stores and regions as JSON, leader transfer, split, move operators, the dashboard.</summary>
+/// <summary>HTTP admin surface: liveness, readiness, health, Prometheus metrics, stores and regions as JSON, leader transfer, split, move operators, the dashboard.</summary>
 public static class AdminApi
 {
     /// <summary>Maps every admin endpoint onto <paramref name="app"/>.</summary>
-    public static void Map(WebApplication app, ClusterRuntime cluster, MetricsCollector metrics, RespServerState? resp)
+    public static void Map(WebApplication app, ClusterRuntime cluster, MetricsCollector metrics, RespServerState? resp, HostStatus status)
     {
+        // Liveness: the process answers HTTP. An orchestrator restarts a process that stops answering.
+        app.MapGet("/livez", () => Results.Ok(new { status = "ok" }));
+        // Readiness: started, not stopping, this process's stores answer and the router knows a region for every key.
+        app.MapGet("/readyz", async (CancellationToken ct) =>
+        {
+            var reason = status.IsStopping ? "shutting down" : !status.IsReady ? "starting" : await cluster.NotReadyReasonAsync(ct);
+            return reason is null
+                ? Results.Ok(new { status = "ready" })
+                : Results.Json(new { status = "not ready", reason }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
         app.MapGet("/health", async (CancellationToken ct) =>
         {
             var regions = await cluster.RegionsAsync(ct);

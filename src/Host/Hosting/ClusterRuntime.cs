@@ -23,7 +23,7 @@ public sealed record OperatorsView(
     ulong SchedulerNode, IReadOnlyList<OperatorView> Running, IReadOnlyList<OperatorView> Recent, IReadOnlyList<Actors.Regions.StoreView> Stores, string? Error);
 
 /// <summary>The AkkaRaft nodes this process runs (three for the embedded default, one in node mode).</summary>
-public sealed class ClusterRuntime : IAsyncDisposable
+public sealed partial class ClusterRuntime : IAsyncDisposable
 {
     /// <summary>How long an operator request waits for a scheduler to become active (placement elected, layout read).</summary>
     private static readonly TimeSpan SchedulerPatience = TimeSpan.FromSeconds(10);
@@ -49,7 +49,8 @@ public sealed class ClusterRuntime : IAsyncDisposable
     /// Starts <paramref name="nodeCount"/> nodes in this process on loopback, data under <paramref name="dataDir"/>/nodeN.
     /// Nodes 1..3 (fewer when fewer are asked for) are the initial ones; nodes 4 and up join as new stores.
     /// </summary>
-    public static async Task<ClusterRuntime> StartEmbeddedAsync(int nodeCount, string dataDir, Config? user, TimeSpan timeout)
+    public static async Task<ClusterRuntime> StartEmbeddedAsync(
+        int nodeCount, string dataDir, Config? user, TimeSpan timeout, bool verbose = false, CancellationToken cancellationToken = default)
     {
         var ids = Enumerable.Range(1, nodeCount).Select(i => (ulong)i).ToList();
         var initial = ids.Take(EmbeddedInitialNodes).ToList();
@@ -60,13 +61,13 @@ public sealed class ClusterRuntime : IAsyncDisposable
             {
                 var nodeDir = Path.Combine(dataDir, $"node{id}");
                 NodeConfig.PrepareStorage(id, nodeDir);
-                systems.Add(Actors.Transport.ClusterTls.CreateSystem(NodeConfig.SystemName, NodeConfig.Build(id, nodeDir, "127.0.0.1", 0, [], user)));
+                systems.Add(Actors.Transport.ClusterTls.CreateSystem(NodeConfig.SystemName, NodeConfig.Build(id, nodeDir, "127.0.0.1", 0, [], user, new HostLogging(Embedded: true, verbose))));
             }
             // Ports are chosen by the OS, so the first node's address is only known now: everyone joins it.
             var seed = Akka.Cluster.Cluster.Get(systems[0]).SelfAddress;
             var ups = systems.Select(WhenUp).ToList();
             foreach (var system in systems) Akka.Cluster.Cluster.Get(system).Join(seed);
-            await Task.WhenAll(ups).WaitAsync(timeout).ConfigureAwait(false);
+            await Task.WhenAll(ups).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             var nodes = systems.Select((system, i) => AkkaRaftKv.StartNode(system, ids[i], initial)).ToList();
             return new ClusterRuntime(systems, nodes);
         }
@@ -78,21 +79,28 @@ public sealed class ClusterRuntime : IAsyncDisposable
     }
 
     /// <summary>Starts one node of a multi-process cluster from <paramref name="config"/> (akka-raft.node-id, akka-raft.initial-node-ids, seed nodes).</summary>
-    public static Task<ClusterRuntime> StartNodeAsync(Config config, string? dataDirOverride)
+    public static Task<ClusterRuntime> StartNodeAsync(Config config, string? dataDirOverride, bool verbose = false)
     {
         var nodeId = (ulong)config.GetLong("akka-raft.node-id", 0);
         if (nodeId == 0) throw new ArgumentException("akka-raft.node-id must be set to a positive number in node mode");
         var initial = config.GetLongList("akka-raft.initial-node-ids").Select(i => (ulong)i).ToList();
         if (initial.Count == 0) throw new ArgumentException("akka-raft.initial-node-ids must list the nodes that host placement and the first regions");
-        var dataDir = Path.GetFullPath(dataDirOverride ?? config.GetString("akka-raft.data-dir", "data"));
+        var dataDir = DataDirectory(config, dataDirOverride);
         var hostname = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
         var port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
         var seeds = config.GetStringList("akka.cluster.seed-nodes");
         NodeConfig.PrepareStorage(nodeId, dataDir);
-        var system = Actors.Transport.ClusterTls.CreateSystem(NodeConfig.SystemName, NodeConfig.Build(nodeId, dataDir, hostname, port, [.. seeds], config));
+        var system = Actors.Transport.ClusterTls.CreateSystem(NodeConfig.SystemName, NodeConfig.Build(nodeId, dataDir, hostname, port, [.. seeds], config, new HostLogging(Embedded: false, verbose)));
         var node = AkkaRaftKv.StartNode(system, nodeId, initial);
         return Task.FromResult(new ClusterRuntime([system], [node]));
     }
+
+    /// <summary>
+    /// Node mode's data directory: <paramref name="dataDirOverride"/> (--data-dir), else <c>akka-raft.data-dir</c>, else "data";
+    /// a relative path is taken from the directory the process was started in.
+    /// </summary>
+    public static string DataDirectory(Config config, string? dataDirOverride) =>
+        Path.GetFullPath(dataDirOverride ?? config.GetString("akka-raft.data-dir", "data"));
 
     /// <summary>Waits until every region has a leader (as seen by the local replicas or by placement).</summary>
     public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
@@ -306,11 +314,10 @@ public sealed class ClusterRuntime : IAsyncDisposable
         return up.Task;
     }
 
-    /// <summary>Leaves gracefully (CoordinatedShutdown) and waits for every node to stop.</summary>
+    /// <summary>Leaves gracefully (CoordinatedShutdown) and waits for every node to stop, then closes the journals' files.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_systems.Select(s => CoordinatedShutdown.Get(s).Run(CoordinatedShutdown.ClrExitReason.Instance))).ConfigureAwait(false);
-        await Task.WhenAll(_systems.Select(s => s.WhenTerminated)).ConfigureAwait(false);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await LeaveAsync(CancellationToken.None).ConfigureAwait(false);
+        CloseJournals();
     }
 }

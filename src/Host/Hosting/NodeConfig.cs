@@ -4,6 +4,13 @@ using AkkaRaft.Actors.Settings;
 
 namespace AkkaRaft.Host.Hosting;
 
+/// <summary>How a node's Akka logs: <paramref name="Embedded"/> (all nodes in this process), <paramref name="Verbose"/> (--verbose: everything from INFO up).</summary>
+public sealed record HostLogging(bool Embedded, bool Verbose)
+{
+    /// <summary>Node mode, quiet.</summary>
+    public static HostLogging Default { get; } = new(false, false);
+}
+
 /// <summary>Builds the Akka configuration of one AkkaRaft node: cluster, remoting, SQLite journal, AkkaRaft defaults.</summary>
 public static class NodeConfig
 {
@@ -14,12 +21,24 @@ public static class NodeConfig
     /// Configuration of node <paramref name="nodeId"/>: <paramref name="user"/> (e.g. a --config file) wins over the
     /// host's choices, which win over reference.conf. The SQLite database lives in <paramref name="dataDir"/>.
     /// </summary>
-    public static Config Build(ulong nodeId, string dataDir, string hostname, int port, IReadOnlyList<string> seedNodes, Config? user = null)
+    public static Config Build(ulong nodeId, string dataDir, string hostname, int port, IReadOnlyList<string> seedNodes, Config? user = null, HostLogging? logging = null)
     {
+        logging ??= HostLogging.Default;
         var seeds = string.Join(", ", seedNodes.Select(s => $"\"{s}\""));
         var host = ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = WARNING
+              loglevel = {{(logging.Verbose ? "INFO" : "WARNING")}}
+              loggers = [{{(logging.Verbose ? "\"Akka.Event.DefaultLogger\"" : $"\"{typeof(QuietAkkaLogger).FullName}, {typeof(QuietAkkaLogger).Assembly.GetName().Name}\"")}}]
+              # The host runs its own bounded shutdown (ShutdownSequence): no hook on process exit (it would hold up a
+              # forced exit), and phases that fit within the host's deadline.
+              coordinated-shutdown {
+                run-by-clr-shutdown-hook = off
+                default-phase-timeout = 2s
+                phases {
+                  cluster-exiting.timeout = 3s
+                  actor-system-terminate.timeout = 8s
+                }
+              }
               actor.provider = cluster
               remote.dot-netty.tcp {
                 hostname = "{{hostname}}"
@@ -35,11 +54,26 @@ public static class NodeConfig
             akka-raft.node-id = {{nodeId}}
             akka-raft.data-dir = "{{Escape(dataDir)}}"
             """);
+        if (logging.Embedded) host = EmbeddedFailureDetection.WithFallback(host);
         var config = user is null ? host : user.WithFallback(host);
         return config
             .WithFallback(SqlitePersistenceConfig.For(dataDir, $"node{nodeId}"))
             .WithFallback(RaftReferenceConfig.Value);
     }
+
+    /// <summary>
+    /// The nodes of the embedded host share one process: a JIT, GC or busy-machine pause stops them all alike, so a late
+    /// heartbeat between them says nothing about a peer; only the slow start-up would be reported (as warnings).
+    /// </summary>
+    private static readonly Config EmbeddedFailureDetection = ConfigurationFactory.ParseString("""
+        akka.cluster.failure-detector {
+          heartbeat-interval = 2s
+          acceptable-heartbeat-pause = 20s
+          threshold = 12.0
+        }
+        akka.remote.watch-failure-detector.acceptable-heartbeat-pause = 20s
+        akka-raft.host.quiet-heartbeat-warnings = on
+        """);
 
     /// <summary>Prepares the node's SQLite file for durable writes (WAL) before the journal opens it.</summary>
     public static void PrepareStorage(ulong nodeId, string dataDir)

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaRaft.Host.Resp;
@@ -7,6 +8,8 @@ namespace AkkaRaft.Host.Resp;
 /// <summary>
 /// Kestrel connection handler speaking RESP: reads every command available, starts them (pipelined), writes the
 /// replies in order and flushes once per batch. Malformed input gets one protocol error and closes this connection only.
+/// When the server stops (Kestrel asks every connection to close) the commands already received are answered and the
+/// connection closes; nothing read after that is executed.
 /// </summary>
 public sealed class RespConnectionHandler : ConnectionHandler
 {
@@ -32,6 +35,10 @@ public sealed class RespConnectionHandler : ConnectionHandler
         var parser = new RespRequestParser(server.Options);
         var session = new RespSession(server, output, id, connection.RemoteEndPoint?.ToString() ?? "?", connection.ConnectionClosed);
         using var deadline = new RespConnectionDeadline(server.Options, connection.ConnectionClosed);
+        var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        // A read waiting for the client's next command ends at once; the batch being executed is finished first.
+        using var stopReading = closeRequested.Register(input.CancelPendingRead);
+        using var stopReadingOnFail = server.PendingFailed.Register(input.CancelPendingRead);
         try
         {
             if (server.ConnectedClients > server.Options.MaxClients)
@@ -85,7 +92,8 @@ public sealed class RespConnectionHandler : ConnectionHandler
                 }
 
                 await session.DrainAsync(flush: true);
-                if (!keepOpen || result.IsCompleted || result.IsCanceled) return; // a half command at end of stream is dropped, never executed
+                // A half command at end of stream, or when the server stops, is dropped, never executed.
+                if (!keepOpen || result.IsCompleted || result.IsCanceled || closeRequested.IsCancellationRequested) return;
             }
         }
         catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)

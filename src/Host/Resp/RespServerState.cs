@@ -9,6 +9,7 @@ public sealed class RespServerState
     private long totalConnections;
     private long totalCommands;
     private long protocolErrors;
+    private readonly CancellationTokenSource failPending = new();
 
     /// <summary>Creates the shared state of an endpoint serving <paramref name="client"/>.</summary>
     public RespServerState(IKvClient client, RespServerOptions options)
@@ -50,6 +51,15 @@ public sealed class RespServerState
 
     /// <summary>Connections closed because of malformed input since start.</summary>
     public long ProtocolErrors => Interlocked.Read(ref protocolErrors);
+
+    /// <summary>Cancelled by <see cref="FailPending"/>: sessions stop waiting for the store and answer what is pending with an error.</summary>
+    internal CancellationToken PendingFailed => failPending.Token;
+
+    /// <summary>
+    /// Shutdown: every connection answers the commands it still waits for with an error (-UNKNOWN for a write, whose
+    /// outcome is then unknown; -TRYAGAIN for a read) and closes, instead of waiting for the store.
+    /// </summary>
+    public void FailPending() => failPending.Cancel();
 
     internal long OnConnected()
     {

@@ -343,7 +343,7 @@ internal sealed partial class RespSession
         if (Wants("keyspace"))
         {
             text.Append("# Keyspace\r\n");
-            if (await AwaitReplyAsync(client.CountKeysAsync(connectionClosed)) is KvReply.Integer { Number: > 0 } keys)
+            if (await AwaitReplyAsync(client.CountKeysAsync(connectionClosed), isWrite: false) is KvReply.Integer { Number: > 0 } keys)
             {
                 text.Append("db0:keys=").Append(keys.Number).Append(",expires=0,avg_ttl=0\r\n");
             }

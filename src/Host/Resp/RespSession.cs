@@ -102,7 +102,7 @@ internal sealed partial class RespSession
         {
             case RespCommandKind.Get:
                 await ReserveKeysAsync(arguments, 1, 1, 1);
-                Enqueue(client.GetAsync(arguments[1], connectionClosed));
+                Enqueue(client.GetAsync(arguments[1], connectionClosed), isWrite: false);
                 return true;
             case RespCommandKind.Set:
                 await ExecuteSetAsync(arguments);
@@ -110,15 +110,15 @@ internal sealed partial class RespSession
             case RespCommandKind.Del:
             case RespCommandKind.Unlink:
                 await ReserveKeysAsync(arguments, 1, 1, arguments.Length - 1);
-                Enqueue(client.DeleteAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed));
+                Enqueue(client.DeleteAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed), isWrite: true);
                 return true;
             case RespCommandKind.Exists:
                 await ReserveKeysAsync(arguments, 1, 1, arguments.Length - 1);
-                Enqueue(client.ExistsAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed));
+                Enqueue(client.ExistsAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed), isWrite: false);
                 return true;
             case RespCommandKind.Setnx:
                 await ReserveKeysAsync(arguments, 1, 1, 1);
-                pending.Enqueue(new PendingReply(client.SetAsync(arguments[1], arguments[2], new SetOptions(OnlyIfAbsent: true), connectionClosed), null, SetMeansOne: true));
+                pending.Enqueue(new PendingReply(client.SetAsync(arguments[1], arguments[2], new SetOptions(OnlyIfAbsent: true), connectionClosed), null, IsWrite: true, SetMeansOne: true));
                 return true;
             case RespCommandKind.Setex:
             case RespCommandKind.Psetex:
@@ -136,11 +136,11 @@ internal sealed partial class RespSession
                 }
 
                 await ReserveKeysAsync(arguments, 1, 1, 1);
-                Enqueue(client.SetAsync(arguments[1], arguments[3], new SetOptions(ExpireAfterMs: ttl * unit), connectionClosed));
+                Enqueue(client.SetAsync(arguments[1], arguments[3], new SetOptions(ExpireAfterMs: ttl * unit), connectionClosed), isWrite: true);
                 return true;
             case RespCommandKind.Mget:
                 await ReserveKeysAsync(arguments, 1, 1, arguments.Length - 1);
-                pending.Enqueue(new PendingReply(null, client.GetManyAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed)));
+                pending.Enqueue(new PendingReply(null, client.GetManyAsync(new ArraySegment<byte[]>(arguments, 1, arguments.Length - 1), connectionClosed), IsWrite: false));
                 return true;
             case RespCommandKind.Mset:
                 await ExecuteMsetAsync(arguments);
@@ -169,7 +169,7 @@ internal sealed partial class RespSession
                 return true;
             case RespCommandKind.Dbsize:
                 await DrainAsync();
-                WriteKvReply(await AwaitReplyAsync(client.CountKeysAsync(connectionClosed)));
+                WriteKvReply(await AwaitReplyAsync(client.CountKeysAsync(connectionClosed), isWrite: false));
                 return true;
             default:
                 await DrainAsync(); // connection commands see (and may change) the state after everything before them
@@ -195,7 +195,7 @@ internal sealed partial class RespSession
         {
             if (next.Single != null)
             {
-                var reply = await AwaitReplyAsync(next.Single);
+                var reply = await AwaitReplyAsync(next.Single, next.IsWrite);
                 if (next.SetMeansOne && reply is KvReply.OkReply or KvReply.Value) writer.WriteInteger(reply is KvReply.OkReply ? 1 : 0);
                 else WriteKvReply(reply);
                 await FlushIfLargeAsync();
@@ -205,7 +205,12 @@ internal sealed partial class RespSession
             IReadOnlyList<KvReply> replies;
             try
             {
-                replies = await next.Many!;
+                replies = await next.Many!.WaitAsync(server.PendingFailed);
+            }
+            catch (OperationCanceledException) when (server.PendingFailed.IsCancellationRequested)
+            {
+                writer.WriteError(ShuttingDownReadReply);
+                continue;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -240,7 +245,7 @@ internal sealed partial class RespSession
         }
 
         await ReserveKeysAsync(arguments, 1, 1, 1);
-        Enqueue(client.SetAsync(arguments[1], arguments[2], options, connectionClosed));
+        Enqueue(client.SetAsync(arguments[1], arguments[2], options, connectionClosed), isWrite: true);
     }
 
     private async ValueTask ExecuteMsetAsync(byte[][] arguments)
@@ -248,13 +253,13 @@ internal sealed partial class RespSession
         await ReserveKeysAsync(arguments, 1, 2, (arguments.Length - 1) / 2);
         var pairs = new KeyValuePair<byte[], byte[]>[(arguments.Length - 1) / 2];
         for (var i = 0; i < pairs.Length; i++) pairs[i] = new(arguments[1 + (2 * i)], arguments[2 + (2 * i)]);
-        Enqueue(client.SetManyAsync(pairs, connectionClosed));
+        Enqueue(client.SetManyAsync(pairs, connectionClosed), isWrite: true);
     }
 
     private async ValueTask ExecuteIncrementAsync(byte[][] arguments, long delta)
     {
         await ReserveKeysAsync(arguments, 1, 1, 1);
-        Enqueue(client.IncrementAsync(arguments[1], delta, connectionClosed));
+        Enqueue(client.IncrementAsync(arguments[1], delta, connectionClosed), isWrite: true);
     }
 
     /// <summary>SET key value [NX|XX] [GET] [EX seconds|PX milliseconds]; null when valid, else the error reply.</summary>
@@ -309,7 +314,7 @@ internal sealed partial class RespSession
         for (var i = first; i < end; i += step) keysInFlight.Add(arguments[i]);
     }
 
-    private void Enqueue(Task<KvReply> reply) => pending.Enqueue(new PendingReply(reply, null));
+    private void Enqueue(Task<KvReply> reply, bool isWrite) => pending.Enqueue(new PendingReply(reply, null, isWrite));
 
     private async ValueTask ReplyErrorAsync(string message)
     {
@@ -317,11 +322,18 @@ internal sealed partial class RespSession
         writer.WriteError(message);
     }
 
-    private static async ValueTask<KvReply> AwaitReplyAsync(Task<KvReply> reply)
+    private async ValueTask<KvReply> AwaitReplyAsync(Task<KvReply> reply, bool isWrite)
     {
         try
         {
-            return await reply;
+            return await reply.WaitAsync(server.PendingFailed);
+        }
+        catch (OperationCanceledException) when (server.PendingFailed.IsCancellationRequested)
+        {
+            // The server stops: a write already handed to the store may still be applied, a read changed nothing.
+            return isWrite
+                ? new KvReply.Error(KvErrorCode.OutcomeUnknown, "the server is shutting down")
+                : new KvReply.Error(KvErrorCode.Unavailable, "the server is shutting down, try another node");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -377,8 +389,11 @@ internal sealed partial class RespSession
 
     private static string Shorten(byte[] argument) => Encoding.UTF8.GetString(argument, 0, Math.Min(argument.Length, 128));
 
-    /// <summary>A started command; <paramref name="SetMeansOne"/> renders OK as :1 and nil as :0 (SETNX).</summary>
-    private readonly record struct PendingReply(Task<KvReply>? Single, Task<IReadOnlyList<KvReply>>? Many, bool SetMeansOne = false);
+    /// <summary>The error line of a read the server gave up on because it stops.</summary>
+    internal const string ShuttingDownReadReply = "TRYAGAIN the server is shutting down, try another node";
+
+    /// <summary>A started command; <paramref name="IsWrite"/> picks the error if the server stops first; <paramref name="SetMeansOne"/> renders OK as :1 and nil as :0 (SETNX).</summary>
+    private readonly record struct PendingReply(Task<KvReply>? Single, Task<IReadOnlyList<KvReply>>? Many, bool IsWrite, bool SetMeansOne = false);
 }
 
 /// <summary>Compares byte arrays by content (keys in flight).</summary>

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace AkkaRaft.Bench;
+
+/// <summary>
+/// One `dotnet akkaraft.dll ARGS` process: output collected line by line, a line can be awaited, SIGTERM and SIGKILL can be
+/// sent; disposing kills it if it still runs.
+/// </summary>
+public sealed class AkkaraftProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+    private readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private AkkaraftProcess(Process process) => this.process = process;
+
+    /// <summary>The akkaraft executable built next to this assembly (the Host project is referenced).</summary>
+    public static string AkkaraftDll => Path.Combine(AppContext.BaseDirectory, "akkaraft.dll");
+
+    /// <summary>Everything the process wrote so far (stdout and stderr interleaved).</summary>
+    public string Output
+    {
+        get { lock (output) return output.ToString(); }
+    }
+
+    /// <summary>Completes when the process ended.</summary>
+    public Task Exited => exited.Task;
+
+    /// <summary>The exit code (once exited).</summary>
+    public int ExitCode => process.ExitCode;
+
+    /// <summary>Starts `dotnet akkaraft.dll ARGS` in <paramref name="workingDirectory"/>; stdin is closed at once.</summary>
+    public static AkkaraftProcess Start(IEnumerable<string> arguments, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        info.ArgumentList.Add(AkkaraftDll);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var child = new AkkaraftProcess(process);
+        process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        process.Exited += (_, _) => child.exited.TrySetResult();
+        if (!process.Start()) throw new InvalidOperationException("akkaraft did not start");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close();
+        return child;
+    }
+
+    /// <summary>Waits until the process printed <paramref name="line"/>; throws when it exits first or the time is up.</summary>
+    public async Task WaitForLineAsync(string line, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!HasLine(line))
+        {
+            if (exited.Task.IsCompleted) throw new InvalidOperationException($"akkaraft exited before printing \"{line}\":\n{Output}");
+            if (clock.Elapsed > timeout) throw new TimeoutException($"akkaraft did not print \"{line}\" within {timeout.TotalSeconds} s:\n{Output}");
+            await Task.WhenAny(exited.Task, Task.Delay(50)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True when the process printed <paramref name="line"/>.</summary>
+    public bool HasLine(string line) => Output.Split('\n').Any(l => l.TrimEnd('\r') == line);
+
+    /// <summary>Sends SIGTERM (the way systemd, docker and Kubernetes stop a service).</summary>
+    public void Terminate()
+    {
+        if (process.HasExited) return;
+        if (Kill(process.Id, 15) != 0) throw new InvalidOperationException($"kill -TERM {process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Sends SIGTERM and waits until the process exited; returns how long that took, or null after <paramref name="timeout"/>.</summary>
+    public async Task<TimeSpan?> TerminateAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        Terminate();
+        var done = await Task.WhenAny(exited.Task, Task.Delay(timeout)).ConfigureAwait(false) == exited.Task;
+        if (!done) return null;
+        process.WaitForExit();
+        return clock.Elapsed;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null) return;
+        lock (output) output.Append(line).Append('\n');
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Kills the process tree if it still runs.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await Task.WhenAny(exited.Task, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+}
