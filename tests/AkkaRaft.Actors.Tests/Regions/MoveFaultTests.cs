@@ -52,7 +52,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         await AwaitAssertAsync(() => Assert.True(writers.Acknowledged.Count >= acknowledged + 10), Patience);
 
         await writers.StopAsync();
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await SplitSteps.AssertReadableAsync(cluster.Node(2).Client, AllAcknowledged(writers, preloaded));
     }
 
@@ -92,7 +92,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         var layout = await this.ConsistentLayoutAsync(cluster, [1, 2, 3, 4]);
         Assert.DoesNotContain(layout.Single(r => r.Id == region.Id).Peers, p => p.StoreId == source);
         await writers.StopAsync();
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await SplitSteps.AssertReadableAsync(cluster.Node(source).Client, AllAcknowledged(writers, preloaded));
     }
 
@@ -171,7 +171,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         var acknowledged = writers.Acknowledged.Count;
         await AwaitAssertAsync(() => Assert.True(writers.Acknowledged.Count >= acknowledged + 20), Patience);
         await writers.StopAsync();
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await SplitSteps.AssertReadableAsync(cluster.Node(leader).Client, AllAcknowledged(writers, preloaded));
     }
 
@@ -204,7 +204,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         Assert.Equal(moved, layout.Single(r => r.StartKey.SequenceEqual(K("a0050"))).Peers.Select(p => p.StoreId).Order());
 
         await writers.StopAsync();
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await SplitSteps.AssertReadableAsync(cluster.Node(4).Client, AllAcknowledged(writers, preloaded));
     }
 
@@ -253,7 +253,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         Assert.Contains(left.Peers, p => p.StoreId == 4);
         Assert.DoesNotContain(left.Peers, p => p.StoreId == from);
         await writers.StopAsync();
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await SplitSteps.AssertReadableAsync(cluster.Node(4).Client, AllAcknowledged(writers, preloaded));
     }
 

@@ -87,7 +87,7 @@ public sealed class RepairAndScaleOutTests(ITestOutputHelper output) : Akka.Test
         var acknowledged = writers.Acknowledged.Count;
         await AwaitAssertAsync(() => Assert.True(writers.Acknowledged.Count >= acknowledged + 20), Patience);
         await writers.StopAsync();
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await SplitSteps.AssertReadableAsync(cluster.Node(4).Client, AllAcknowledged(writers, preloaded));
     }
 
@@ -123,7 +123,7 @@ public sealed class RepairAndScaleOutTests(ITestOutputHelper output) : Akka.Test
         var acknowledged = writers.Acknowledged.Count;
         await AwaitAssertAsync(() => Assert.True(writers.Acknowledged.Count >= acknowledged + 20), Patience);
         await writers.StopAsync();
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await SplitSteps.AssertReadableAsync(cluster.Node(3).Client, AllAcknowledged(writers, preloaded));
     }
 }

@@ -38,7 +38,7 @@ public sealed class SplitCascadeTests(ITestOutputHelper output) : Akka.TestKit.X
         var layout = await this.AgreedLayoutAsync(cluster);
         _output.WriteLine(Describe(layout));
         Assert.True(layout.Length >= 16, $"only {layout.Length} regions");
-        Assert.Empty(writers.Failures);
+        writers.AssertNoFailures();
         await AssertReadableAsync(cluster.Node(2).Client, writers.Acknowledged);
         // Every region holds data and serves a new write through a router.
         foreach (var region in layout.Where(r => r.StartKey.Length > 0))

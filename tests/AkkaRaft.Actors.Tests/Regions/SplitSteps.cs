@@ -140,6 +140,10 @@ internal sealed class AcknowledgedWriters : IAsyncDisposable
 
     public int Attempts => Volatile.Read(ref _attempts);
 
+    /// <summary>Fails with every failed write in full (xunit would cut the messages short).</summary>
+    public void AssertNoFailures() =>
+        Xunit.Assert.True(Failures.IsEmpty, $"{Failures.Count} of {Attempts} writes failed:\n{string.Join("\n", Failures.Take(20))}");
+
     /// <summary>Stops the writers and waits for their last writes.</summary>
     public async Task StopAsync()
     {
