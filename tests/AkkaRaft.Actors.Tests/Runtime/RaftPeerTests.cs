@@ -154,6 +154,22 @@ public sealed class RaftPeerTests
     }
 
     [Fact]
+    public void Group_whose_leader_heartbeats_every_tick_still_falls_asleep()
+    {
+        // The leader used to fall asleep after ticking: that tick's regular heartbeat followed the sleep signal and woke
+        // every follower, whose answers woke the leader, so with heartbeat-ticks = 1 a group never slept.
+        var h = new PeerHarness(3, o => o with { HibernateAfterTicks = 5, Raft = o.Raft with { HeartbeatTicks = 1 } });
+        h.Propose(1, "a", "p");
+        h.Settle();
+
+        TickUntilAllAsleep(h);
+        var sent = h.Sent.Count;
+        h.Tick(30);
+
+        Assert.Equal(sent, h.Sent.Count);
+    }
+
+    [Fact]
     public void Proposal_wakes_a_sleeping_group_commits_and_the_group_sleeps_again()
     {
         var h = new PeerHarness(3, Sleepy);

@@ -44,14 +44,14 @@ public sealed partial class RaftPeer<TReplyTo>
     }
 
     /// <summary>
-    /// The leader of a settled group puts it to sleep: it sends every follower a heartbeat marked "hibernate"
+    /// The leader of a settled group puts it to sleep (returns true): it sends every follower a heartbeat marked "hibernate"
     /// (followers of that leader stop ticking on receipt) and stops ticking itself. Any proposal, read or real
     /// Raft message wakes a replica; a node becoming unreachable wakes every group of the observing node.
     /// </summary>
-    private void MaybeHibernate()
+    private bool MaybeHibernate()
     {
-        if (_options.HibernateAfterTicks <= 0 || _idleTicks < _options.HibernateAfterTicks) return;
-        if (!CanHibernate()) return;
+        if (_options.HibernateAfterTicks <= 0 || _idleTicks < _options.HibernateAfterTicks) return false;
+        if (!CanHibernate()) return false;
         var signals = new List<(ulong, GroupMessage)>();
         foreach (var (peer, progress) in Node.Tracker.Progress)
         {
@@ -65,6 +65,7 @@ public sealed partial class RaftPeer<TReplyTo>
         if (signals.Count > 0) _effects.Add(new SendRaftMessages(signals));
         Hibernate();
         Debug(() => $"[group {_spec.GroupId}] hibernating after {_idleTicks} idle ticks");
+        return true;
     }
 
     // Only the leader of a settled group initiates sleep: every follower has everything and nothing waits.

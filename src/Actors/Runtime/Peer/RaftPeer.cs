@@ -186,12 +186,13 @@ public sealed partial class RaftPeer<TReplyTo>
     private void OnTick()
     {
         if (_hibernating) return;
+        // A leader falls asleep instead of ticking: a regular heartbeat sent on the same tick would wake the followers again.
+        if (MaybeHibernate()) return;
         Node.Tick();
         _ticks++;
         RetryLostSnapshots();
         foreach (var (replyTo, failure) in _pending.ExpireOneTick()) Reply(replyTo, failure);
         TrackActivity();
-        MaybeHibernate();
     }
 
     private void Answer(ProposeResult result, TReplyTo replyTo)
