@@ -7,7 +7,7 @@ namespace AkkaRaft.Actors.Tests.Runtime;
 
 /// <summary>
 /// Several <see cref="RaftPeer{TReplyTo}"/> replicas of one group driven by hand, without an ActorSystem: replica i runs
-/// on node i, requesters are strings, each replica has an in-memory journal and snapshot store, and messages wait in one
+/// on node i (unless added elsewhere), requesters are strings, each replica has an in-memory journal and snapshot store, and messages wait in one
 /// queue until the test delivers them (a filter may drop them). Writes complete when settled unless a replica holds them.
 /// </summary>
 internal sealed class PeerHarness
@@ -15,14 +15,15 @@ internal sealed class PeerHarness
     public const ulong Group = 1;
     private readonly Queue<(ulong FromNode, ulong ToNode, Message Message)> _network = new();
     private readonly Func<PeerOptions, PeerOptions>? _configure;
+    private readonly Dictionary<ulong, ulong> _initialPeers;
 
     public PeerHarness(int voters, Func<PeerOptions, PeerOptions>? configure = null, ulong campaigner = 1)
     {
         _configure = configure;
-        var initial = Enumerable.Range(1, voters).ToDictionary(i => (ulong)i, i => (ulong)i);
-        foreach (var id in initial.Keys)
+        _initialPeers = Enumerable.Range(1, voters).ToDictionary(i => (ulong)i, i => (ulong)i);
+        foreach (var id in _initialPeers.Keys)
         {
-            var spec = new CreateGroup(Group, id, initial, () => new RecordingStateMachine()) { CampaignOnStart = id == campaigner };
+            var spec = new CreateGroup(Group, id, _initialPeers, () => new RecordingStateMachine()) { CampaignOnStart = id == campaigner };
             Hosts[id] = new PeerHost(spec);
             Start(Hosts[id]);
         }
@@ -53,11 +54,14 @@ internal sealed class PeerHarness
         MaxPendingReads = 100,
     };
 
-    /// <summary>Adds replica <paramref name="id"/> (not yet a member: it waits for a snapshot) on node <paramref name="id"/>.</summary>
-    public PeerHost AddReplica(ulong id)
+    /// <summary>
+    /// Adds replica <paramref name="id"/> on <paramref name="node"/> (default: node <paramref name="id"/>), not a member
+    /// yet: it starts from the initial voters, like every replica, and catches up from the leader's log or snapshot.
+    /// </summary>
+    public PeerHost AddReplica(ulong id, ulong? node = null)
     {
-        var spec = new CreateGroup(Group, id, new Dictionary<ulong, ulong>(), () => new RecordingStateMachine());
-        Hosts[id] = new PeerHost(spec);
+        var spec = new CreateGroup(Group, id, _initialPeers, () => new RecordingStateMachine());
+        Hosts[id] = new PeerHost(spec) { Node = node ?? id };
         Start(Hosts[id]);
         return Hosts[id];
     }
@@ -76,7 +80,7 @@ internal sealed class PeerHarness
     {
         host.Machine = (RecordingStateMachine)host.Spec.StateMachineFactory();
         var options = DefaultOptions(host.Spec.PeerId);
-        host.Peer = new RaftPeer<string>(host.Spec.PeerId, host.Spec, _configure?.Invoke(options) ?? options, host.Machine);
+        host.Peer = new RaftPeer<string>(host.Node, host.Spec, _configure?.Invoke(options) ?? options, host.Machine);
         var peer = host.Peer;
         var from = 0L;
         if (host.SavedSnapshots.Count > 0)
@@ -136,7 +140,7 @@ internal sealed class PeerHarness
         for (var n = _network.Count; n > 0; n--)
         {
             var (fromNode, toNode, message) = _network.Dequeue();
-            if (Drop(message) || !Hosts.TryGetValue(message.To, out var target)) continue;
+            if (Drop(message) || !Hosts.TryGetValue(message.To, out var target) || target.Node != toNode) continue;
             Execute(target, target.Peer.Step(fromNode, message));
         }
     }
@@ -180,8 +184,8 @@ internal sealed class PeerHarness
                 case SendRaftMessages send:
                     foreach (var (node, gm) in send.Messages)
                     {
-                        Sent.Add((host.Spec.PeerId, node, gm.Message));
-                        _network.Enqueue((host.Spec.PeerId, node, gm.Message));
+                        Sent.Add((host.Node, node, gm.Message));
+                        _network.Enqueue((host.Node, node, gm.Message));
                     }
                     break;
                 case ReplyTo<string> reply:
@@ -212,6 +216,8 @@ internal sealed class PeerHarness
 internal sealed class PeerHost(CreateGroup spec)
 {
     public CreateGroup Spec { get; } = spec;
+    /// <summary>The node hosting the replica (its peer id unless added elsewhere).</summary>
+    public ulong Node { get; init; } = spec.PeerId;
     public RaftPeer<string> Peer { get; set; } = null!;
     public RecordingStateMachine Machine { get; set; } = null!;
     public RaftNode Raft => Peer.Raft ?? throw new InvalidOperationException($"replica {Spec.PeerId} is not running");

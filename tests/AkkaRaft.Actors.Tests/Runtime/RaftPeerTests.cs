@@ -315,6 +315,64 @@ public sealed class RaftPeerTests
     }
 
     [Fact]
+    public void Transfer_verdict_reaches_the_replica_now_on_a_node_that_hosted_a_removed_one()
+    {
+        var h = new PeerHarness(4, o => o with { SnapshotEveryEntries = 4, FollowerCatchUpLogBytes = 0 });
+        h.ProposeMembership(1, ConfChange.Of(new ConfChangeSingle(ConfChangeType.RemoveNode, 4)), new Dictionary<ulong, ulong>(), "remove");
+        h.Tick(2);
+        Assert.IsType<ProposeSucceeded>(Assert.Single(h.AnswersTo("remove")));
+        for (var i = 0; i < 10; i++)
+        {
+            h.Propose(1, $"c{i}", $"p{i}");
+            h.Settle();
+        }
+        // The group comes back to node 4 as a new replica, 5; the leader still knows removed peer 4 lived there.
+        h.AddReplica(5, node: 4);
+        h.Drop = m => m.To == 5 && m.Type == MessageType.Snapshot;
+        h.ProposeMembership(1, ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 5)), new Dictionary<ulong, ulong> { [5] = 4 }, "add");
+        // A command after the change, so the leader's snapshot (taken at the state machine's index) includes replica 5.
+        h.Propose(1, "after-add", "after-add");
+        h.Tick(3);
+        Assert.Equal(1, SnapshotsSentTo(h, 4));
+
+        h.SnapshotTransfer(1, 4, SnapshotTransferState.Rejected);
+        h.Drop = _ => false;
+        h.Tick(3);
+
+        Assert.Equal(2, SnapshotsSentTo(h, 4));
+        Assert.Equal(h[1].Raft.Committed, h[5].Raft.Committed);
+    }
+
+    [Fact]
+    public void Replica_that_caught_up_by_snapshot_reaches_a_learner_added_meanwhile_once_it_leads()
+    {
+        var h = new PeerHarness(3, o => o with { SnapshotEveryEntries = 4, FollowerCatchUpLogBytes = 0 });
+        h.Drop = m => m.To == 3 || m.From == 3;
+        h.AddReplica(4);
+        h.ProposeMembership(1, ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 4)), new Dictionary<ulong, ulong> { [4] = 4 }, "add");
+        for (var i = 0; i < 10; i++)
+        {
+            h.Propose(1, $"c{i}", $"p{i}");
+            h.Tick();
+        }
+        Assert.Equal(10, h[4].Machine.Commands.Count);
+        // Replica 3 comes back by a snapshot: it never applies the change that said where learner 4 lives.
+        h.Drop = _ => false;
+        h.Tick(3);
+        Assert.Contains(h.Sent, s => s.ToNode == 3 && s.Message.Type == MessageType.Snapshot);
+        Assert.Equal(10, h[3].Machine.Commands.Count);
+
+        h.Execute(h[1], h[1].Peer.TransferLeadership(3, "transfer"));
+        h.Tick(3);
+        Assert.Equal(StateRole.Leader, h[3].Raft.Role);
+        h.Propose(3, "from-3", "from-3");
+        h.Tick(3);
+
+        Assert.IsType<ProposeSucceeded>(Assert.Single(h.AnswersTo("from-3")));
+        Assert.Equal("from-3", h[4].Machine.Commands[^1]);
+    }
+
+    [Fact]
     public void Transfer_update_for_a_node_without_a_snapshot_in_flight_changes_nothing()
     {
         var h = new PeerHarness(3);

@@ -32,8 +32,10 @@ public sealed partial class RaftPeer<TReplyTo>
 
     private void OnSnapshotTransferUpdate(ulong toNode, SnapshotTransferState state)
     {
-        var peer = _peerNodes.FirstOrDefault(p => p.Value == toNode && p.Key != _spec.PeerId).Key;
-        if (peer == 0 || !_snapshotSentAtTick.ContainsKey(peer)) return;
+        // The peer with a snapshot in flight to that node: a node hosts one replica of a group, but may have hosted others
+        // (removed since, still in the map) before.
+        var peer = _snapshotSentAtTick.Keys.FirstOrDefault(p => p != _spec.PeerId && _peerNodes.TryGetValue(p, out var node) && node == toNode);
+        if (peer == 0) return;
         switch (state)
         {
             case SnapshotTransferState.Queued or SnapshotTransferState.Sending:

@@ -171,6 +171,7 @@ public sealed partial class RaftPeer<TReplyTo>
         // The leader's "going to sleep" heartbeat and its answers are not traffic that should keep a group awake.
         if (!hibernateSignal) WakeUp();
         _peerNodes[m.From] = fromNode;
+        if (m.Type == MessageType.Snapshot) LearnPeersFromSnapshot(m);
         var result = Node.Step(m);
         if (result.Status == StepStatus.Ignored && _options.DebugEnabled)
         {
@@ -249,13 +250,39 @@ public sealed partial class RaftPeer<TReplyTo>
         foreach (var (peer, node) in peers) _peerNodes[peer] = node;
     }
 
+    /// <summary>
+    /// A replica brought up to date by a snapshot never applies the membership changes it covers, and with them where
+    /// the peers they added live: a snapshot message carries the sender's map. Without it such a replica, once leader,
+    /// could not reach a learner that never spoke to it.
+    /// </summary>
+    private void LearnPeersFromSnapshot(Message m)
+    {
+        if (m.Context.Length == 0) return;
+        try
+        {
+            foreach (var (peer, node) in PeerNodeCodec.Decode(m.Context))
+            {
+                if (peer != _spec.PeerId) _peerNodes[peer] = node;
+            }
+        }
+        catch (RaftCodecException e)
+        {
+            Log(PeerLogLevel.Warning, $"[group {_spec.GroupId}] snapshot from peer {m.From} carries an unreadable peer map: {e.Message}");
+        }
+    }
+
     private void SendMessages(IReadOnlyList<Message> messages)
     {
         if (messages.Count == 0) return;
         var resolved = new List<(ulong, GroupMessage)>(messages.Count);
-        foreach (var m in messages)
+        foreach (var sent in messages)
         {
-            if (m.Type == MessageType.Snapshot) _snapshotSentAtTick[m.To] = _ticks;
+            var m = sent;
+            if (m.Type == MessageType.Snapshot)
+            {
+                _snapshotSentAtTick[m.To] = _ticks;
+                m = m with { Context = PeerNodeCodec.Encode(_peerNodes) };
+            }
             if (_peerNodes.TryGetValue(m.To, out var node)) resolved.Add((node, new GroupMessage(_spec.GroupId, m)));
             else Log(PeerLogLevel.Warning, $"[group {_spec.GroupId}] no node known for peer {m.To}; {m.Type} not sent");
         }
