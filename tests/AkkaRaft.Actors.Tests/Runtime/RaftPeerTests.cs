@@ -511,6 +511,37 @@ public sealed class RaftPeerTests
         Assert.Equal(StateRole.Follower, h[2].Raft.Role);
     }
 
+    [Fact]
+    public void Restarted_replica_comes_back_with_the_membership_it_applied_and_a_demoted_learner_cannot_elect_it()
+    {
+        var h = new PeerHarness(3);
+        h.AddReplica(4);
+        var noNewPeers = new Dictionary<ulong, ulong>();
+        h.ProposeMembership(1, ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 4)), new Dictionary<ulong, ulong> { [4] = 4 }, "learner");
+        h.Tick(2);
+        h.ProposeMembership(1, ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddNode, 4)), noNewPeers, "promote");
+        h.Tick(2);
+        h.ProposeMembership(1, ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 2)), noNewPeers, "demote");
+        h.Tick(2);
+        var applied = h[3].Raft.ConfState;
+        Assert.Equal(new ulong[] { 1, 3, 4 }, applied.Voters.Order());
+        Assert.Equal([2UL], applied.Learners);
+
+        // Replica 3 learned of these changes only by commit-only updates: those need no write of their own, but the
+        // membership they apply must survive a restart, or replica 3 comes back with voters 1, 2 and 3.
+        h.Restart(3);
+
+        Assert.True(h[3].Raft.ConfState.SameAs(applied), $"replica 3 restarted with {h[3].Raft.ConfState}, had applied {applied}");
+        // Cut off from voters 1 and 4, replica 3 must not win an election with the vote of learner 2 alone.
+        h.Drop = m => (m.From is 1 or 4) != (m.To is 1 or 4);
+        for (var tick = 0; tick < 60; tick++)
+        {
+            h.Tick();
+            Assert.NotEqual(StateRole.Leader, h[3].Raft.Role);
+        }
+        Assert.Equal(StateRole.Leader, h[1].Raft.Role);
+    }
+
     private static PeerHarness LaggingFollowerNeedingASnapshot()
     {
         var h = new PeerHarness(3, o => o with { SnapshotEveryEntries = 4, FollowerCatchUpLogBytes = 0 });

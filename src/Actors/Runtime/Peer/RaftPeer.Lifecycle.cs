@@ -16,6 +16,7 @@ public sealed partial class RaftPeer<TReplyTo>
         _storage.ApplySnapshot(snapshot.Snapshot);
         _storage.Append(snapshot.Tail);
         _storage.SetHardState(snapshot.HardState);
+        _durableCommit = snapshot.HardState.Commit;
         _stateMachine.Restore(snapshot.Snapshot.Data, snapshot.Snapshot.Metadata.Index);
         MergePeers(snapshot.PeerNodes);
         _snapshotIndexInJournal = snapshot.Snapshot.Metadata.Index;
@@ -28,6 +29,7 @@ public sealed partial class RaftPeer<TReplyTo>
     {
         ArgumentNullException.ThrowIfNull(written);
         ApplyToStorage(written.HardState, written.Entries, written.Snapshot);
+        if (written.HardState is { } hardState) _durableCommit = Math.Max(_durableCommit, hardState.Commit);
         // A journaled snapshot (installed from a leader, or a split group's initial state) is the state machine's too.
         if (written.Snapshot is { } installed && installed.Metadata.Index > _stateMachine.AppliedIndex)
             _stateMachine.Restore(installed.Data, installed.Metadata.Index);

@@ -9,12 +9,14 @@ public sealed partial class RaftPeer<TReplyTo>
     private long _lastWriteId;
     // A Ready is being journaled: the next one waits for it (group commit).
     private bool _writingReady;
+    // Commit index of the latest hard state in the journal (commit-only changes are not journaled on their own).
+    private ulong _durableCommit;
     // Groups this replica spawned on apply that have not confirmed their initial state durable: no snapshot until they do.
     private readonly HashSet<ulong> _spawning = [];
 
     private abstract record PendingWrite(long Id);
 
-    private sealed record ReadyWrite(long Id, Ready Ready) : PendingWrite(Id);
+    private sealed record ReadyWrite(long Id, Ready Ready, HardState? HardState) : PendingWrite(Id);
 
     private sealed record BootstrapWrite(long Id, GroupBootstrap Bootstrap, ConfState Voters, RaftLogWritten Event) : PendingWrite(Id);
 
@@ -34,6 +36,7 @@ public sealed partial class RaftPeer<TReplyTo>
         switch (write)
         {
             case ReadyWrite ready when !IsDestroyed:
+                if (ready.HardState is { } hardState) _durableCommit = Math.Max(_durableCommit, hardState.Commit);
                 OnDurable(ready.Ready);
                 _writingReady = false;
                 break;
@@ -43,6 +46,7 @@ public sealed partial class RaftPeer<TReplyTo>
             case BootstrapWrite bootstrap:
                 ApplyToStorage(bootstrap.Event.HardState, bootstrap.Event.Entries, bootstrap.Event.Snapshot);
                 _snapshotIndexInJournal = bootstrap.Bootstrap.Index;
+                _durableCommit = bootstrap.Bootstrap.Index;
                 Log(PeerLogLevel.Info, $"[group {_spec.GroupId}] bootstrapped at index {bootstrap.Bootstrap.Index} (term {bootstrap.Bootstrap.Term}) with voters {bootstrap.Voters}");
                 StartNode();
                 break;
@@ -80,19 +84,35 @@ public sealed partial class RaftPeer<TReplyTo>
             if (NeedsWrite(ready))
             {
                 _writingReady = true;
-                var written = new RaftLogWritten(ready.HardState, ready.Entries, ready.Snapshot, new Dictionary<ulong, ulong>(_peerNodes));
+                // A commit learned earlier without a write of its own is journaled now if membership changes need it.
+                var hardState = ready.HardState ?? (AppliesMembershipBeyondDurableCommit(ready) ? _storage.HardState : null);
+                var written = new RaftLogWritten(hardState, ready.Entries, ready.Snapshot, new Dictionary<ulong, ulong>(_peerNodes));
                 // Inputs keep flowing during the write; what they produce joins the next Ready.
-                Write(new ReadyWrite(NextWriteId(), ready), written, inputsWait: false);
+                Write(new ReadyWrite(NextWriteId(), ready, hardState), written, inputsWait: false);
                 return;
             }
             OnDurable(ready);
         }
     }
 
-    // A commit-only hard state change need not be synced: commit is recoverable from a quorum.
+    // A commit-only hard state change need not be synced: commit is recoverable from a quorum. Except before applying a
+    // membership change: a restart must know that change committed, or the replica comes back with the membership of its
+    // last snapshot and may be elected by replicas that are no longer voters (a demoted learner's vote, a removed peer's).
     private bool NeedsWrite(Ready ready) =>
         ready.Entries.Count > 0 || ready.Snapshot is not null ||
-        (ready.HardState is { } hs && (hs.Term != _storage.HardState.Term || hs.Vote != _storage.HardState.Vote));
+        (ready.HardState is { } hs && (hs.Term != _storage.HardState.Term || hs.Vote != _storage.HardState.Vote)) ||
+        AppliesMembershipBeyondDurableCommit(ready);
+
+    private bool AppliesMembershipBeyondDurableCommit(Ready ready)
+    {
+        for (var i = ready.CommittedEntries.Count - 1; i >= 0; i--)
+        {
+            var entry = ready.CommittedEntries[i];
+            if (entry.Index <= _durableCommit) return false;
+            if (entry.Type == EntryType.ConfChange) return true;
+        }
+        return false;
+    }
 
     private void OnDurable(Ready ready)
     {
