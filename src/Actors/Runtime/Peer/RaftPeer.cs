@@ -51,6 +51,9 @@ public sealed partial class RaftPeer<TReplyTo>
         _pending = new PendingRequests<TReplyTo>(spec.GroupId, options.MaxPendingProposals, options.MaxPendingReads, options.RequestDeadlineTicks);
     }
 
+    /// <summary>The node hosting this replica.</summary>
+    public ulong NodeId => _nodeId;
+
     /// <summary>The group.</summary>
     public ulong GroupId => _spec.GroupId;
 
