@@ -3,7 +3,11 @@ using Xunit;
 
 namespace AkkaRaft.Simulation;
 
-/// <summary>Bugs in src/Core found by simulator seeds: each replayed as the seed and as a minimal hand-written scenario.</summary>
+/// <summary>
+/// Bugs in src/Core found by simulator seeds: each replayed as the seed and as a minimal hand-written scenario. The seeds
+/// were found when replicas were bare RaftNodes; since replicas run RaftPeer the same seed draws another world, so the
+/// hand-written scenario is the regression test and the seed one more run.
+/// </summary>
 public class CoreRegressionTests
 {
     private static void AssertSeedPasses(int seed)

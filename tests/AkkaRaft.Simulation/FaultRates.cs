@@ -14,7 +14,9 @@ internal sealed record FaultRates(
     double Transfer,
     double Read,
     double Proposal,
-    double Compaction)
+    double Quiet,
+    double Streamed,
+    double StreamRejected)
 {
     public static FaultRates Draw(Random random) => new(
         Drop: random.NextDouble() * 0.15,
@@ -27,11 +29,41 @@ internal sealed record FaultRates(
         Restart: 0.02 + random.NextDouble() * 0.08,
         ConfChange: random.NextDouble() * 0.05,
         Transfer: random.NextDouble() * 0.01,
-        Read: random.NextDouble() * 0.1,
+        Read: random.NextDouble() * 0.2,
         Proposal: 0.1 + random.NextDouble() * 0.4,
-        Compaction: random.NextDouble() * 0.03);
+        Quiet: random.NextDouble() * 0.04,
+        Streamed: random.NextDouble(),
+        StreamRejected: random.NextDouble() * 0.1);
 
     public override string ToString() =>
         $"drop={Drop:F3} dup={Duplicate:F3} delay<={MaxDelay} persist={PersistChance:F2} partition={Partition:F3} heal={Heal:F3} " +
-        $"crash={Crash:F3} restart={Restart:F3} conf={ConfChange:F3} transfer={Transfer:F3} read={Read:F3} propose={Proposal:F2} compact={Compaction:F3}";
+        $"crash={Crash:F3} restart={Restart:F3} conf={ConfChange:F3} transfer={Transfer:F3} read={Read:F3} propose={Proposal:F2} " +
+        $"quiet={Quiet:F3} streamed={Streamed:F2} rejected={StreamRejected:F3}";
+}
+
+/// <summary>The runtime's settings for one seed: hibernation, compaction and request bounds vary with it.</summary>
+internal sealed record RuntimeSettings(
+    int HeartbeatTicks,
+    int HibernateAfterTicks,
+    long SnapshotEveryEntries,
+    long FollowerCatchUpLogBytes,
+    int MaxPendingProposals,
+    int MaxPendingReads,
+    ulong MaxApplyBytes)
+{
+    public const int ElectionTicks = 10;
+
+    public static RuntimeSettings Draw(Random random) => new(
+        HeartbeatTicks: 1 + random.Next(3),
+        HibernateAfterTicks: random.Next(3) == 0 ? 0 : ElectionTicks + random.Next(30),
+        SnapshotEveryEntries: 3 + random.Next(40),
+        FollowerCatchUpLogBytes: random.Next(3) switch { 0 => 0, 1 => 200 + random.Next(2000), _ => 1 << 20 },
+        MaxPendingProposals: random.Next(4) == 0 ? 1 + random.Next(4) : 1000,
+        MaxPendingReads: random.Next(4) == 0 ? 1 + random.Next(4) : 1000,
+        // Small: a Ready applies a few entries at a time and apply lags behind commit.
+        MaxApplyBytes: random.Next(2) == 0 ? (ulong)(1 + random.Next(100)) : 1 << 20);
+
+    public override string ToString() =>
+        $"heartbeat={HeartbeatTicks} hibernate-after={HibernateAfterTicks} snapshot-every={SnapshotEveryEntries} catch-up-bytes={FollowerCatchUpLogBytes} " +
+        $"max-proposals={MaxPendingProposals} max-reads={MaxPendingReads} max-apply-bytes={MaxApplyBytes}";
 }

@@ -17,13 +17,15 @@ internal static class Hashing
         return hash;
     }
 
-    public static ulong Of(Entry entry)
+    public static ulong Of(byte[] data)
     {
-        var hash = Mix(Seed, (ulong)entry.Type);
-        foreach (var b in entry.Data) hash = (hash ^ b) * 1099511628211UL;
-        return Mix(hash, (ulong)entry.Data.Length);
+        var hash = Seed;
+        foreach (var b in data) hash = (hash ^ b) * 1099511628211UL;
+        return Mix(hash, (ulong)data.Length);
     }
 
-    /// <summary>The state machine chain after applying <paramref name="entry"/>.</summary>
-    public static ulong Chain(ulong previous, Entry entry) => Mix(Mix(Mix(previous, entry.Index), entry.Term), Of(entry));
+    public static ulong Of(Entry entry) => Mix(Of(entry.Data), (ulong)entry.Type);
+
+    /// <summary>The state machine chain after applying content <paramref name="content"/> at <paramref name="index"/>.</summary>
+    public static ulong Chain(ulong previous, ulong index, ulong content) => Mix(Mix(previous, index), content);
 }

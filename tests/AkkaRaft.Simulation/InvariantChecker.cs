@@ -6,7 +6,7 @@ namespace AkkaRaft.Simulation;
 /// Raft's safety properties, checked against the history kept in <see cref="SimulatedGroup"/>. Every method throws
 /// <see cref="InvariantViolationException"/> naming the property and the replicas involved.
 /// </summary>
-internal static class InvariantChecker
+internal static partial class InvariantChecker
 {
     private static InvariantViolationException Violation(SimulatedGroup group, string property, string detail) =>
         new($"[group {group.Id}] {property}: {detail}");
@@ -99,8 +99,22 @@ internal static class InvariantChecker
             else
             {
                 group.ContentAt[(entry.Index, entry.Term)] = hash;
+                if (entry.Type == EntryType.ConfChange || entry.Data.Length > 0) group.StateEntries.Add((entry.Index, entry.Term));
             }
         }
+    }
+
+    /// <summary>
+    /// What a read begun now must reflect: the last command or membership change committed anywhere (a leader that
+    /// confirms a read knows every commit made before it), and everything any state machine applied.
+    /// </summary>
+    public static ulong ReadFloor(SimulatedGroup group)
+    {
+        for (var index = group.MaxCommitted; index > group.MaxAppliedIndex; index--)
+        {
+            if (group.Committed.TryGetValue(index, out var committed) && group.StateEntries.Contains((index, committed.Term))) return index;
+        }
+        return group.MaxAppliedIndex;
     }
 
     private static void RecordCommitted(SimulatedGroup group, SimulatedReplica replica, RaftNode node)
@@ -140,37 +154,46 @@ internal static class InvariantChecker
         }
     }
 
-    /// <summary>§5.4.3 State Machine Safety: replicas apply the same entry at each index, in order.</summary>
-    public static void CheckApply(SimulatedGroup group, SimulatedReplica replica, Entry entry)
+    /// <summary>
+    /// §5.4.3 State Machine Safety: replicas apply the same content at each index, in increasing index order. Returns the
+    /// replica's chain after applying. A proposal answered as definitely not applied must never be.
+    /// </summary>
+    public static ulong CheckApply(SimulatedGroup group, SimulatedReplica replica, ulong previousIndex, ulong previousChain, ulong index, ulong content)
     {
-        if (entry.Index != replica.AppliedIndex + 1)
+        if (index <= previousIndex)
         {
-            throw Violation(group, "apply order", $"{replica} applies {entry.Index} after {replica.AppliedIndex}");
+            throw Violation(group, "apply order", $"{replica} applies {index} after {previousIndex}");
         }
-        var chain = Hashing.Chain(replica.AppliedChain, entry);
-        if (group.ChainAt.TryGetValue(entry.Index, out var known))
+        var chain = Hashing.Chain(previousChain, index, content);
+        if (group.ChainAt.TryGetValue(index, out var known))
         {
-            if (known != chain) throw Violation(group, "state machine safety", $"{replica} applied a different history up to index {entry.Index} (term {entry.Term})");
+            if (known != chain) throw Violation(group, "state machine safety", $"{replica} applied a different history up to index {index}");
         }
         else
         {
-            group.ChainAt[entry.Index] = chain;
+            group.ChainAt[index] = chain;
+            group.ContentAppliedAt[index] = content;
+            group.AppliedContents.Add(content);
+            group.MaxAppliedIndex = Math.Max(group.MaxAppliedIndex, index);
+            if (group.RefusedPayloads.TryGetValue(content, out var refusal))
+            {
+                throw Violation(group, "refused proposal applied", $"{replica} applies at {index} a proposal answered {refusal}");
+            }
         }
-        replica.AppliedChain = chain;
-        replica.AppliedIndex = entry.Index;
+        return chain;
     }
 
-    /// <summary>A restored snapshot carries exactly the state the group applied up to its index.</summary>
-    public static void CheckSnapshotRestore(SimulatedGroup group, SimulatedReplica replica, Snapshot snapshot)
+    /// <summary>A restored snapshot carries exactly the state the group applied up to its index, and applied never goes back.</summary>
+    public static void CheckSnapshotRestore(SimulatedGroup group, SimulatedReplica replica, ulong currentIndex, ulong index, ChainState state)
     {
-        var (index, chain) = SimulatedReplica.DecodeState(snapshot.Data);
-        if (index != snapshot.Metadata.Index) throw Violation(group, "snapshot", $"{replica} got a snapshot at {snapshot.Metadata.Index} holding state of {index}");
-        if (index < replica.AppliedIndex) throw Violation(group, "applied regressed", $"{replica} restores snapshot {index} after applying {replica.AppliedIndex}");
-        if (group.ChainAt.TryGetValue(index, out var known) && known != chain)
+        if (state.Index != index) throw Violation(group, "snapshot", $"{replica} got a snapshot at {index} holding state of {state.Index}");
+        if (index < currentIndex) throw Violation(group, "applied regressed", $"{replica} restores snapshot {index} after applying {currentIndex}");
+        if (group.ChainAt.TryGetValue(index, out var known) && known != state.Chain)
         {
             throw Violation(group, "state machine safety", $"{replica} restored a snapshot at {index} with a different history");
         }
-        group.ChainAt[index] = chain;
+        group.ChainAt[index] = state.Chain;
+        group.MaxAppliedIndex = Math.Max(group.MaxAppliedIndex, index);
     }
 
     /// <summary>Durable term never goes back, durable commit never goes back, a durable vote is never changed within a term.</summary>
@@ -183,18 +206,6 @@ internal static class InvariantChecker
         if (next.Term == previous.Term && previous.Vote != 0 && next.Vote != previous.Vote)
         {
             throw Violation(group, "double vote", $"{replica} changes its durable vote in term {next.Term} from {previous.Vote} to {next.Vote}");
-        }
-    }
-
-    /// <summary>Linearizable reads: a read index covers every entry committed before the read was requested.</summary>
-    public static void CheckReadState(SimulatedGroup group, SimulatedReplica replica, ReadState state)
-    {
-        if (state.Context.Length != 8) return;
-        var key = BitConverter.ToUInt64(state.Context);
-        if (!group.ReadFloor.Remove(key, out var floor)) return; // duplicate answer, already checked
-        if (state.Index < floor)
-        {
-            throw Violation(group, "linearizable read", $"{replica} got read index {state.Index} for read {key}, but {floor} was committed before the read was requested");
         }
     }
 }

@@ -48,14 +48,17 @@ public static class Program
         var stopwatch = Stopwatch.StartNew();
         long totalSteps = 0;
         var failures = new List<SimulationResult>();
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
         for (var seed = start; seed < start + count; seed++)
         {
             var result = Simulation.Run(new SimulationOptions { Seed = seed, FaultSteps = steps, PreVote = preVote });
             totalSteps += result.Steps;
+            foreach (var (what, n) in result.Counts) counts[what] = counts.GetValueOrDefault(what) + n;
             if (!result.Passed) failures.Add(result);
         }
         var elapsed = stopwatch.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
-        Console.WriteLine($"{{\"seeds\":{count},\"violations\":{failures.Count},\"steps\":{totalSteps},\"elapsed_s\":{elapsed}}}");
+        var exercised = string.Join(",", counts.Select(c => $"\"{c.Key}\":{c.Value}"));
+        Console.WriteLine($"{{\"seeds\":{count},\"violations\":{failures.Count},\"steps\":{totalSteps},\"elapsed_s\":{elapsed},\"counts\":{{{exercised}}}}}");
         var stepsArgument = (steps == new SimulationOptions { Seed = 0 }.FaultSteps ? "" : $" --steps {steps}") + (preVote ? "" : " --no-prevote");
         foreach (var failure in failures) Console.WriteLine($"{failure.ReplayCommand}{stepsArgument}    # {failure.Violation}");
         return failures.Count == 0 ? 0 : 1;

@@ -2,8 +2,8 @@ using AkkaRaft.Core.Raft;
 
 namespace AkkaRaft.Simulation;
 
-/// <summary>A Raft message on the simulated wire, between two physical nodes.</summary>
-internal sealed record InFlightMessage(long DeliverAt, int FromNode, int ToNode, ulong GroupId, Message Message);
+/// <summary>A Raft message on the simulated wire, between two physical nodes; a streamed snapshot carries its stream.</summary>
+internal sealed record InFlightMessage(long DeliverAt, int FromNode, int ToNode, ulong GroupId, Message Message, SnapshotStream? Stream = null);
 
 /// <summary>
 /// A seeded network between physical nodes: random drops, delays (delivery after k steps), duplicates, reordering
@@ -25,11 +25,12 @@ internal sealed class SimulatedNetwork(Random random)
     public bool HasPartition => _blocked.Count > 0;
 
     /// <summary>Queues a message; returns false when it was dropped at once.</summary>
-    public bool Send(long now, int fromNode, int toNode, ulong groupId, Message message)
+    public bool Send(long now, int fromNode, int toNode, ulong groupId, Message message, SnapshotStream? stream = null)
     {
         if (random.NextDouble() < DropRate) return false;
-        _inFlight.Add(new InFlightMessage(now + 1 + random.Next(MaxDelay + 1), fromNode, toNode, groupId, message));
-        if (random.NextDouble() < DuplicateRate)
+        _inFlight.Add(new InFlightMessage(now + 1 + random.Next(MaxDelay + 1), fromNode, toNode, groupId, message, stream));
+        // A stream delivers its snapshot once (chunks are acknowledged); a plain message may be duplicated.
+        if (stream is null && random.NextDouble() < DuplicateRate)
         {
             _inFlight.Add(new InFlightMessage(now + 1 + random.Next(MaxDelay + 1), fromNode, toNode, groupId, message));
         }

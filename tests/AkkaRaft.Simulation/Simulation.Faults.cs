@@ -20,22 +20,33 @@ public sealed partial class Simulation
             var up = AllNodes.Where(n => !_crashedNodes.Contains(n)).ToList();
             Crash(up[_random.Next(up.Count)]);
         }
+        // A group asleep everywhere loses its leader's node: the others must wake up and elect.
+        if (_random.NextDouble() < _rates.Crash * 5 && _crashedNodes.Count < (_nodeCount - 1) / 2
+            && _groups.FirstOrDefault(AsleepEverywhere)?.Leader() is { } sleepingLeader)
+        {
+            Log($"g{sleepingLeader.GroupId} is asleep everywhere: crash its leader's node");
+            Count("crash.sleeping-leader");
+            Crash(sleepingLeader.Node);
+        }
         foreach (var node in _crashedNodes.Order().ToList())
         {
             if (_random.NextDouble() < _rates.Restart) Restart(node);
         }
-        CompactSome(_rates.Compaction);
-    }
-
-    private void CompactSome(double rate)
-    {
         foreach (var group in _groups)
         {
-            foreach (var replica in group.Live.ToList())
+            if (_random.NextDouble() < _rates.Quiet)
             {
-                if (_random.NextDouble() < rate) Compact(replica);
+                group.Quiet = !group.Quiet;
+                Log($"g{group.Id} {(group.Quiet ? "goes quiet" : "gets traffic again")}");
             }
         }
+    }
+
+    /// <summary>Every member of the leader's configuration sleeps (replicas outside it, never added or removed, do not count).</summary>
+    private static bool AsleepEverywhere(SimulatedGroup group)
+    {
+        var cs = group.Leader()?.Raft?.ConfState;
+        return cs is not null && group.Live.Where(r => Membership.Contains(cs, r.Id)).All(r => r.Asleep);
     }
 
     private void Partition()
@@ -55,80 +66,89 @@ public sealed partial class Simulation
             _network.BlockOneWay(from, to);
             Log($"cut one way n{from} -> n{to}");
         }
+        NodesNoticeUnreachable(except: 0);
+    }
+
+    /// <summary>
+    /// Failure detection: after a while every running node's coordinator wakes its sleeping groups. It is slower than
+    /// any message (Akka's detector takes seconds), so what a crashed node sent before has arrived by then.
+    /// </summary>
+    private void NodesNoticeUnreachable(int except)
+    {
+        foreach (var node in AllNodes.Where(n => n != except && !_crashedNodes.Contains(n)))
+        {
+            _wakeUps.Add((_step + 1 + _network.MaxDelay + _random.Next(5), node));
+        }
     }
 
     private void Crash(int node)
     {
         _crashedNodes.Add(node);
-        foreach (var replica in _groups.SelectMany(g => g.Replicas.Values).Where(r => r.Node == node && r.Alive))
+        foreach (var replica in _groups.SelectMany(g => g.Replicas.Values).Where(r => r.Node == node && r.Peer is not null))
         {
-            replica.Raft = null;
-            replica.Pending = null; // not yet durable: lost
+            // The peer and its state machine are memory; writes and snapshot saves in flight are lost.
+            replica.Peer = null;
+            replica.Machine = null;
+            replica.Asleep = false;
+            replica.Journal.Crash();
         }
         Log($"crash n{node}");
+        NodesNoticeUnreachable(except: node);
     }
 
     private void Restart(int node)
     {
         _crashedNodes.Remove(node);
-        foreach (var replica in _groups.SelectMany(g => g.Replicas.Values).Where(r => r.Node == node && !r.Destroyed))
+        foreach (var replica in _groups.SelectMany(g => g.Replicas.Values).Where(r => r.Node == node))
         {
-            // The application stores its membership with its applied state (etcd apps do the same): record it in storage
-            // so the restarted node starts from the membership as of the applied index.
-            var snapshot = replica.Storage.Snapshot();
-            if (replica.AppliedIndex > snapshot.Metadata.Index && !snapshot.Metadata.ConfState.SameAs(replica.AppliedConf))
-            {
-                replica.Storage.CreateSnapshot(replica.AppliedIndex, replica.AppliedConf, replica.StateBytes());
-            }
+            // A destroyed replica is started too: it must find its tombstone and stay down.
             Start(replica);
-            Log($"restart {replica}: {replica.Raft} hard={replica.Storage.HardState} applied={replica.AppliedIndex}");
+            Log($"restart {replica}: {replica.Raft?.ToString() ?? "not running"} hard={replica.Journal.DurableHardState} journal={replica.Journal.Events.Count} events");
         }
-    }
-
-    private void Compact(SimulatedReplica replica)
-    {
-        var storage = replica.Storage;
-        if (replica.AppliedIndex <= storage.Snapshot().Metadata.Index) return;
-        storage.CreateSnapshot(replica.AppliedIndex, replica.AppliedConf, replica.StateBytes());
-        var compactTo = Math.Max(storage.FirstIndex(), replica.AppliedIndex - (ulong)Math.Min((long)replica.AppliedIndex, _random.Next(4)));
-        storage.Compact(compactTo);
-        if (Tracing) Log($"{replica} snapshot at {replica.AppliedIndex} ({replica.AppliedConf}), compact to {compactTo}");
+        // The node's previous incarnation leaves the cluster.
+        NodesNoticeUnreachable(except: node);
     }
 
     private void ClientTraffic(SimulatedGroup group)
     {
+        if (group.Quiet) return;
         var leader = group.Leader();
         if (leader is not null)
         {
-            if (_random.NextDouble() < _rates.Proposal)
-            {
-                var result = leader.Propose(group.NewPayload());
-                if (Tracing) Log($"g{group.Id} propose to {leader.Id}: {result}");
-            }
+            if (_random.NextDouble() < _rates.Proposal) Propose(group, leader, group.NewPayload(), RequestKind.Propose);
             if (_random.NextDouble() < _rates.ConfChange) ChangeMembership(group, leader);
             if (_random.NextDouble() < _rates.Transfer)
             {
-                var voters = leader.ConfState.Voters;
+                var voters = leader.Raft!.ConfState.Voters;
                 var to = voters[_random.Next(voters.Count)];
-                var result = leader.TransferLeader(to);
-                Log($"g{group.Id} transfer leadership {leader.Id} -> {to}: {result}");
+                var request = NewRequest(RequestKind.Transfer, leader);
+                Execute(leader, leader.Peer!.TransferLeadership(to, request.Id));
+                Log($"g{group.Id} transfer leadership {leader.Id} -> {to}: {request.Answer}");
             }
         }
         if (_random.NextDouble() < _rates.Read)
         {
             var live = group.Live.ToList();
             if (live.Count == 0) return;
-            var replica = live[_random.Next(live.Count)];
-            var key = _nextReadContext++;
-            group.ReadFloor[key] = group.MaxCommitted;
-            var result = replica.Raft!.ReadIndex(BitConverter.GetBytes(key));
-            if (!result.Accepted) group.ReadFloor.Remove(key);
-            if (Tracing) Log($"{replica} read index {key} (floor {group.MaxCommitted}): {result}");
+            // Mostly at the leader (which serves reads), sometimes anywhere (refused there).
+            var replica = leader is not null && _random.Next(4) != 0 ? leader : live[_random.Next(live.Count)];
+            var request = NewRequest(RequestKind.Read, replica, readFloor: InvariantChecker.ReadFloor(group));
+            if (Tracing) Log($"{replica} {request} (floor {request.ReadFloor})");
+            Execute(replica, replica.Peer!.Read(sm => ((SimulatedStateMachine)sm).Read(), request.Id));
         }
     }
 
-    private void ChangeMembership(SimulatedGroup group, RaftNode leader)
+    private ClientRequest Propose(SimulatedGroup group, SimulatedReplica leader, byte[] payload, RequestKind kind)
     {
+        var request = NewRequest(kind, leader, payloadHash: Hashing.Of(payload));
+        Execute(leader, leader.Peer!.Propose(payload, request.Id));
+        if (Tracing) Log($"g{group.Id} propose to {leader.Id}: {request}{(request.Answer is null ? "" : $" => {request.Answer}")}");
+        return request;
+    }
+
+    private void ChangeMembership(SimulatedGroup group, SimulatedReplica leaderReplica)
+    {
+        var leader = leaderReplica.Raft!;
         var cs = leader.ConfState;
         SimulatedReplica? added = null;
         ConfChange? change = null;
@@ -143,8 +163,8 @@ public sealed partial class Simulation
             var otherVoters = voters.Where(v => v != leader.Id).ToList();
             switch (_random.Next(6))
             {
-                case 0 when group.Replicas.Values.Count(r => !r.Destroyed) < 7:
-                    added = AddReplica(group, group.NextReplicaId++, ChooseHost(group));
+                case 0 when group.Replicas.Values.Count(r => !r.Gone) < 7 && FreeHost(group) is { } host:
+                    added = AddReplica(group, group.NextReplicaId++, host);
                     change = ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, added.Id));
                     break;
                 case 1 when learners.Count > 0:
@@ -167,9 +187,11 @@ public sealed partial class Simulation
             }
         }
         if (change is null) return;
-        var result = leader.ProposeConfChange(change);
-        Log($"g{group.Id} conf change {change} ({change.Transition}) on leader {leader.Id} with {cs}: {result}");
-        if (!result.Accepted && added is not null)
+        var peerNodes = added is null ? new Dictionary<ulong, ulong>() : new Dictionary<ulong, ulong> { [added.Id] = (ulong)added.Node };
+        var request = NewRequest(RequestKind.Membership, leaderReplica);
+        Execute(leaderReplica, leaderReplica.Peer!.ProposeMembership(change, peerNodes, request.Id));
+        Log($"g{group.Id} conf change {change} ({change.Transition}) on leader {leader.Id} with {cs}: {request.Answer?.ToString() ?? "accepted"}");
+        if (request.Answer is not null && added is not null)
         {
             group.Replicas.Remove(added.Id); // never part of any configuration
         }
@@ -177,33 +199,35 @@ public sealed partial class Simulation
 
     private ulong Pick(IReadOnlyList<ulong> ids) => ids[_random.Next(ids.Count)];
 
-    private int ChooseHost(SimulatedGroup group)
+    /// <summary>A node without a replica of the group (a node hosts at most one replica of a group), or null.</summary>
+    private int? FreeHost(SimulatedGroup group)
     {
-        var free = AllNodes.Where(n => group.Replicas.Values.All(r => r.Destroyed || r.Node != n)).ToList();
-        return free.Count > 0 ? free[_random.Next(free.Count)] : 1 + _random.Next(_nodeCount);
+        var free = AllNodes.Where(n => group.Replicas.Values.All(r => r.Gone || r.Node != n)).ToList();
+        return free.Count > 0 ? free[_random.Next(free.Count)] : null;
     }
 
     /// <summary>
-    /// Garbage-collects replicas removed by a committed change, judged by an up-to-date leader (applied everything it
-    /// knows committed, and knows every commit observed so far).
+    /// Destroys replicas removed by a committed change, judged by an up-to-date leader (applied everything it knows
+    /// committed, and knows every commit observed so far), as the store does: a replica that still believes it votes
+    /// refuses unless the destroy is forced; the tombstone makes it final.
     /// </summary>
     private void CollectRemovedReplicas(SimulatedGroup group)
     {
-        var leader = group.Leader();
+        var leader = group.Leader()?.Raft;
         if (leader is null || leader.Applied != leader.Committed || leader.Committed < group.MaxCommitted) return;
         var cs = leader.ConfState;
-        foreach (var replica in group.Replicas.Values.Where(r => !r.Destroyed))
+        foreach (var replica in group.Replicas.Values.Where(r => !r.Gone))
         {
             if (Membership.Contains(cs, replica.Id))
             {
                 replica.EverMember = true;
             }
-            else if (replica.EverMember)
+            else if (replica.EverMember && replica.Peer is { Raft: not null, IsDestroyed: false } peer && _random.Next(3) == 0)
             {
-                replica.Destroyed = true;
-                replica.Raft = null;
-                replica.Pending = null;
-                Log($"{replica} removed from {cs}: destroyed");
+                var force = _random.Next(2) == 0;
+                var request = NewRequest(RequestKind.Destroy, replica);
+                Execute(replica, peer.Destroy(force, request.Id));
+                Log($"{replica} removed from {cs}: destroy{(force ? " (forced)" : "")} => {request.Answer?.ToString() ?? "tombstone being written"}");
             }
         }
     }

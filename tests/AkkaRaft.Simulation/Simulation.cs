@@ -1,12 +1,16 @@
+using AkkaRaft.Actors.Runtime;
+using AkkaRaft.Actors.Runtime.Peer;
 using AkkaRaft.Core.Raft;
 
 namespace AkkaRaft.Simulation;
 
 /// <summary>
-/// A deterministic simulation of N physical nodes hosting G Raft groups: one <see cref="Random"/> seeded by the
-/// options drives every choice, there is no clock and no thread, so a seed replays identically. A fault phase
-/// (drops, delays, duplicates, reordering, partitions, crashes, restarts, membership changes, transfers, reads,
-/// compaction, proposals) is followed by a liveness phase (everything healed). Invariants are checked after every step.
+/// A deterministic simulation of N physical nodes hosting G Raft groups, each replica a <see cref="RaftPeer{TReplyTo}"/>
+/// (the group actor's logic) over a simulated journal: one <see cref="Random"/> seeded by the options drives every
+/// choice, there is no clock and no thread, so a seed replays identically. A fault phase (drops, delays, duplicates,
+/// reordering, partitions, crashes that lose unsaved writes, restarts from the journal, membership changes, destroys,
+/// transfers, reads, proposals, quiet spells that let groups hibernate) is followed by a liveness phase (everything
+/// healed). Raft's invariants and the client-visible ones (answers, reads, tombstones) are checked after every step.
 /// </summary>
 public sealed partial class Simulation
 {
@@ -17,9 +21,18 @@ public sealed partial class Simulation
     private readonly int _nodeCount;
     private readonly HashSet<int> _crashedNodes = [];
     private readonly FaultRates _rates;
+    private readonly RuntimeSettings _runtime;
+    private readonly Dictionary<ulong, ClientRequest> _requests = [];
+    private readonly List<ClientRequest> _unanswered = [];
+    private readonly List<TransferReport> _transferReports = [];
+    private readonly Dictionary<(ulong Group, ulong Replica, int ToNode), SnapshotStream> _streams = [];
+    private readonly List<(long Due, int Node)> _wakeUps = [];
     private long _step;
     private ulong _traceHash = Hashing.Seed;
-    private ulong _nextReadContext = 1;
+    private ulong _nextRequest = 1;
+    private long _nextStream = 1;
+    // What the run exercised, for the sweep's summary.
+    private readonly SortedDictionary<string, long> _counts = new(StringComparer.Ordinal);
 
     private Simulation(SimulationOptions options)
     {
@@ -28,6 +41,7 @@ public sealed partial class Simulation
         _nodeCount = 3 + _random.Next(3);
         var groupCount = 1 + _random.Next(3);
         _rates = FaultRates.Draw(_random);
+        _runtime = RuntimeSettings.Draw(_random);
         _network = new SimulatedNetwork(_random)
         {
             DropRate = _rates.Drop, DuplicateRate = _rates.Duplicate, MaxDelay = _rates.MaxDelay,
@@ -37,10 +51,10 @@ public sealed partial class Simulation
             var voterCount = 3 + _random.Next(_nodeCount - 2);
             var voters = Enumerable.Range(1, voterCount).Select(i => (ulong)i).ToArray();
             var group = new SimulatedGroup((ulong)g, voters);
-            foreach (var id in voters) AddReplica(group, id, (int)id);
             _groups.Add(group);
+            foreach (var id in voters) AddReplica(group, id, (int)id);
         }
-        Log($"setup: {_nodeCount} nodes, {groupCount} groups ({string.Join(", ", _groups.Select(g => $"g{g.Id}: voters {string.Join(' ', g.BootstrapVoters)}"))}), {_rates}");
+        Log($"setup: {_nodeCount} nodes, {groupCount} groups ({string.Join(", ", _groups.Select(g => $"g{g.Id}: voters {string.Join(' ', g.BootstrapVoters)}"))}), {_rates}; {_runtime}");
     }
 
     /// <summary>Runs one seed to completion and reports the first violation, if any.</summary>
@@ -56,23 +70,23 @@ public sealed partial class Simulation
         {
             for (_step = 1; _step <= _options.FaultSteps; _step++) Step(faultPhase: true);
             RunLivenessPhase();
-            return new SimulationResult(_options.Seed, null, _step, _traceHash);
+            return new SimulationResult(_options.Seed, null, _step, _traceHash) { Counts = _counts };
         }
         catch (InvariantViolationException e)
         {
             return Fail($"step {_step}: {e.Message}");
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or KeyNotFoundException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or KeyNotFoundException or InvalidCastException)
         {
             var frame = e.StackTrace?.Split('\n').FirstOrDefault()?.Trim() ?? "";
-            return Fail($"step {_step}: core threw {e.GetType().Name}: {e.Message} ({frame})");
+            return Fail($"step {_step}: runtime threw {e.GetType().Name}: {e.Message} ({frame})");
         }
     }
 
     private SimulationResult Fail(string violation)
     {
         Log($"VIOLATION {violation}");
-        return new SimulationResult(_options.Seed, violation, _step, _traceHash);
+        return new SimulationResult(_options.Seed, violation, _step, _traceHash) { Counts = _counts };
     }
 
     private void Step(bool faultPhase)
@@ -86,146 +100,52 @@ public sealed partial class Simulation
         {
             foreach (var group in _groups) LivenessTraffic(group);
         }
-        foreach (var replica in AllLive()) replica.Raft!.Tick();
+        // The coordinator ticks the groups that are awake.
+        foreach (var replica in AllLive().Where(r => !r.Asleep))
+        {
+            if (!replica.Peer!.IsHibernating) replica.AwakeTicks++;
+            Execute(replica, replica.Peer.Tick());
+        }
         Deliver();
         var persistChance = faultPhase ? _rates.PersistChance : 1.0;
         foreach (var group in _groups)
         {
-            foreach (var replica in group.Replicas.Values.ToList()) Pump(group, replica, persistChance);
+            foreach (var replica in group.Replicas.Values.ToList()) CompleteWrites(group, replica, persistChance);
         }
         foreach (var group in _groups)
         {
             InvariantChecker.CheckState(group);
             CollectRemovedReplicas(group);
         }
+        CheckRequestDeadlines();
         HashState();
     }
 
+    private void Count(string what) => _counts[what] = _counts.GetValueOrDefault(what) + 1;
+
+    private static string Outcome(object answer) => answer switch
+    {
+        ProposeSucceeded => "succeeded",
+        ReadSucceeded => "succeeded",
+        ProposeFailed failed => failed.Failure.ToString().ToLowerInvariant(),
+        GroupDestroyed destroyed => destroyed.Destroyed ? "destroyed" : "refused",
+        _ => "other",
+    };
+
     private IEnumerable<SimulatedReplica> AllLive() => _groups.SelectMany(g => g.Live).ToList();
+
+    private SimulatedGroup GroupOf(SimulatedReplica replica) => _groups[(int)replica.GroupId - 1];
 
     private SimulatedReplica AddReplica(SimulatedGroup group, ulong id, int node)
     {
-        var replica = new SimulatedReplica(group.Id, id, node, MemoryStorage.WithVoters([.. group.BootstrapVoters]),
-            ConfState.OfVoters([.. group.BootstrapVoters]), _step);
+        // Every replica starts from the group's bootstrap voters (one per node, id = node); a later one is no voter in it
+        // and waits for the leader's log or snapshot.
+        var initialPeers = group.BootstrapVoters.ToDictionary(v => v, v => v);
+        var spec = new CreateGroup(group.Id, id, initialPeers, () => throw new InvalidOperationException("the simulator makes its own state machines"));
+        var replica = new SimulatedReplica(group.Id, id, node, spec, _step);
         group.Replicas[id] = replica;
         if (!_crashedNodes.Contains(node)) Start(replica);
         return replica;
-    }
-
-    private void Start(SimulatedReplica replica)
-    {
-        var config = new RaftConfig
-        {
-            Id = replica.Id,
-            ElectionTicks = 10,
-            HeartbeatTicks = 1,
-            Applied = replica.AppliedIndex,
-            RandomSeed = _random.Next(),
-            MaxSizePerMessage = 256,
-            MaxInflightMessages = 4,
-            PreVote = _options.PreVote,
-        };
-        replica.Raft = new RaftNode(config, replica.Storage);
-        replica.Pending = null;
-        replica.CommittedSeen = replica.Raft.Committed;
-    }
-
-    /// <summary>Handles the replica's Readies: take one, send its immediate messages, and persist it now or in a later step.</summary>
-    private void Pump(SimulatedGroup group, SimulatedReplica replica, double persistChance)
-    {
-        for (var rounds = 0; replica.Alive; rounds++)
-        {
-            if (rounds > 1000) throw new InvariantViolationException($"[group {group.Id}] {replica} produces Readies without end");
-            if (replica.Pending is not null)
-            {
-                if (_random.NextDouble() >= persistChance) return;
-                Persist(group, replica);
-            }
-            if (!replica.Raft!.HasReady) return;
-            var ready = replica.Raft.Ready();
-            replica.Pending = ready;
-            if (Tracing && (ready.SoftState is not null || ready.Snapshot is not null))
-            {
-                Log($"{replica} ready #{ready.Number}: {replica.Raft}{(ready.Snapshot is null ? "" : $" snapshot@{ready.Snapshot.Metadata.Index}")}");
-            }
-            InvariantChecker.CheckEntriesWritten(group, replica, ready.Entries);
-            foreach (var state in ready.ReadStates) InvariantChecker.CheckReadState(group, replica, state);
-            foreach (var message in ready.Messages) Send(group, replica, message);
-        }
-    }
-
-    /// <summary>Makes the pending Ready durable, sends what had to wait for that, applies, advances.</summary>
-    private void Persist(SimulatedGroup group, SimulatedReplica replica)
-    {
-        var ready = replica.Pending!;
-        var storage = replica.Storage;
-        if (ready.Snapshot is { } snapshot)
-        {
-            InvariantChecker.CheckSnapshotRestore(group, replica, snapshot);
-            storage.ApplySnapshot(snapshot);
-            var (index, chain) = SimulatedReplica.DecodeState(snapshot.Data);
-            replica.AppliedIndex = index;
-            replica.AppliedChain = chain;
-            replica.AppliedConf = snapshot.Metadata.ConfState;
-        }
-        storage.Append(ready.Entries);
-        if (ready.HardState is { } hardState)
-        {
-            InvariantChecker.CheckDurableHardState(group, replica, storage.HardState, hardState);
-            storage.SetHardState(hardState);
-        }
-        foreach (var message in ready.PersistedMessages) Send(group, replica, message);
-        foreach (var entry in ready.CommittedEntries) Apply(group, replica, entry);
-        replica.Pending = null;
-        replica.Raft!.Advance(ready);
-    }
-
-    private void Apply(SimulatedGroup group, SimulatedReplica replica, Entry entry)
-    {
-        InvariantChecker.CheckApply(group, replica, entry);
-        if (entry.Type == EntryType.ConfChange)
-        {
-            var change = ConfChange.Decode(entry.Data);
-            replica.AppliedConf = Membership.Apply(replica.AppliedConf, change);
-            if (Tracing) Log($"{replica} applies conf change {change} at {entry.Index}: {replica.AppliedConf}");
-        }
-        else if (Liveness.IsProbe(entry.Data))
-        {
-            replica.AppliedLivenessProbe = true;
-        }
-    }
-
-    private void Send(SimulatedGroup group, SimulatedReplica from, Message message)
-    {
-        if (!group.Replicas.TryGetValue(message.To, out var to) || to.Destroyed) return;
-        if (!_network.Send(_step, from.Node, to.Node, group.Id, message))
-        {
-            // The transport notices a failed snapshot transfer and tells Raft (etcd's ReportSnapshot).
-            if (message.Type == MessageType.Snapshot) from.Raft?.ReportSnapshot(message.To, succeeded: false);
-        }
-    }
-
-    private void Deliver()
-    {
-        foreach (var inFlight in _network.TakeDue(_step))
-        {
-            var group = _groups[(int)inFlight.GroupId - 1];
-            var message = inFlight.Message;
-            group.Replicas.TryGetValue(message.From, out var sender);
-            if (!group.Replicas.TryGetValue(message.To, out var target) || !target.Alive || _network.IsBlocked(inFlight.FromNode, inFlight.ToNode))
-            {
-                // The link or the peer is down: the transport reports it (etcd's ReportUnreachable / ReportSnapshot).
-                if (sender?.Alive == true)
-                {
-                    if (message.Type == MessageType.Snapshot) sender.Raft!.ReportSnapshot(message.To, succeeded: false);
-                    sender.Raft!.ReportUnreachable(message.To);
-                }
-                continue;
-            }
-            var result = target.Raft!.Step(message);
-            if (Tracing) Log($"g{group.Id} deliver {message} => {result}");
-            if (message.Type == MessageType.Snapshot && sender?.Alive == true) sender.Raft!.ReportSnapshot(message.To, succeeded: true);
-        }
     }
 
     private void HashState()
@@ -242,7 +162,8 @@ public sealed partial class Simulation
                 hash = Hashing.Mix(hash, (ulong)node.Role);
                 hash = Hashing.Mix(hash, node.Committed);
                 hash = Hashing.Mix(hash, node.LastIndex);
-                hash = Hashing.Mix(hash, replica.AppliedChain);
+                hash = Hashing.Mix(hash, replica.Machine!.Chain);
+                hash = Hashing.Mix(hash, replica.Asleep ? 1UL : 0UL);
             }
         }
         _traceHash = Hashing.Mix(hash, (ulong)_network.InFlightCount);

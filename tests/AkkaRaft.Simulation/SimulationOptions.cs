@@ -21,6 +21,9 @@ public sealed record SimulationResult(int Seed, string? Violation, long Steps, u
     /// <summary>True when no invariant broke and liveness held.</summary>
     public bool Passed => Violation is null;
 
+    /// <summary>What the run exercised: answers by kind and outcome, journal writes, hibernations, snapshot streams.</summary>
+    public IReadOnlyDictionary<string, long> Counts { get; init; } = new Dictionary<string, long>();
+
     /// <summary>The command that replays this seed with a trace.</summary>
     public string ReplayCommand => $"dotnet run -c Release --project tests/AkkaRaft.Simulation -- --seed {Seed} --verbose";
 }

@@ -43,6 +43,25 @@ public class SimulationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_hundred_seeds_exercise_every_path_of_the_replica_runtime()
+    {
+        var counts = new Dictionary<string, long>();
+        for (var seed = 0; seed < 100; seed++)
+        {
+            foreach (var (what, n) in Simulation.Run(new SimulationOptions { Seed = seed }).Counts) counts[what] = counts.GetValueOrDefault(what) + n;
+        }
+        output.WriteLine(string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")));
+        string[] expected =
+        [
+            "propose.succeeded", "propose.dropped", "propose.outcomeunknown", "propose.busy", "propose.notleader", "propose.lost",
+            "read.succeeded", "read.notleader", "membership.succeeded", "destroy.destroyed", "destroy.refused", "tombstone.reports",
+            "journal.snapshots", "hibernation.sleeps", "hibernation.woken-by-node", "crash.sleeping-leader",
+            "stream.sending", "stream.completed", "stream.abandoned", "stream.rejected",
+        ];
+        Assert.All(expected, what => Assert.True(counts.GetValueOrDefault(what) > 0, $"no {what} in 100 seeds"));
+    }
+
+    [Fact]
     public void The_same_seed_replays_to_an_identical_trace()
     {
         foreach (var seed in new[] { 7, 2999 })
