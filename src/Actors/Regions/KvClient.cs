@@ -209,7 +209,12 @@ public sealed class KvClient : IKvClient
                 if (isWrite) return StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
                 reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] no answer from store {store} in time");
             }
-            if (!reply.IsRoutingError) return reply;
+            if (!reply.IsRoutingError)
+            {
+                // Only the leader answers a request: remember it, so the next one does not guess (and maybe hit a silent store).
+                if (store != 0) _leaders[region.Id] = store;
+                return reply;
+            }
             last = reply;
             var pause = Learn(region, store, reply);
             if (pause) await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);

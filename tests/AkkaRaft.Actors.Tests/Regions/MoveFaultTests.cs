@@ -34,12 +34,12 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, from, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        var step = await this.RunningStepAsync(cluster, 1, reply.OperatorId, o => o.Step == OperatorStep.CatchUp && o.LearnerMatch == 0);
+        var step = await this.RunningStepAsync(cluster, reply.OperatorId, o => o.Step == OperatorStep.CatchUp && o.LearnerMatch == 0);
         _output.WriteLine($"killing store 4 at {step}");
         if (restart) await cluster.RestartNodeAsync(4);
         else await cluster.Nodes[3].Terminate();
 
-        var finished = await this.FinishedOperatorAsync(cluster, 1, reply.OperatorId, TimeSpan.FromSeconds(90));
+        var finished = await this.FinishedOperatorAsync(cluster, reply.OperatorId, TimeSpan.FromSeconds(90));
         _output.WriteLine($"operator: {finished}");
         Assert.Equal(restart ? OperatorState.Done : OperatorState.Cancelled, finished.State);
         var layout = await this.ConsistentLayoutAsync(cluster, restart ? [1, 2, 3, 4] : [1, 2, 3]);
@@ -76,11 +76,11 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, placementLeader, new MoveRegion(region.Id, source, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        var step = await this.RunningStepAsync(cluster, placementLeader, reply.OperatorId, o => o.Step is OperatorStep.JointChange or OperatorStep.LeaveJoint);
+        var step = await this.RunningStepAsync(cluster, reply.OperatorId, o => o.Step is OperatorStep.JointChange or OperatorStep.LeaveJoint);
         await cluster.Nodes.Partition((int)source - 1);
         _output.WriteLine($"cut off source store {source} at {step}");
 
-        var finished = await this.FinishedOperatorAsync(cluster, placementLeader, reply.OperatorId);
+        var finished = await this.FinishedOperatorAsync(cluster, reply.OperatorId);
         _output.WriteLine($"operator: {finished}");
         Assert.Equal(OperatorState.Done, finished.State);
         var placed = await this.PlacedRegionAsync(cluster, placementLeader, "a");
@@ -113,7 +113,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, placementLeader, new MoveRegion(region.Id, source, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        var step = await this.RunningStepAsync(cluster, placementLeader, reply.OperatorId, o => o.Step is OperatorStep.JointChange or OperatorStep.LeaveJoint);
+        var step = await this.RunningStepAsync(cluster, reply.OperatorId, o => o.Step is OperatorStep.JointChange or OperatorStep.LeaveJoint);
         await cluster.Nodes.Partition((int)leader - 1);
         _output.WriteLine($"cut off region leader {leader} at {step}");
         var acknowledged = writers.Acknowledged.Count;
@@ -122,7 +122,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         // The survivors elect a leader with the source's vote (it is kept until every voter applied its removal), that
         // leader leaves the joint configuration, and the operator (on placement's leader, which stays connected) finishes.
-        var finished = await this.FinishedOperatorAsync(cluster, placementLeader, reply.OperatorId);
+        var finished = await this.FinishedOperatorAsync(cluster, reply.OperatorId);
         _output.WriteLine($"operator: {finished}");
         Assert.Equal(OperatorState.Done, finished.State);
         await cluster.Nodes.HealAll();
@@ -188,12 +188,12 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
 
         var reply = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, from, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        await this.RunningStepAsync(cluster, 1, reply.OperatorId, o => o.Step == OperatorStep.CatchUp && o.LearnerMatch == 0);
+        await this.RunningStepAsync(cluster, reply.OperatorId, o => o.Step == OperatorStep.CatchUp && o.LearnerMatch == 0);
         var split = await this.SplitAsync(cluster, leader, region.Id, "a0050");
         _output.WriteLine($"split during catch-up: {split.Status} {split.Detail}");
         Assert.Equal(SplitRegionStatus.EpochNotMatch, split.Status);
 
-        var finished = await this.FinishedOperatorAsync(cluster, 1, reply.OperatorId);
+        var finished = await this.FinishedOperatorAsync(cluster, reply.OperatorId);
         Assert.Equal(OperatorState.Done, finished.State);
         var resplit = await this.SplitAsync(cluster, await this.LeaderAsync(cluster, region.Id), region.Id, "a0050");
         Assert.True(resplit.IsOk, resplit.Detail);
@@ -226,7 +226,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         var (moveReply, splitReply) = (await move, await split);
         _output.WriteLine($"move: {moveReply.Detail}; split: {splitReply.Status} {splitReply.Detail}");
         Assert.True(moveReply.Accepted, moveReply.Detail);
-        var finished = await this.FinishedOperatorAsync(cluster, 1, moveReply.OperatorId);
+        var finished = await this.FinishedOperatorAsync(cluster, moveReply.OperatorId);
         _output.WriteLine($"operator: {finished}");
 
         // Whichever lost the race was told its epoch is stale and goes again.
@@ -235,7 +235,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
             Assert.Contains("stale", finished.Detail, StringComparison.Ordinal);
             var again = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, from, 4));
             Assert.True(again.Accepted, again.Detail);
-            finished = await this.FinishedOperatorAsync(cluster, 1, again.OperatorId);
+            finished = await this.FinishedOperatorAsync(cluster, again.OperatorId);
             _output.WriteLine($"re-planned operator: {finished}");
         }
         Assert.Equal(OperatorState.Done, finished.State);
@@ -285,7 +285,7 @@ public sealed class MoveFaultTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         _output.WriteLine($"moving region {region.Id}'s leader replica from store {leader} to store 4 after {completed} operations");
         var reply = await this.MoveAsync(cluster, 1, new MoveRegion(region.Id, leader, 4));
         Assert.True(reply.Accepted, reply.Detail);
-        Assert.Equal(OperatorState.Done, (await this.FinishedOperatorAsync(cluster, 1, reply.OperatorId)).State);
+        Assert.Equal(OperatorState.Done, (await this.FinishedOperatorAsync(cluster, reply.OperatorId)).State);
         var afterMove = Volatile.Read(ref completed);
         _output.WriteLine($"move done after {afterMove} operations");
         await AwaitAssertAsync(() => Assert.True(Volatile.Read(ref completed) >= afterMove + 80), Patience);

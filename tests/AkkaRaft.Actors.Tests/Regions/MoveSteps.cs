@@ -50,13 +50,32 @@ internal static class MoveSteps
         return reply;
     }
 
+    /// <summary>
+    /// The operators of the scheduler that started operator <paramref name="id"/> (its node is in the id). An operator runs
+    /// on where it started even after placement's leadership, and so the active scheduler, moved elsewhere.
+    /// </summary>
+    private static Task<OperatorsReply> OwnerOperatorsAsync(KvCluster cluster, long id) =>
+        cluster.Node((ulong)(id / 1_000_000)).Scheduler.Ask<OperatorsReply>(new GetOperators(Local: true), TimeSpan.FromSeconds(10));
+
+    /// <summary>
+    /// Finished operators of every scheduler on <paramref name="nodes"/>: placement's leadership may move while operators
+    /// run, and each scheduler remembers the ones it started.
+    /// </summary>
+    public static async Task<List<OperatorView>> RecentOperatorsAsync(KvCluster cluster, IEnumerable<ulong> nodes)
+    {
+        var recent = new List<OperatorView>();
+        foreach (var node in nodes)
+            recent.AddRange((await cluster.Node(node).Scheduler.Ask<OperatorsReply>(new GetOperators(Local: true), TimeSpan.FromSeconds(10))).Recent);
+        return recent;
+    }
+
     /// <summary>Operator <paramref name="id"/> once it finished (done, failed or cancelled).</summary>
-    public static async Task<OperatorView> FinishedOperatorAsync(this TestKitBase kit, KvCluster cluster, ulong viaNode, long id, TimeSpan? patience = null)
+    public static async Task<OperatorView> FinishedOperatorAsync(this TestKitBase kit, KvCluster cluster, long id, TimeSpan? patience = null)
     {
         OperatorView? finished = null;
         await kit.AwaitAssertAsync(async () =>
         {
-            var operators = await cluster.Node(viaNode).Scheduler.Ask<OperatorsReply>(new GetOperators(), TimeSpan.FromSeconds(10));
+            var operators = await OwnerOperatorsAsync(cluster, id);
             finished = operators.Recent.FirstOrDefault(o => o.Id == id);
             Assert.True(finished is not null, $"operator {id} still {operators.Running.FirstOrDefault(o => o.Id == id)?.ToString() ?? "unknown"} (scheduler on node {operators.SchedulerNode})");
         }, patience ?? Patience, Poll);
@@ -64,15 +83,15 @@ internal static class MoveSteps
     }
 
     /// <summary>Operator <paramref name="id"/> while running, once it reached a step that <paramref name="reached"/> accepts.</summary>
-    public static async Task<OperatorView> RunningStepAsync(this TestKitBase kit, KvCluster cluster, ulong viaNode, long id, Func<OperatorView, bool> reached)
+    public static async Task<OperatorView> RunningStepAsync(this TestKitBase kit, KvCluster cluster, long id, Func<OperatorView, bool> reached)
     {
         OperatorView? running = null;
         await kit.AwaitAssertAsync(async () =>
         {
-            var operators = await cluster.Node(viaNode).Scheduler.Ask<OperatorsReply>(new GetOperators(), TimeSpan.FromSeconds(10));
+            var operators = await OwnerOperatorsAsync(cluster, id);
             Assert.DoesNotContain(operators.Recent, o => o.Id == id); // finished before the step was seen: the test cannot inject its fault
             running = operators.Running.FirstOrDefault(o => o.Id == id);
-            Assert.True(running is not null, $"operator {id} is gone: the scheduler moved to node {operators.SchedulerNode} (placement's leadership changed)");
+            Assert.True(running is not null, $"operator {id} is unknown to its scheduler on node {operators.SchedulerNode}");
             Assert.True(running is not null && reached(running), $"operator {id} is at {running}");
         }, Patience, Poll);
         return running!;

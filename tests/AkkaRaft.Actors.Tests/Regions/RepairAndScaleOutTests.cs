@@ -31,13 +31,10 @@ public sealed class RepairAndScaleOutTests(ITestOutputHelper output) : Akka.Test
         var layout = await this.ConsistentLayoutAsync(cluster, [1, 2, 4]);
         _output.WriteLine(DescribePeers(layout));
         Assert.All(layout, r => Assert.Contains(r.Peers, p => p.StoreId == 4));
-        // Placement's leadership may move while repairs run: each scheduler remembers the operators it started.
         // (The last step, destroying the source replica, may still wait for the dead store's answer.)
         await AwaitAssertAsync(async () =>
         {
-            var recent = new List<OperatorView>();
-            foreach (var node in new ulong[] { 1, 2, 4 })
-                recent.AddRange((await cluster.Node(node).Scheduler.Ask<OperatorsReply>(new GetOperators(Local: true), TimeSpan.FromSeconds(10))).Recent);
+            var recent = await RecentOperatorsAsync(cluster, [1, 2, 4]);
             Assert.True(layout.Length == recent.Count(o => o is { Kind: OperatorKind.Repair, FromStore: 3, ToStore: 4, State: OperatorState.Done }), string.Join("; ", recent));
         }, Patience);
         var operators = await this.OperatorsAsync(cluster, 1);
@@ -79,8 +76,9 @@ public sealed class RepairAndScaleOutTests(ITestOutputHelper output) : Akka.Test
             Assert.True(leaders.Max() - leaders.Min() <= 1 && leaders.Sum() == 8, $"leaders not balanced: {view}");
             Assert.Empty(operators.Running);
         }, TimeSpan.FromSeconds(120), TimeSpan.FromMilliseconds(200));
-        foreach (var view in operators.Recent) _output.WriteLine($"{view}");
-        Assert.Contains(operators.Recent, o => o is { Kind: OperatorKind.Balance, ToStore: 4, State: OperatorState.Done });
+        var recentOperators = await RecentOperatorsAsync(cluster, AllNodes);
+        foreach (var view in recentOperators) _output.WriteLine($"{view}");
+        Assert.Contains(recentOperators, o => o is { Kind: OperatorKind.Balance, ToStore: 4, State: OperatorState.Done });
         var layout = await this.ConsistentLayoutAsync(cluster, AllNodes);
         Assert.True(layout.Count(r => r.Peers.Any(p => p.StoreId == 4)) >= 5, DescribePeers(layout));
 
