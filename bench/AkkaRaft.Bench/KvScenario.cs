@@ -25,7 +25,7 @@ public static class KvScenario
     private const int KeySpace = 10_000;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration)
+    public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration, string? profilePath = null)
     {
         var rootDir = BenchSupport.NewDataDir();
         var ids = Enumerable.Range(1, Nodes).Select(i => (ulong)i).ToList();
@@ -49,7 +49,16 @@ public static class KvScenario
 
             var client = nodes[0].Client;
             await Load(client, TimeSpan.FromSeconds(1), clients, payloadBytes);
-            var (ops, errors, latenciesMs, elapsed) = await Load(client, duration, clients, payloadBytes);
+            long ops, errors;
+            List<double> latenciesMs;
+            double elapsed, cpu;
+            using (BenchProfile.Start(profilePath))
+            {
+                // CPU of the whole process (all three nodes, router included) over the measured window only.
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                (ops, errors, latenciesMs, elapsed) = await Load(client, duration, clients, payloadBytes);
+                cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            }
             latenciesMs.Sort();
 
             return new KvBenchResult
@@ -62,6 +71,9 @@ public static class KvScenario
                 P99Ms = BenchSupport.Percentile(latenciesMs, 0.99),
                 Errors = errors,
                 ElectedMs = Math.Round(electedMs, 1),
+                CpuSeconds = Math.Round(cpu, 2),
+                CpuMicrosPerWrite = ops == 0 ? 0 : Math.Round(cpu * 1e6 / ops, 1),
+                LoadAverage = BenchSupport.LoadAverage(),
             };
         }
         finally
@@ -193,4 +205,7 @@ public sealed record KvBenchResult
     [JsonPropertyName("p99_ms")] public double P99Ms { get; init; }
     [JsonPropertyName("errors")] public long Errors { get; init; }
     [JsonPropertyName("elected_ms")] public double ElectedMs { get; init; }
+    [JsonPropertyName("cpu_s")] public double CpuSeconds { get; init; }
+    [JsonPropertyName("cpu_us_per_write")] public double CpuMicrosPerWrite { get; init; }
+    [JsonPropertyName("load_avg")] public string LoadAverage { get; init; } = "";
 }

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
+// `--profile FILE` (write, kv): an EventPipe trace (CPU samples, GC) of the measured window only; see bench/README.md.
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
 // `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
@@ -16,19 +17,28 @@ var batch = IntOption("--batch", 64);
 var payload = IntOption("--payload", scenario == "journal" ? 640 : 128);
 var clients = IntOption("--clients", 32);
 var regions = IntOption("--regions", scenario == "kv" ? 2 : 1000);
+var profile = StringOption("--profile");
 
 object result = scenario switch
 {
     "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
     "idle" => await IdleScenario.Run(regions, TimeSpan.FromSeconds(seconds)),
-    "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload),
-    "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds)),
+    "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload, profile),
+    "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds), profile),
     "split" => await SplitScenario.Run(clients, payload, IntOption("--split-size-kb", 1024), TimeSpan.FromSeconds(seconds)),
     "move" => await MoveScenario.Run(clients, payload, IntOption("--fill-mb", 64)),
     "journal" => await JournalScenario.Run(args.Contains("--ids") ? [IntOption("--ids", 1)] : [1, 32, 1000], TimeSpan.FromSeconds(seconds), payload),
     _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
+
+string? StringOption(string name)
+{
+    var i = Array.IndexOf(args, name);
+    if (i < 0) return null;
+    if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"{name} needs a value");
+    return args[i + 1];
+}
 
 int IntOption(string name, int fallback)
 {
