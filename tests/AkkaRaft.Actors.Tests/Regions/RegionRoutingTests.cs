@@ -145,7 +145,7 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
                 .Select(s => $"group {s.GroupId} peer {s.PeerId} {s.Role} term {s.Term} commit {s.Committed} applied {s.Applied} last {s.LastIndex}")));
         }, Patience);
 
-        var fresh = new KvClient(cluster.Node(2).Store, cluster.Node(2).Placement, cluster.Node(2).Settings);
+        var fresh = cluster.Node(2).NewClient();
         Assert.Equal("1", ValueOf(await fresh.GetAsync(K("apple"))));
         AssertOk(await fresh.SetAsync(K("zebra"), K("3")));
         Assert.Equal("3", ValueOf(await client.GetAsync(K("zebra"))));

@@ -111,7 +111,7 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         var store = new ScriptedStore(request => request.TargetStore == 4
             ? new StoreReply(StoreReplyKind.Integer, null, 1, 0, [], "")
             : StoreReply.Of(StoreReplyKind.NotLeader, "not the leader", leaderStore: 4));
-        var client = new KvClient(Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), placement, Settings);
+        var client = new KvClient(Sys, Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), placement, Settings);
 
         Assert.Equal(new KvReply.Integer(1), await client.IncrementAsync(K("a"), 1));
         Assert.True(lookups >= 2, "placement was asked again");
@@ -139,7 +139,7 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         var store = new ScriptedStore(answer);
         var storeRef = Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store)));
         var placement = Sys.ActorOf(Props.Create(() => new FixedPlacement()));
-        return (new KvClient(storeRef, placement, Settings), store);
+        return (new KvClient(Sys, storeRef, placement, Settings), store);
     }
 
     /// <summary>The requests a scripted store saw, per region, and how it answers them (null: no answer).</summary>
@@ -161,7 +161,7 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         public ScriptedStoreActor(ScriptedStore store) =>
             Receive<StoreRequest>(request =>
             {
-                if (store.Receive(request) is { } reply) Sender.Tell(reply);
+                if (store.Receive(request) is { } reply) Sender.Tell(reply with { RequestId = request.RequestId });
             });
     }
 
