@@ -23,14 +23,16 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     [Fact]
     public void Store_requests_and_replies_cross_nodes_intact()
     {
-        var request = new StoreRequest(2, 7, [1, 2, 3], 2, 3);
+        var request = new StoreRequest(2, 7, [1, 2, 3], 2, 3) { RequestId = long.MaxValue - 5 };
         var requestCopy = RoundTrip(request);
         Assert.Equal(request with { Command = null }, requestCopy with { Command = null });
         Assert.Equal(request.Command, requestCopy.Command);
+        Assert.Null(RoundTrip(new StoreRequest(2, 7, null, 2, 3) { RequestId = 1 }).Command);
 
-        var reply = new StoreReply(StoreReplyKind.EpochNotMatch, [9], 42, 3, [RegionDescriptor.From(Sample, 1, 99)], "stale");
+        var reply = new StoreReply(StoreReplyKind.EpochNotMatch, [9], 42, 3, [RegionDescriptor.From(Sample, 1, 99)], "stale") { RequestId = 77 };
         var replyCopy = RoundTrip(reply);
-        Assert.Equal((reply.Kind, reply.Number, reply.LeaderStore, reply.Detail), (replyCopy.Kind, replyCopy.Number, replyCopy.LeaderStore, replyCopy.Detail));
+        Assert.Equal((reply.Kind, reply.Number, reply.LeaderStore, reply.Detail, reply.RequestId),
+            (replyCopy.Kind, replyCopy.Number, replyCopy.LeaderStore, replyCopy.Detail, replyCopy.RequestId));
         Assert.Equal(reply.Value, replyCopy.Value);
         Assert.Equal(Sample, Assert.Single(replyCopy.Regions).ToRegion());
         Assert.Equal((1UL, 99L), (replyCopy.Regions[0].LeaderStore, replyCopy.Regions[0].ApproximateSizeBytes));

@@ -1,3 +1,4 @@
+using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using AkkaRaft.Actors.Kv;
@@ -84,6 +85,36 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
         Assert.Contains($"[region {left.Id}]", warning.Message.ToString(), StringComparison.Ordinal);
         Assert.Null(await cluster.ReadInGroupAsync(regions.Single(r => r.Contains(K("zebra0"))).Id, K("zebra0")));
         Assert.Null(await cluster.ReadInGroupAsync(left.Id, K("zebra0")));
+    }
+
+    [Fact]
+    public async Task The_replica_answers_the_requester_directly_with_the_request_id_whether_its_leader_is_local_or_one_hop_away()
+    {
+        await using var cluster = await StartAsync();
+        AssertOk(await cluster.Node(1).Client.SetAsync(K("warmup"), K("1")));
+        var left = (await cluster.HostedRegionsAsync(1)).Single(r => r.Contains(K("a")));
+        var leader = await cluster.LeaderNodeAsync(left.Id);
+        var follower = leader == 1 ? 2UL : 1UL;
+
+        foreach (var via in new[] { leader, follower })
+        {
+            // The requester sits on the node that received the request: through a follower's store, the answer crosses back.
+            var requester = CreateTestProbe(cluster.Nodes[(int)via - 1]);
+            var write = Raw(leader, left.Id, new SetCommand(left.Id, left.Epoch, 0, K($"a{via}"), K("x"))) with { RequestId = 100 + (long)via };
+            cluster.Node(via).Store.Tell(write, requester.Ref);
+            var written = requester.ExpectMsg<StoreReply>(Patience);
+            Assert.Equal((StoreReplyKind.Ok, 100 + (long)via), (written.Kind, written.RequestId));
+
+            var read = Raw(leader, left.Id, new GetCommand(left.Id, left.Epoch, K($"a{via}"))) with { RequestId = 200 + (long)via };
+            cluster.Node(via).Store.Tell(read, requester.Ref);
+            var value = requester.ExpectMsg<StoreReply>(Patience);
+            Assert.Equal((StoreReplyKind.Value, 200 + (long)via, "x"), (value.Kind, value.RequestId, Encoding.UTF8.GetString(value.Value!)));
+
+            var misrouted = Raw(leader, left.Id, new SetCommand(left.Id, left.Epoch, 0, K("zebra"), K("x"))) with { RequestId = 300 + (long)via };
+            cluster.Node(via).Store.Tell(misrouted, requester.Ref);
+            var rejected = requester.ExpectMsg<StoreReply>(Patience);
+            Assert.Equal((StoreReplyKind.KeyNotInRegion, 300 + (long)via), (rejected.Kind, rejected.RequestId));
+        }
     }
 
     [Fact]
