@@ -118,6 +118,26 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
+    public async Task A_router_with_every_place_taken_answers_Busy_without_sending_the_request()
+    {
+        // One place; the silent store keeps it taken by a read until that read's deadline. The backoff outlasts the deadline,
+        // so the refused write is tried exactly once.
+        var settings = RegionSettings.Create(ConfigurationFactory.ParseString(
+            "akka-raft.router { max-in-flight = 1, request-timeout = 1s, attempt-timeout = 1s, min-backoff = 5s, max-backoff = 5s }"));
+        var store = new ScriptedStore(_ => null);
+        var client = new KvClient(Sys, Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), Sys.ActorOf(Props.Create(() => new FixedPlacement())), settings);
+        var read = client.GetAsync(K("a"));
+        await AwaitAssertAsync(() => Assert.Equal(1, store.Count(Left.Id)), TimeSpan.FromSeconds(5));
+
+        var write = Assert.IsType<KvReply.Error>(await client.IncrementAsync(K("b"), 1));
+
+        Assert.Equal(KvErrorCode.Busy, write.Code);
+        Assert.Contains("max-in-flight", write.Message, StringComparison.Ordinal);
+        Assert.Equal(1, store.Count(Left.Id));
+        Assert.Equal(KvErrorCode.Unavailable, Assert.IsType<KvReply.Error>(await read).Code);
+    }
+
+    [Fact]
     public void Replica_failures_map_to_store_replies_by_whether_the_write_can_have_been_applied()
     {
         StoreReply Map(RaftFailure failure, bool isWrite) =>
