@@ -23,6 +23,8 @@ public static class KvScenario
 {
     private const int Nodes = 3;
     private const int KeySpace = 10_000;
+    // AKKARAFT_BENCH_JOURNAL=inmem: Akka's in-memory journal, so the figures are the data path and the runtime, not the disk.
+    private static readonly bool InMemory = Environment.GetEnvironmentVariable("AKKARAFT_BENCH_JOURNAL") == "inmem";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration, string? profilePath = null)
@@ -52,12 +54,15 @@ public static class KvScenario
             long ops, errors;
             List<double> latenciesMs;
             double elapsed, cpu;
+            long allocated;
             using (BenchProfile.Start(profilePath))
             {
                 // CPU of the whole process (all three nodes, router included) over the measured window only.
                 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 (ops, errors, latenciesMs, elapsed) = await Load(client, duration, clients, payloadBytes);
                 cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             }
             latenciesMs.Sort();
 
@@ -73,6 +78,8 @@ public static class KvScenario
                 ElectedMs = Math.Round(electedMs, 1),
                 CpuSeconds = Math.Round(cpu, 2),
                 CpuMicrosPerWrite = ops == 0 ? 0 : Math.Round(cpu * 1e6 / ops, 1),
+                AllocatedBytesPerWrite = ops == 0 ? 0 : Math.Round((double)allocated / ops),
+                Journal = InMemory ? "inmem" : "sqlite",
                 LoadAverage = BenchSupport.LoadAverage(),
             };
         }
@@ -109,7 +116,7 @@ public static class KvScenario
                 akka-raft.data-dir = "{{dataDir.Replace("\\", "\\\\", StringComparison.Ordinal)}}"
                 {{extraHocon}}
                 """)
-            .WithFallback(SqlitePersistenceConfig.For(dataDir, name))
+            .WithFallback(InMemory ? RuntimeScenario.InMemoryJournal(dataDir) : SqlitePersistenceConfig.For(dataDir, name))
             .WithFallback(RaftReferenceConfig.Value);
         return ActorSystem.Create("akkaraft", config);
     }
@@ -207,5 +214,7 @@ public sealed record KvBenchResult
     [JsonPropertyName("elected_ms")] public double ElectedMs { get; init; }
     [JsonPropertyName("cpu_s")] public double CpuSeconds { get; init; }
     [JsonPropertyName("cpu_us_per_write")] public double CpuMicrosPerWrite { get; init; }
+    [JsonPropertyName("alloc_bytes_per_write")] public double AllocatedBytesPerWrite { get; init; }
+    [JsonPropertyName("journal")] public string Journal { get; init; } = "sqlite";
     [JsonPropertyName("load_avg")] public string LoadAverage { get; init; } = "";
 }
