@@ -65,6 +65,8 @@ public static class KvScenario
                 allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             }
             latenciesMs.Sort();
+            // Requests to a region led elsewhere cross Akka.Remote both ways: say how many regions node 1 (the router's) led.
+            var led = (await client.RegionsAsync()).Count(r => r.LeaderStore == nodes[0].NodeId);
 
             return new KvBenchResult
             {
@@ -80,6 +82,7 @@ public static class KvScenario
                 CpuMicrosPerWrite = ops == 0 ? 0 : Math.Round(cpu * 1e6 / ops, 1),
                 AllocatedBytesPerWrite = ops == 0 ? 0 : Math.Round((double)allocated / ops),
                 Journal = InMemory ? "inmem" : "sqlite",
+                RegionsLedByRouterNode = led,
                 LoadAverage = BenchSupport.LoadAverage(),
             };
         }
@@ -216,5 +219,6 @@ public sealed record KvBenchResult
     [JsonPropertyName("cpu_us_per_write")] public double CpuMicrosPerWrite { get; init; }
     [JsonPropertyName("alloc_bytes_per_write")] public double AllocatedBytesPerWrite { get; init; }
     [JsonPropertyName("journal")] public string Journal { get; init; } = "sqlite";
+    [JsonPropertyName("regions_led_by_router_node")] public int RegionsLedByRouterNode { get; init; }
     [JsonPropertyName("load_avg")] public string LoadAverage { get; init; } = "";
 }

@@ -13,10 +13,11 @@ namespace AkkaRaft.Bench;
 /// </summary>
 public static class ProfileReport
 {
-    // Innermost frames of a thread that is blocked, not running (spinning is counted as busy: it burns a core).
+    // Innermost frames of a thread that is blocked, not running. Spinning is busy (it burns a core): a spinning thread's
+    // innermost managed frame is the spinner (ManualResetEventSlim.Wait, LowLevelLifoSemaphore.Wait, LowLevelSpinWaiter.Wait).
     private static readonly string[] IdleFrames =
     [
-        ".Monitor.Wait", ".LowLevelLifoSemaphore.WaitNative", ".WaitHandle.WaitOneNoCheck", ".WaitHandle.WaitMultiple", ".Thread.Sleep",
+        ".Monitor.Wait", ".LowLevelLifoSemaphore.WaitNative", ".LowLevelLifoSemaphore.WaitForSignal", ".WaitHandle.WaitOneNoCheck", ".WaitHandle.WaitMultiple", ".Thread.Sleep",
         ".Thread.SleepInternal", ".Thread.Join", ".LowLevelMonitor.Wait", "Interop+Sys.WaitForSocketEvents", "Interop+Sys.Poll",
         ".SemaphoreSlim.WaitUntilCountOrTimeout",
     ];

@@ -152,7 +152,8 @@ public sealed record ClockEcho(ulong FromStore, long SentWallMs, long SentMonoto
 /// (<see cref="ConfVersion"/>, <see cref="Version"/>). Whoever answers (the store, or the region's replica on that store)
 /// sends one <see cref="StoreReply"/> carrying <see cref="RequestId"/> straight to the sender.
 /// </summary>
-public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version) : IRaftRemoteMessage
+/// <remarks>Crosses nodes through <see cref="StoreWireSerializer"/> (binary), not Hyperion.</remarks>
+public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version)
 {
     /// <summary>The router's id for this request, echoed in the reply (0: the sender does not correlate, e.g. an Ask).</summary>
     public long RequestId { get; init; }
@@ -196,8 +197,9 @@ public enum StoreReplyKind : byte
 }
 
 /// <summary>The one reply of the client data path: answer to the <see cref="StoreRequest"/> numbered <see cref="RequestId"/>.</summary>
+/// <remarks>Crosses nodes through <see cref="StoreWireSerializer"/> (binary), not Hyperion.</remarks>
 public sealed record StoreReply(StoreReplyKind Kind, byte[]? Value, long Number, ulong LeaderStore, RegionDescriptor[] Regions, string Detail)
-    : IRaftRemoteMessage, Client.ICorrelatedReply
+    : Client.ICorrelatedReply
 {
     /// <summary>The <see cref="StoreRequest.RequestId"/> answered.</summary>
     public long RequestId { get; init; }
