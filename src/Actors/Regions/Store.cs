@@ -216,6 +216,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
             Answer(request, rejection);
             return;
         }
+        // Invariant: a command whose header is a read's (GET, EXISTS) decodes to a read.
         if (command is not KvReadCommand read)
             throw new InvalidOperationException($"[region {region.Id}] {command.GetType().Name} has a read's header but is not a read");
         var now = ExpiryNowMs();
