@@ -9,6 +9,23 @@ internal static class BenchSupport
     public static double Percentile(List<double> sorted, double p, int digits = 2) =>
         sorted.Count == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))], digits);
 
+    /// <summary>The machine's 1, 5 and 15 minute load averages (Linux /proc/loadavg), so a figure says how busy the machine was.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
     /// <summary>A fresh folder under the temp directory for one run's databases.</summary>
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "akkaraft-bench", Guid.NewGuid().ToString("N"));
 

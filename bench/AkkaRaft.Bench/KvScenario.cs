@@ -23,9 +23,11 @@ public static class KvScenario
 {
     private const int Nodes = 3;
     private const int KeySpace = 10_000;
+    // AKKARAFT_BENCH_JOURNAL=inmem: Akka's in-memory journal, so the figures are the data path and the runtime, not the disk.
+    private static readonly bool InMemory = Environment.GetEnvironmentVariable("AKKARAFT_BENCH_JOURNAL") == "inmem";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration)
+    public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration, string? profilePath = null)
     {
         var rootDir = BenchSupport.NewDataDir();
         var ids = Enumerable.Range(1, Nodes).Select(i => (ulong)i).ToList();
@@ -49,8 +51,22 @@ public static class KvScenario
 
             var client = nodes[0].Client;
             await Load(client, TimeSpan.FromSeconds(1), clients, payloadBytes);
-            var (ops, errors, latenciesMs, elapsed) = await Load(client, duration, clients, payloadBytes);
+            long ops, errors;
+            List<double> latenciesMs;
+            double elapsed, cpu;
+            long allocated;
+            using (BenchProfile.Start(profilePath))
+            {
+                // CPU of the whole process (all three nodes, router included) over the measured window only.
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+                (ops, errors, latenciesMs, elapsed) = await Load(client, duration, clients, payloadBytes);
+                cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            }
             latenciesMs.Sort();
+            // Requests to a region led elsewhere cross Akka.Remote both ways: say how many regions node 1 (the router's) led.
+            var led = (await client.RegionsAsync()).Count(r => r.LeaderStore == nodes[0].NodeId);
 
             return new KvBenchResult
             {
@@ -62,6 +78,12 @@ public static class KvScenario
                 P99Ms = BenchSupport.Percentile(latenciesMs, 0.99),
                 Errors = errors,
                 ElectedMs = Math.Round(electedMs, 1),
+                CpuSeconds = Math.Round(cpu, 2),
+                CpuMicrosPerWrite = ops == 0 ? 0 : Math.Round(cpu * 1e6 / ops, 1),
+                AllocatedBytesPerWrite = ops == 0 ? 0 : Math.Round((double)allocated / ops),
+                Journal = InMemory ? "inmem" : "sqlite",
+                RegionsLedByRouterNode = led,
+                LoadAverage = BenchSupport.LoadAverage(),
             };
         }
         finally
@@ -97,7 +119,7 @@ public static class KvScenario
                 akka-raft.data-dir = "{{dataDir.Replace("\\", "\\\\", StringComparison.Ordinal)}}"
                 {{extraHocon}}
                 """)
-            .WithFallback(SqlitePersistenceConfig.For(dataDir, name))
+            .WithFallback(InMemory ? RuntimeScenario.InMemoryJournal(dataDir) : SqlitePersistenceConfig.For(dataDir, name))
             .WithFallback(RaftReferenceConfig.Value);
         return ActorSystem.Create("akkaraft", config);
     }
@@ -193,4 +215,10 @@ public sealed record KvBenchResult
     [JsonPropertyName("p99_ms")] public double P99Ms { get; init; }
     [JsonPropertyName("errors")] public long Errors { get; init; }
     [JsonPropertyName("elected_ms")] public double ElectedMs { get; init; }
+    [JsonPropertyName("cpu_s")] public double CpuSeconds { get; init; }
+    [JsonPropertyName("cpu_us_per_write")] public double CpuMicrosPerWrite { get; init; }
+    [JsonPropertyName("alloc_bytes_per_write")] public double AllocatedBytesPerWrite { get; init; }
+    [JsonPropertyName("journal")] public string Journal { get; init; } = "sqlite";
+    [JsonPropertyName("regions_led_by_router_node")] public int RegionsLedByRouterNode { get; init; }
+    [JsonPropertyName("load_avg")] public string LoadAverage { get; init; } = "";
 }

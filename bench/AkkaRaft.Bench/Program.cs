@@ -1,7 +1,9 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal|rolling-restart] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal|rolling-restart] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
+// `--profile FILE` (write, kv): an EventPipe trace (CPU samples, GC) of the measured window only; see bench/README.md.
+// `report FILE [--cpu-us-per-write X] [--top N]`: where the busy samples of such a trace went (areas, methods), as JSON.
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
 // `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
@@ -19,20 +21,37 @@ var batch = IntOption("--batch", 64);
 var payload = IntOption("--payload", scenario == "journal" ? 640 : 128);
 var clients = IntOption("--clients", 32);
 var regions = IntOption("--regions", scenario == "kv" ? 2 : 1000);
+var profile = StringOption("--profile");
 
 object result = scenario switch
 {
     "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
     "idle" => await IdleScenario.Run(regions, TimeSpan.FromSeconds(seconds)),
-    "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload),
-    "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds)),
+    "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload, profile),
+    "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds), profile),
     "split" => await SplitScenario.Run(clients, payload, IntOption("--split-size-kb", 1024), TimeSpan.FromSeconds(seconds)),
     "move" => await MoveScenario.Run(clients, payload, IntOption("--fill-mb", 64)),
+    "report" => ProfileReport.Run(args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? throw new ArgumentException("report needs a .nettrace file"),
+        DoubleOption("--cpu-us-per-write", 0), IntOption("--top", 15)),
     "journal" => await JournalScenario.Run(args.Contains("--ids") ? [IntOption("--ids", 1)] : [1, 32, 1000], TimeSpan.FromSeconds(seconds), payload),
     "rolling-restart" => await RollingRestartScenario.Run(IntOption("--clients", 2), TimeSpan.FromSeconds(IntOption("--seconds", 3)), Console.Error.WriteLine),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal, rolling-restart)"),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal, rolling-restart, report)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
+
+double DoubleOption(string name, double fallback)
+{
+    var value = StringOption(name);
+    return value is null ? fallback : double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+}
+
+string? StringOption(string name)
+{
+    var i = Array.IndexOf(args, name);
+    if (i < 0) return null;
+    if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"{name} needs a value");
+    return args[i + 1];
+}
 
 int IntOption(string name, int fallback)
 {

@@ -22,7 +22,7 @@ public static class RuntimeScenario
     private const int Nodes = 3;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
-    public static async Task<RuntimeBenchResult> Run(TimeSpan duration, int clients, int payloadBytes)
+    public static async Task<RuntimeBenchResult> Run(TimeSpan duration, int clients, int payloadBytes, string? profilePath = null)
     {
         var rootDir = BenchSupport.NewDataDir();
         var systems = new List<ActorSystem>();
@@ -46,9 +46,19 @@ public static class RuntimeScenario
             await Load(handles[(int)leader.PeerId - 1], TimeSpan.FromSeconds(1), clients, payloadBytes);
 
             var writesBefore = JournalWriteCounter.Writes;
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var (proposals, failures, latenciesMs, elapsed) = await Load(handles[(int)leader.PeerId - 1], duration, clients, payloadBytes);
-            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            long proposals, failures;
+            List<double> latenciesMs;
+            double elapsed, cpu;
+            long allocated;
+            using (BenchProfile.Start(profilePath))
+            {
+                // CPU of the whole process (all three nodes) over the measured window only.
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+                (proposals, failures, latenciesMs, elapsed) = await Load(handles[(int)leader.PeerId - 1], duration, clients, payloadBytes);
+                cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            }
             var writes = JournalWriteCounter.Writes - writesBefore;
             var memoryMb = Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
             latenciesMs.Sort();
@@ -73,6 +83,9 @@ public static class RuntimeScenario
                 JournalWrites = writes,
                 JournalWritesPerProposal = proposals == 0 ? 0 : Math.Round((double)writes / proposals, 4),
                 CpuSeconds = Math.Round(cpu, 2),
+                CpuMicrosPerWrite = proposals == 0 ? 0 : Math.Round(cpu * 1e6 / proposals, 1),
+                AllocatedBytesPerWrite = proposals == 0 ? 0 : Math.Round((double)allocated / proposals),
+                LoadAverage = BenchSupport.LoadAverage(),
                 ElapsedSeconds = Math.Round(elapsed, 2),
                 MemoryMb = Math.Round(memoryMb, 1),
                 FailoverMs = Math.Round(failoverMs, 1),
@@ -110,7 +123,7 @@ public static class RuntimeScenario
     }
 
     // AKKARAFT_BENCH_JOURNAL=inmem: the runtime without disk, to see what the journal costs.
-    private static Config InMemoryJournal(string dataDir) => ConfigurationFactory.ParseString(
+    internal static Config InMemoryJournal(string dataDir) => ConfigurationFactory.ParseString(
         "akka-raft.journal-plugin-id = \"akka.persistence.journal.inmem\"\n" +
         "akka-raft.snapshot-plugin-id = \"akka.persistence.snapshot-store.local\"\n" +
         $"akka.persistence.snapshot-store.local.dir = \"{Path.Combine(dataDir, "snapshots").Replace('\\', '/')}\"");
@@ -246,6 +259,9 @@ public sealed record RuntimeBenchResult
     [JsonPropertyName("journal_writes")] public long JournalWrites { get; init; }
     [JsonPropertyName("journal_writes_per_proposal")] public double JournalWritesPerProposal { get; init; }
     [JsonPropertyName("cpu_s")] public double CpuSeconds { get; init; }
+    [JsonPropertyName("cpu_us_per_write")] public double CpuMicrosPerWrite { get; init; }
+    [JsonPropertyName("alloc_bytes_per_write")] public double AllocatedBytesPerWrite { get; init; }
+    [JsonPropertyName("load_avg")] public string LoadAverage { get; init; } = "";
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
     [JsonPropertyName("memory_mb")] public double MemoryMb { get; init; }
     [JsonPropertyName("failover_ms")] public double FailoverMs { get; init; }

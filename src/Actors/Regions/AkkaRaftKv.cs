@@ -8,8 +8,11 @@ namespace AkkaRaft.Actors.Regions;
 /// <summary>One node of the key-value store: its Raft node, placement service, store and router.</summary>
 public sealed class KvNode
 {
-    internal KvNode(RaftNodeHandle raft, IActorRef placement, IActorRef store, KvClient client, RegionSettings settings)
+    private readonly ActorSystem _system;
+
+    internal KvNode(ActorSystem system, RaftNodeHandle raft, IActorRef placement, IActorRef store, KvClient client, RegionSettings settings)
     {
+        _system = system;
         Raft = raft;
         Placement = placement;
         Store = store;
@@ -40,6 +43,9 @@ public sealed class KvNode
 
     /// <summary>The validated region settings in force.</summary>
     public RegionSettings Settings { get; }
+
+    /// <summary>Another router on this node (its own region cache and inbox), e.g. with another <paramref name="clock"/>.</summary>
+    public KvClient NewClient(TimeProvider? clock = null) => new(_system, Store, Placement, Settings, clock);
 }
 
 /// <summary>Embedding entry point of the range-partitioned, linearizable key-value store.</summary>
@@ -82,7 +88,7 @@ public static class AkkaRaftKv
             var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings, clock), Regions.Store.Name);
             var scheduler = ((ExtendedActorSystem)system).SystemActorOf(
                 Scheduler.Props(nodeId, initialNodeIds, raft.Coordinator, store, placement, settings), Scheduler.Name);
-            var node = new KvNode(raft, placement, store, new KvClient(store, placement, settings, clock), settings)
+            var node = new KvNode(system, raft, placement, store, new KvClient(system, store, placement, settings, clock), settings)
             {
                 Scheduler = scheduler,
                 Address = ((ExtendedActorSystem)system).Provider.DefaultAddress,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Akka.Actor;
+using AkkaRaft.Actors.Client;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Core.Kv;
 using AkkaRaft.Core.Regions;
@@ -9,14 +10,23 @@ namespace AkkaRaft.Actors.Regions;
 
 /// <summary>
 /// The router behind <see cref="IKvClient"/>: keeps a region cache, resolves key → region → leader store, sends the
-/// command (stamped with the region's epoch; the leader's store stamps the time) through the local store, refreshes its cache from
+/// command (encoded once, stamped with the region's epoch; the leader's store stamps the time) through the local store, refreshes its cache from
 /// typed errors and retries with backoff within the request deadline. Only what certainly was not applied is retried: a
 /// write whose outcome is unknown is answered <see cref="KvErrorCode.OutcomeUnknown"/> at once. Reads are ReadIndex reads on the leader.
 /// Multi-key commands are split by region and are atomic per region only. Thread-safe.
 /// </summary>
+/// <remarks>
+/// No Ask on the data path: each request gets an id in a bounded table of waiting calls (<see cref="PendingCalls{TReply}"/>),
+/// goes out with this router's one inbox actor as sender, and the reply (from the store, or straight from the region's
+/// replica) names the id. A full table answers ServerIsBusy without sending; a call without a reply by its attempt
+/// timeout ends as an unknown outcome (write) or a retry (read).
+/// </remarks>
 public sealed class KvClient : IKvClient
 {
+    private static int _inboxes;
     private readonly IActorRef _store;
+    private readonly IActorRef _inbox;
+    private readonly PendingCalls<StoreReply> _calls;
     private readonly IActorRef _placement;
     private readonly RegionSettings _settings;
     private readonly TimeProvider _clock;
@@ -25,14 +35,25 @@ public sealed class KvClient : IKvClient
     private RoutingTable _cache = RoutingTable.Empty;
     private int _leaderGuess;
 
-    /// <summary>A router sending through the local <paramref name="store"/> and asking the local <paramref name="placement"/> service.</summary>
-    public KvClient(IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
+    /// <summary>
+    /// A router of <paramref name="system"/> sending through the local <paramref name="store"/> and asking the local
+    /// <paramref name="placement"/> service; its inbox is a system actor of <paramref name="system"/>.
+    /// </summary>
+    public KvClient(ActorSystem system, IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
     {
+        ArgumentNullException.ThrowIfNull(system);
         _store = store;
         _placement = placement;
         _settings = settings;
         _clock = clock ?? TimeProvider.System;
+        // Timeouts are noticed within a tenth of an attempt (at least every 100 ms, at most every 5 ms).
+        var sweep = TimeSpan.FromTicks(Math.Clamp(settings.AttemptTimeout.Ticks / 10, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks));
+        _calls = new PendingCalls<StoreReply>(settings.RouterMaxInFlight, sweep, _clock);
+        _inbox = ((ExtendedActorSystem)system).SystemActorOf(ClientInbox<StoreReply>.Props(_calls), $"akka-raft-router-inbox-{Interlocked.Increment(ref _inboxes)}");
     }
+
+    /// <summary>Requests waiting for their reply now (for diagnostics).</summary>
+    public int InFlight => _calls.Count;
 
     /// <summary>The regions currently cached (for diagnostics).</summary>
     public RoutingTable CachedRegions => Volatile.Read(ref _cache);
@@ -42,7 +63,7 @@ public sealed class KvClient : IKvClient
     {
         ArgumentNullException.ThrowIfNull(key);
         var reply = await CallAsync([key], r => Request(r, new GetCommand(r.Id, r.Epoch, key)), false, StartDeadline(), cancellationToken).ConfigureAwait(false);
-        return ToReply(reply);
+        return StoreReplies.ToKvReply(reply);
     }
 
     /// <inheritdoc />
@@ -56,7 +77,7 @@ public sealed class KvClient : IKvClient
         // EX/PX travel as a duration: the leader's store stamps the time it counts from.
         var reply = await CallAsync([key], r => Request(r, new SetCommand(r.Id, r.Epoch, 0, key, value, null, condition, options.ReturnOld, options.ExpireAfterMs)),
             true, StartDeadline(), cancellationToken).ConfigureAwait(false);
-        return ToReply(reply);
+        return StoreReplies.ToKvReply(reply);
     }
 
     /// <inheritdoc />
@@ -65,7 +86,7 @@ public sealed class KvClient : IKvClient
         ArgumentNullException.ThrowIfNull(key);
         var reply = await CallAsync([key], r => Request(r, new IncrByCommand(r.Id, r.Epoch, 0, key, delta)), true, StartDeadline(), cancellationToken)
             .ConfigureAwait(false);
-        return ToReply(reply);
+        return StoreReplies.ToKvReply(reply);
     }
 
     /// <inheritdoc />
@@ -98,7 +119,7 @@ public sealed class KvClient : IKvClient
         var outcome = await CallPerRegionAsync(keys, Enumerable.Range(0, keys.Count).ToArray(),
             (r, indexes) => Request(r, new MSetCommand(r.Id, r.Epoch, 0, [.. indexes.Select(i => new KeyValue(pairs[i].Key, pairs[i].Value))])),
             true, StartDeadline(), cancellationToken).ConfigureAwait(false);
-        return outcome.Error is { } error ? ToReply(error) : KvReply.Ok;
+        return outcome.Error is { } error ? StoreReplies.ToKvReply(error) : KvReply.Ok;
     }
 
     /// <inheritdoc />
@@ -113,7 +134,7 @@ public sealed class KvClient : IKvClient
         long total = 0;
         foreach (var count in counts)
         {
-            if (count is not { Kind: StoreReplyKind.Integer }) return ToReply(count ?? StoreReply.Of(StoreReplyKind.Retry, "regions changed while counting"));
+            if (count is not { Kind: StoreReplyKind.Integer }) return StoreReplies.ToKvReply(count ?? StoreReply.Of(StoreReplyKind.Retry, "regions changed while counting"));
             total += count.Number;
         }
         return new KvReply.Integer(total);
@@ -138,7 +159,7 @@ public sealed class KvClient : IKvClient
         if (keys.Count == 0) return Invalid($"wrong number of arguments for '{verb}' command");
         var outcome = await CallPerRegionAsync(keys, Enumerable.Range(0, keys.Count).ToArray(), (r, indexes) => build(r, indexes.Select(i => keys[i])),
             isWrite, StartDeadline(), ct).ConfigureAwait(false);
-        if (outcome.Error is { } error) return ToReply(error);
+        if (outcome.Error is { } error) return StoreReplies.ToKvReply(error);
         return new KvReply.Integer(outcome.Parts.Sum(p => p.Number));
     }
 
@@ -160,10 +181,7 @@ public sealed class KvClient : IKvClient
             var reply = await CallAsync([.. part.Select(i => keys[i])], r => build(r, part), isWrite, deadline, ct).ConfigureAwait(false);
             return reply is null
                 ? await CallPerRegionAsync(keys, part, build, isWrite, deadline, ct).ConfigureAwait(false)
-                : reply.IsRoutingError || reply.Kind is StoreReplyKind.OutcomeUnknown or StoreReplyKind.InvalidRequest or StoreReplyKind.TooLarge
-                    or StoreReplyKind.NotAnInteger or StoreReplyKind.Overflow
-                    ? ([], reply)
-                    : ([reply], null);
+                : StoreReplies.IsError(reply.Kind) ? ([], reply) : ([reply], null);
         })).ConfigureAwait(false);
         var parts = results.SelectMany(r => r.Parts).ToList();
         var errors = results.Select(r => r.Error).OfType<StoreReply>().ToList();
@@ -188,26 +206,22 @@ public sealed class KvClient : IKvClient
         for (var attempt = 0; ; attempt++)
         {
             ct.ThrowIfCancellationRequested();
-            if (deadline.IsOver(_clock)) return Final(last);
+            if (deadline.IsOver(_clock)) return StoreReplies.AtDeadline(last);
             var region = await ResolveAsync(keys[0], deadline, ct).ConfigureAwait(false);
-            if (region is null) return Final(StoreReply.Of(StoreReplyKind.Retry, $"no region for key {KeyText.Quote(keys[0])} within the deadline; last error: {last.Detail}"));
+            if (region is null) return StoreReplies.AtDeadline(StoreReply.Of(StoreReplyKind.Retry, $"no region for key {KeyText.Quote(keys[0])} within the deadline; last error: {last.Detail}"));
             if (!keys.All(k => region.Contains(k))) return null;
             var store = LeaderOf(region);
             var request = build(region);
             // A command over the entry limit would be refused by the leader, or dropped by remoting on the way to it: refuse it here.
             if (request.Command is { Length: var size } && size > _settings.MaxEntryBytes)
                 return StoreReply.Of(StoreReplyKind.TooLarge, $"[region {region.Id}] command of {size} bytes exceeds akka-raft.max-entry-bytes ({_settings.MaxEntryBytes})");
-            StoreReply reply;
-            try
-            {
-                reply = await _store.Ask<StoreReply>(request with { TargetStore = store }, deadline.Cap(_settings.AttemptTimeout, _clock), ct).ConfigureAwait(false);
-            }
-            catch (AskTimeoutException)
+            var reply = await SendAsync(request, store, deadline, ct).ConfigureAwait(false);
+            if (reply is null)
             {
                 // Whatever the outcome, the next request should not wait on the same silent store first.
+                // A write's answer is final (outcome unknown); a read's is a retry.
                 _leaders.TryRemove(region.Id, out _);
-                if (isWrite) return StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
-                reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] no answer from store {store} in time");
+                reply = StoreReplies.NoAnswer(region.Id, store, isWrite);
             }
             if (!reply.IsRoutingError)
             {
@@ -219,6 +233,17 @@ public sealed class KvClient : IKvClient
             var pause = Learn(region, store, reply);
             if (pause) await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// One attempt: <paramref name="request"/> to <paramref name="store"/> through the local store, the reply to this
+    /// router's inbox; null when none came within the attempt timeout. A full table answers ServerIsBusy without sending.
+    /// </summary>
+    private async Task<StoreReply?> SendAsync(StoreRequest request, ulong store, Deadline deadline, CancellationToken ct)
+    {
+        if (!_calls.TryStart(deadline.Cap(_settings.AttemptTimeout, _clock), ct, out var id, out var reply)) return StoreReplies.RouterFull(_calls.Capacity);
+        _store.Tell(request with { TargetStore = store, RequestId = id }, _inbox);
+        return await reply.ConfigureAwait(false);
     }
 
     /// <summary>Updates the cache from a routing error; true when the next attempt should wait first.</summary>
@@ -327,28 +352,7 @@ public sealed class KvClient : IKvClient
     private static StoreRequest Request(Region region, KvCommand command) =>
         new(0, region.Id, KvCommandCodec.Encode(command), region.Epoch.ConfVersion, region.Epoch.Version);
 
-    /// <summary>The answer when the deadline ends a retry loop: the last error, as a final one.</summary>
-    private static StoreReply Final(StoreReply last) => last.Kind == StoreReplyKind.ServerIsBusy
-        ? last
-        : StoreReply.Of(StoreReplyKind.Retry, $"deadline exceeded; last error: {last.Kind} {last.Detail}");
-
     private static KvReply.Error Invalid(string message) => new(KvErrorCode.InvalidRequest, message);
-
-    /// <summary>Maps a final store reply to the caller's reply.</summary>
-    internal static KvReply ToReply(StoreReply? reply) => reply switch
-    {
-        null => new KvReply.Error(KvErrorCode.Unavailable, "regions changed while routing; retry"),
-        { Kind: StoreReplyKind.Ok } => KvReply.Ok,
-        { Kind: StoreReplyKind.Value } => new KvReply.Value(reply.Value),
-        { Kind: StoreReplyKind.Integer } => new KvReply.Integer(reply.Number),
-        { Kind: StoreReplyKind.NotAnInteger } => new KvReply.Error(KvErrorCode.NotAnInteger, reply.Detail),
-        { Kind: StoreReplyKind.Overflow } => new KvReply.Error(KvErrorCode.Overflow, reply.Detail),
-        { Kind: StoreReplyKind.InvalidRequest } => new KvReply.Error(KvErrorCode.InvalidRequest, reply.Detail),
-        { Kind: StoreReplyKind.TooLarge } => new KvReply.Error(KvErrorCode.TooLarge, reply.Detail),
-        { Kind: StoreReplyKind.OutcomeUnknown } => new KvReply.Error(KvErrorCode.OutcomeUnknown, reply.Detail),
-        { Kind: StoreReplyKind.ServerIsBusy } => new KvReply.Error(KvErrorCode.Busy, reply.Detail),
-        _ => new KvReply.Error(KvErrorCode.Unavailable, reply.Detail),
-    };
 
     /// <summary>A request's deadline on the caller's clock.</summary>
     private readonly record struct Deadline(long StartTimestamp, TimeSpan Budget)

@@ -145,13 +145,25 @@ public sealed record ClockProbe(ulong FromStore, long SentWallMs, long SentMonot
 public sealed record ClockEcho(ulong FromStore, long SentWallMs, long SentMonotonicMs, long PeerWallMs) : IRaftRemoteMessage;
 
 /// <summary>
-/// A KV command for one region on one store. <see cref="Command"/> is a <see cref="Core.Kv.KvCommandCodec"/>-encoded command
-/// (stamped with region id and epoch; a write's time is stamped by the store that proposes it); null means "count the
-/// region's keys" at epoch (<see cref="ConfVersion"/>, <see cref="Version"/>). Sent to any store; forwarded to <see cref="TargetStore"/>.
+/// The one request of the client data path: a KV command for one region, sent by a router to its node's store with the
+/// router's inbox as sender, and forwarded to <see cref="TargetStore"/> (at most one hop to another node). <see cref="Command"/>
+/// is a <see cref="Core.Kv.KvCommandCodec"/>-encoded command, encoded once by the router (stamped with region id and epoch;
+/// a write's time is stamped by the store that proposes it); null means "count the region's keys" at epoch
+/// (<see cref="ConfVersion"/>, <see cref="Version"/>). Whoever answers (the store, or the region's replica on that store)
+/// sends one <see cref="StoreReply"/> carrying <see cref="RequestId"/> straight to the sender.
 /// </summary>
-public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version) : IRaftRemoteMessage;
+/// <remarks>Crosses nodes through <see cref="StoreWireSerializer"/> (binary), not Hyperion.</remarks>
+public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version)
+{
+    /// <summary>The router's id for this request, echoed in the reply (0: the sender does not correlate, e.g. an Ask).</summary>
+    public long RequestId { get; init; }
+}
 
-/// <summary>Kind of a <see cref="StoreReply"/>: a result, or a typed error the router acts on.</summary>
+/// <summary>
+/// Outcome of a <see cref="StoreRequest"/>: a result, or a typed error the router acts on. The one error enumeration of the
+/// region path: replica failures (<see cref="Runtime.RaftFailure"/>) and state machine results map into it, and it maps
+/// to the caller's <see cref="Kv.KvErrorCode"/>, in one place (<see cref="StoreReplies"/>).
+/// </summary>
 public enum StoreReplyKind : byte
 {
     /// <summary>OK.</summary>
@@ -176,7 +188,7 @@ public enum StoreReplyKind : byte
     KeyNotInRegion,
     /// <summary>The request's epoch is not the region's; <see cref="StoreReply.Regions"/> holds the current region.</summary>
     EpochNotMatch,
-    /// <summary>Too many requests in flight: back off.</summary>
+    /// <summary>Too many requests waiting (on the replica, or in the router itself): back off. Certainly not applied.</summary>
     ServerIsBusy,
     /// <summary>Definitely not applied (no leader, entry dropped, store unknown): safe to retry.</summary>
     Retry,
@@ -184,15 +196,19 @@ public enum StoreReplyKind : byte
     OutcomeUnknown,
 }
 
-/// <summary>Answer to a <see cref="StoreRequest"/>.</summary>
-public sealed record StoreReply(StoreReplyKind Kind, byte[]? Value, long Number, ulong LeaderStore, RegionDescriptor[] Regions, string Detail) : IRaftRemoteMessage
+/// <summary>The one reply of the client data path: answer to the <see cref="StoreRequest"/> numbered <see cref="RequestId"/>.</summary>
+/// <remarks>Crosses nodes through <see cref="StoreWireSerializer"/> (binary), not Hyperion.</remarks>
+public sealed record StoreReply(StoreReplyKind Kind, byte[]? Value, long Number, ulong LeaderStore, RegionDescriptor[] Regions, string Detail)
+    : Client.ICorrelatedReply
 {
+    /// <summary>The <see cref="StoreRequest.RequestId"/> answered.</summary>
+    public long RequestId { get; init; }
+
     /// <summary>A reply with only a kind and a message.</summary>
     public static StoreReply Of(StoreReplyKind kind, string detail, ulong leaderStore = 0) => new(kind, null, 0, leaderStore, [], detail);
 
-    /// <summary>True for errors that say the router's view (region, epoch, leader) is outdated or the store is overloaded.</summary>
-    public bool IsRoutingError => Kind is StoreReplyKind.NotLeader or StoreReplyKind.RegionNotFound or StoreReplyKind.KeyNotInRegion
-        or StoreReplyKind.EpochNotMatch or StoreReplyKind.ServerIsBusy or StoreReplyKind.Retry;
+    /// <summary>True for errors that say the router's view (region, epoch, leader) is outdated or the store is overloaded: certainly not applied, retried.</summary>
+    public bool IsRoutingError => StoreReplies.IsRoutingError(Kind);
 }
 
 // ---- Local messages ----

@@ -19,8 +19,8 @@ public sealed record RegionSettings
     /// <summary>The initial layout's ranges, in configured order, already validated.</summary>
     public required ImmutableArray<KeyRange> InitialRanges { get; init; }
 
-    /// <summary>Requests in flight per store before ServerIsBusy.</summary>
-    public required int StoreMaxInFlight { get; init; }
+    /// <summary>Requests one router keeps waiting at once (<c>akka-raft.router.max-in-flight</c>); more are answered ServerIsBusy unsent.</summary>
+    public required int RouterMaxInFlight { get; init; }
 
     /// <summary>A store's clock farther than this from the cluster's median is corrected (<c>akka-raft.store.max-clock-offset</c>).</summary>
     public required TimeSpan MaxClockOffset { get; init; }
@@ -85,7 +85,7 @@ public sealed record RegionSettings
             HeartbeatInterval = Duration(full, "akka-raft.placement.heartbeat-interval"),
             PlacementStatusInterval = Duration(full, "akka-raft.placement.status-interval"),
             InitialRanges = ReadLayout(full),
-            StoreMaxInFlight = PositiveInt(full, "akka-raft.store.max-in-flight"),
+            RouterMaxInFlight = PositiveInt(full, "akka-raft.router.max-in-flight"),
             MaxClockOffset = Duration(full, "akka-raft.store.max-clock-offset"),
             ClockProbeInterval = Duration(full, "akka-raft.store.clock-probe-interval"),
             RequestTimeout = Duration(full, "akka-raft.router.request-timeout"),

@@ -26,13 +26,13 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     private readonly IActorRef _placement;
     private readonly RegionSettings _settings;
     private readonly TimeSpan _replicaTimeout;
+    private readonly IActorRefProvider _provider = ((ExtendedActorSystem)Context.System).Provider;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ulong, Region> _regions = [];
     private readonly PeerDirectory _directory;
     // What this store applied and placement has not recorded yet (splits, membership changes), by description: re-sent
     // every heartbeat until placement records or rejects it. Bounded by the changes this store's replicas apply.
     private readonly Dictionary<string, object> _unreported = [];
-    private int _inFlight;
     private bool _layoutLoaded;
 
     /// <summary>Props for the store of node <paramref name="storeId"/> (store id = node id); <paramref name="clock"/> is the node's clock (default: the system's).</summary>
@@ -53,12 +53,11 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         _startTimestamp = _clock.GetTimestamp();
         // An offset not measured again within a few probes belongs to a silent store: it stops counting.
         _expiryClock = new ExpiryClock((long)settings.MaxClockOffset.TotalMilliseconds, (long)(settings.ClockProbeInterval * 5).TotalMilliseconds);
-        // Answer the router before its own attempt times out, so it learns "unknown outcome" rather than nothing.
+        // Admin requests to the replica (splits, membership, heartbeat probes) end before a router's attempt would.
         _replicaTimeout = settings.AttemptTimeout * 0.8;
         _directory = new PeerDirectory(Context, storeId, Name, id => new StoreHello(id));
 
         Receive<StoreRequest>(OnRequest);
-        Receive<RequestDone>(_ => _inFlight--);
         Receive<LoadLayout>(_ => RequestLayout());
         Receive<LayoutAnswer>(OnLayout);
         ReceiveMembershipMessages();
@@ -155,25 +154,26 @@ public sealed partial class Store : ReceiveActor, IWithTimers
 
     // ---- Requests ----
 
+    /// <summary>
+    /// A router's request: checked on arrival (region, epoch, keys) and handed to this store's replica with a
+    /// <see cref="StoreReplyRoute"/> as sender, so the replica's answer goes straight to the router's inbox; or forwarded to
+    /// the store it names. A write is checked from its header and keys alone (the state machine's decode on apply is its one
+    /// decode); a read is decoded here, its one decode, and judged on the leader.
+    /// </summary>
     private void OnRequest(StoreRequest request)
     {
         if (request.TargetStore != _storeId)
         {
             // Not sending to a node the failure detector gave up on keeps the answer certain: not applied, retry elsewhere.
-            if (_directory.IsUnreachable(request.TargetStore)) Sender.Tell(StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is unreachable from store {_storeId}"));
+            if (_directory.IsUnreachable(request.TargetStore)) Answer(request, StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is unreachable from store {_storeId}"));
             else if (_directory.Find(request.TargetStore) is { } target) target.Forward(request);
-            else Sender.Tell(StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is not known to store {_storeId} yet"));
-            return;
-        }
-        if (_inFlight >= _settings.StoreMaxInFlight)
-        {
-            Sender.Tell(StoreReply.Of(StoreReplyKind.ServerIsBusy, $"store {_storeId} has {_inFlight} requests in flight"));
+            else Answer(request, StoreReply.Of(StoreReplyKind.Retry, $"store {request.TargetStore} is not known to store {_storeId} yet"));
             return;
         }
         if (!_regions.TryGetValue(request.RegionId, out var region))
         {
             _log.Warning("[region {0}] request rejected: store {1} hosts no replica of region {0}", request.RegionId, _storeId);
-            Sender.Tell(StoreReply.Of(StoreReplyKind.RegionNotFound, $"store {_storeId} hosts no replica of region {request.RegionId}"));
+            Answer(request, StoreReply.Of(StoreReplyKind.RegionNotFound, $"store {_storeId} hosts no replica of region {request.RegionId}"));
             return;
         }
         if (request.Command is null)
@@ -181,22 +181,46 @@ public sealed partial class Store : ReceiveActor, IWithTimers
             CountKeys(request, region);
             return;
         }
-        KvCommand command;
         try
         {
-            command = KvCommandCodec.Decode(request.Command);
+            var header = KvCommandCodec.ReadHeader(request.Command);
+            if (header.IsWrite) ProposeWrite(request, request.Command, header, region);
+            else Read(request, KvCommandCodec.Decode(request.Command), region);
         }
         catch (KvCodecException e)
         {
-            Sender.Tell(StoreReply.Of(StoreReplyKind.InvalidRequest, e.Message));
+            Answer(request, StoreReply.Of(StoreReplyKind.InvalidRequest, e.Message));
+        }
+    }
+
+    /// <summary>
+    /// A write, checked from its header and keys, stamped with this store's time (only a leader's proposal enters the log,
+    /// so the stamp is the leader's) by splicing the stamp in: the command is not decoded again.
+    /// </summary>
+    private void ProposeWrite(StoreRequest request, byte[] command, KvCommandHeader header, Region region)
+    {
+        if (header.RegionId != region.Id || header.Epoch.Version != region.Epoch.Version || KvCommandCodec.FirstKeyOutside(command, region) is not null)
+        {
+            // Rejections are rare: the whole command is decoded only to say what was wrong.
+            Answer(request, Check(KvCommandCodec.Decode(command), region) ?? StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] rejected"));
             return;
         }
+        var stamped = KvCommandCodec.WithStamp(command, header, ExpiryNowMs());
+        _coordinator.Tell(new Propose(region.Id, stamped), RouteOf(request, region, isWrite: true));
+    }
+
+    private void Read(StoreRequest request, KvCommand command, Region region)
+    {
         if (Check(command, region) is { } rejection)
         {
-            Sender.Tell(rejection);
+            Answer(request, rejection);
             return;
         }
-        Forward(region, command);
+        // Invariant: a command whose header is a read's (GET, EXISTS) decodes to a read.
+        if (command is not KvReadCommand read)
+            throw new InvalidOperationException($"[region {region.Id}] {command.GetType().Name} has a read's header but is not a read");
+        var now = ExpiryNowMs();
+        _coordinator.Tell(new ReadRequest(region.Id, sm => ((KvStateMachine)sm).Read(read, now)), RouteOf(request, region, isWrite: false));
     }
 
     /// <summary>The arrival check: the same rules the state machine applies, answered before anything is proposed.</summary>
@@ -216,46 +240,21 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         return null;
     }
 
-    /// <summary>
-    /// Hands a checked command to this store's replica: a write stamped with this store's time (only a leader's proposal
-    /// enters the log, so the stamp is the leader's), a read judged by it.
-    /// </summary>
-    private void Forward(Region region, KvCommand command)
-    {
-        var now = ExpiryNowMs();
-        object message = command switch
-        {
-            KvWriteCommand write => new Propose(region.Id, KvCommandCodec.Encode(write with { NowMs = now })),
-            KvReadCommand read => new ReadRequest(region.Id, sm => ((KvStateMachine)sm).Read(read, now)),
-            _ => throw new InvalidOperationException($"[region {region.Id}] {command.GetType().Name} is neither a read nor a write"),
-        };
-        Dispatch(region, message, isWrite: command is KvWriteCommand);
-    }
-
     private void CountKeys(StoreRequest request, Region region)
     {
         if (request.RegionId != region.Id || request.Version != region.Epoch.Version)
         {
-            Sender.Tell(new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(region)], $"count at v{request.ConfVersion}/{request.Version} does not match the current {region}"));
+            Answer(request, new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(region)], $"count at v{request.ConfVersion}/{request.Version} does not match the current {region}"));
             return;
         }
-        Dispatch(region, new ReadRequest(region.Id, sm => new KvResult.IntegerResult(((KvStateMachine)sm).KeyCount)), isWrite: false);
+        _coordinator.Tell(new ReadRequest(region.Id, sm => new KvResult.IntegerResult(((KvStateMachine)sm).KeyCount)), RouteOf(request, region, isWrite: false));
     }
 
-    private void Dispatch(Region region, object message, bool isWrite)
-    {
-        _inFlight++;
-        var sender = Sender;
-        var self = Self;
-        var storeId = _storeId;
-        _coordinator.Ask<object>(message, _replicaTimeout).ContinueWith(t =>
-        {
-            self.Tell(RequestDone.Instance);
-            return t.IsCompletedSuccessfully
-                ? StoreReplies.FromReplica(t.Result, region, storeId, isWrite)
-                : StoreReply.Of(isWrite ? StoreReplyKind.OutcomeUnknown : StoreReplyKind.Retry, $"[region {region.Id}] no answer from the replica on store {storeId} in time");
-        }, TaskScheduler.Default).PipeTo(sender);
-    }
+    /// <summary>Where the replica's answer goes: through a route straight to the requester (the router's inbox).</summary>
+    private StoreReplyRoute RouteOf(StoreRequest request, Region region, bool isWrite) =>
+        new(_provider, Sender, request.RequestId, region, _storeId, isWrite);
+
+    private void Answer(StoreRequest request, StoreReply reply) => Sender.Tell(reply with { RequestId = request.RequestId });
 
     // ---- Heartbeats ----
 
@@ -311,11 +310,6 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     private sealed record HeartbeatTick : INoSerializationVerificationNeeded
     {
         public static HeartbeatTick Instance { get; } = new();
-    }
-
-    private sealed record RequestDone : INoSerializationVerificationNeeded
-    {
-        public static RequestDone Instance { get; } = new();
     }
 
     private sealed record PlacementReported(string What, PlacementSplitReply? Reply) : INoSerializationVerificationNeeded;

@@ -1,14 +1,59 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using AkkaRaft.Actors.Kv;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Kv;
 using AkkaRaft.Core.Regions;
 
 namespace AkkaRaft.Actors.Regions;
 
-/// <summary>Translations between a replica's answers and store replies, and the per-region heartbeat probe.</summary>
+/// <summary>
+/// The one place the region path's outcomes are mapped: a replica's answer (<see cref="RaftFailure"/> or a state machine
+/// result) to a <see cref="StoreReply"/>, a store reply to the caller's <see cref="KvReply"/>, and which kinds the
+/// router retries. An unknown write outcome stays <see cref="StoreReplyKind.OutcomeUnknown"/> → <see cref="KvErrorCode.OutcomeUnknown"/>
+/// (RESP -UNKNOWN) and is never retried; only what certainly was not applied ends as <see cref="KvErrorCode.Unavailable"/>
+/// (RESP -TRYAGAIN). Also the per-region heartbeat probe.
+/// </summary>
 internal static class StoreReplies
 {
+    /// <summary>Errors that say the router's view (region, epoch, leader) is outdated or a store is overloaded: certainly not applied, so retried.</summary>
+    public static bool IsRoutingError(StoreReplyKind kind) => kind is StoreReplyKind.NotLeader or StoreReplyKind.RegionNotFound
+        or StoreReplyKind.KeyNotInRegion or StoreReplyKind.EpochNotMatch or StoreReplyKind.ServerIsBusy or StoreReplyKind.Retry;
+
+    /// <summary>True for every kind but the three results (OK, value, integer).</summary>
+    public static bool IsError(StoreReplyKind kind) => kind is not (StoreReplyKind.Ok or StoreReplyKind.Value or StoreReplyKind.Integer);
+
+    /// <summary>The router's answer when a store or replica did not answer within the attempt: a write's fate is unknown, a read changed nothing.</summary>
+    public static StoreReply NoAnswer(ulong regionId, ulong store, bool isWrite) => isWrite
+        ? StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {regionId}] no answer from store {store} in time: the write may or may not have been applied")
+        : StoreReply.Of(StoreReplyKind.Retry, $"[region {regionId}] no answer from store {store} in time");
+
+    /// <summary>The router's overflow answer: <paramref name="capacity"/> requests already wait, so this one was not sent.</summary>
+    public static StoreReply RouterFull(int capacity) =>
+        StoreReply.Of(StoreReplyKind.ServerIsBusy, $"the router already has {capacity} requests in flight (akka-raft.router.max-in-flight); request not sent");
+
+    /// <summary>The answer when the deadline ends a retry loop: the last error, as a final one.</summary>
+    public static StoreReply AtDeadline(StoreReply last) => last.Kind == StoreReplyKind.ServerIsBusy
+        ? last
+        : StoreReply.Of(StoreReplyKind.Retry, $"deadline exceeded; last error: {last.Kind} {last.Detail}");
+
+    /// <summary>Maps a final store reply to the caller's reply (null: the keys no longer lay in one region).</summary>
+    public static KvReply ToKvReply(StoreReply? reply) => reply switch
+    {
+        null => new KvReply.Error(KvErrorCode.Unavailable, "regions changed while routing; retry"),
+        { Kind: StoreReplyKind.Ok } => KvReply.Ok,
+        { Kind: StoreReplyKind.Value } => new KvReply.Value(reply.Value),
+        { Kind: StoreReplyKind.Integer } => new KvReply.Integer(reply.Number),
+        { Kind: StoreReplyKind.NotAnInteger } => new KvReply.Error(KvErrorCode.NotAnInteger, reply.Detail),
+        { Kind: StoreReplyKind.Overflow } => new KvReply.Error(KvErrorCode.Overflow, reply.Detail),
+        { Kind: StoreReplyKind.InvalidRequest } => new KvReply.Error(KvErrorCode.InvalidRequest, reply.Detail),
+        { Kind: StoreReplyKind.TooLarge } => new KvReply.Error(KvErrorCode.TooLarge, reply.Detail),
+        { Kind: StoreReplyKind.OutcomeUnknown } => new KvReply.Error(KvErrorCode.OutcomeUnknown, reply.Detail),
+        { Kind: StoreReplyKind.ServerIsBusy } => new KvReply.Error(KvErrorCode.Busy, reply.Detail),
+        // Routing errors left at the deadline: certainly not applied.
+        _ => new KvReply.Error(KvErrorCode.Unavailable, reply.Detail),
+    };
+
     /// <summary>Maps a replica's answer (proposal or read outcome) to a store reply; peer-id leader hints become store ids.</summary>
     public static StoreReply FromReplica(object answer, Region region, ulong storeId, bool isWrite) => answer switch
     {

@@ -93,11 +93,7 @@ public static class KvCommandCodec
     public static KvCommand Decode(ReadOnlySpan<byte> data)
     {
         var reader = new WireReader(data, "KV command");
-        var version = reader.ReadByte("format version");
-        if (version != FormatVersion)
-            throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
-        var op = (OpCode)reader.ReadByte("op code");
-        if (op is < OpCode.Get or > OpCode.Split) throw reader.Fail($"unknown op code {(byte)op}");
+        var op = ReadOp(ref reader);
         var regionId = reader.ReadVarUInt("region id");
         var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
         var nowMs = op is OpCode.Get or OpCode.Exists ? 0 : reader.ReadVarInt("now ms");
@@ -148,6 +144,89 @@ public static class KvCommandCodec
         reader.EnsureEnd();
         return command;
     }
+
+    /// <summary>
+    /// Reads the header only (format version, op, region id, epoch, and where a write's stamp lies): enough for a store to
+    /// check the region and epoch before proposing, leaving the one full decode to the state machine. Throws
+    /// <see cref="KvCodecException"/> when the header is malformed; the rest is not checked here.
+    /// </summary>
+    public static KvCommandHeader ReadHeader(ReadOnlySpan<byte> data)
+    {
+        var reader = new WireReader(data, "KV command");
+        var op = ReadOp(ref reader);
+        var regionId = reader.ReadVarUInt("region id");
+        var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
+        if (op is OpCode.Get or OpCode.Exists) return new KvCommandHeader(false, regionId, epoch, 0, 0);
+        var stampOffset = reader.Position;
+        reader.ReadVarInt("now ms");
+        return new KvCommandHeader(true, regionId, epoch, stampOffset, reader.Position - stampOffset);
+    }
+
+    /// <summary>
+    /// The first key of the encoded command that <paramref name="region"/> does not contain, or null when it contains them
+    /// all. Keys are compared in place; values are skipped, not copied. Throws <see cref="KvCodecException"/> when the
+    /// keys cannot be read.
+    /// </summary>
+    public static byte[]? FirstKeyOutside(ReadOnlySpan<byte> data, Region region)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        var reader = new WireReader(data, "KV command");
+        var op = ReadOp(ref reader);
+        reader.ReadVarUInt("region id");
+        reader.ReadVarUInt("epoch conf version");
+        reader.ReadVarUInt("epoch version");
+        if (op is not (OpCode.Get or OpCode.Exists)) reader.ReadVarInt("now ms");
+        switch (op)
+        {
+            case OpCode.Get or OpCode.Set or OpCode.IncrBy or OpCode.Split:
+                return Outside(reader.ReadSpan("key"), region);
+            case OpCode.Exists or OpCode.Delete:
+                var keys = reader.ReadCount("key count", minBytesPerItem: 1);
+                for (var i = 0; i < keys; i++)
+                    if (Outside(reader.ReadSpan("key"), region) is { } outside) return outside;
+                return null;
+            default: // OpCode.MSet
+                var pairs = reader.ReadCount("pair count", minBytesPerItem: 2);
+                for (var i = 0; i < pairs; i++)
+                {
+                    if (Outside(reader.ReadSpan("key"), region) is { } outside) return outside;
+                    reader.ReadSpan("value");
+                }
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// A copy of an encoded write whose time stamp is <paramref name="nowMs"/>: the bytes before and after the stamp are
+    /// copied as they are (the command is not decoded again). <paramref name="header"/> is <see cref="ReadHeader"/>'s of
+    /// <paramref name="data"/>.
+    /// </summary>
+    public static byte[] WithStamp(ReadOnlySpan<byte> data, KvCommandHeader header, long nowMs)
+    {
+        // Invariant: only a write has a stamp, and the header describes these bytes.
+        if (!header.IsWrite || header.StampOffset + header.StampLength > data.Length)
+            throw new InvalidOperationException($"no write stamp at {header.StampOffset}+{header.StampLength} in {data.Length} bytes");
+        var stamp = new WireWriter(10);
+        stamp.WriteVarInt(nowMs);
+        var tail = data[(header.StampOffset + header.StampLength)..];
+        var stamped = new byte[header.StampOffset + stamp.Written.Length + tail.Length];
+        data[..header.StampOffset].CopyTo(stamped);
+        stamp.Written.CopyTo(stamped.AsSpan(header.StampOffset));
+        tail.CopyTo(stamped.AsSpan(header.StampOffset + stamp.Written.Length));
+        return stamped;
+    }
+
+    private static OpCode ReadOp(ref WireReader reader)
+    {
+        var version = reader.ReadByte("format version");
+        if (version != FormatVersion)
+            throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
+        var op = (OpCode)reader.ReadByte("op code");
+        if (op is < OpCode.Get or > OpCode.Split) throw reader.Fail($"unknown op code {(byte)op}");
+        return op;
+    }
+
+    private static byte[]? Outside(ReadOnlySpan<byte> key, Region region) => region.Contains(key) ? null : key.ToArray();
 
     private static OpCode OpOf(KvCommand command) => command switch
     {

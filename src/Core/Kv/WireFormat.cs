@@ -116,6 +116,20 @@ internal ref struct WireReader
         return bytes;
     }
 
+    /// <summary>A length-prefixed byte string, in place (nothing copied).</summary>
+    public ReadOnlySpan<byte> ReadSpan(string field)
+    {
+        var length = ReadVarUInt(field);
+        if (length > (ulong)Remaining)
+            throw Fail($"{field}: length {length} exceeds the remaining {Remaining} bytes");
+        var bytes = _data.Slice(_position, (int)length);
+        _position += (int)length;
+        return bytes;
+    }
+
+    /// <summary>Bytes read so far.</summary>
+    public readonly int Position => _position;
+
     public readonly void EnsureEnd()
     {
         if (Remaining != 0) throw Fail($"{Remaining} trailing bytes after the end");

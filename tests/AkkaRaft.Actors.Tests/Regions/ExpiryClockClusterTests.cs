@@ -23,7 +23,7 @@ public sealed class ExpiryClockClusterTests(ITestOutputHelper output) : Akka.Tes
     {
         await using var cluster = await StartAsync();
         var node = cluster.Node(1);
-        var fast = new KvClient(node.Store, node.Placement, node.Settings, new ShiftedClock(Day));
+        var fast = node.NewClient(new ShiftedClock(Day));
         AssertOk(await cluster.Node(2).Client.SetAsync(K("a-ttl"), K("v"), TenMinutes));
         AssertOk(await cluster.Node(3).Client.SetAsync(K("z-ttl"), K("v"), TenMinutes));
 

@@ -57,7 +57,7 @@ public sealed class InitialLayoutStartupTests
     {
         Assert.Equal("akka-raft.placement.heartbeat-interval", Rejected("akka-raft.placement.heartbeat-interval = 0s").Key);
         Assert.Equal("akka-raft.router.attempt-timeout", Rejected("akka-raft.router { attempt-timeout = 20s, request-timeout = 10s }").Key);
-        Assert.Equal("akka-raft.store.max-in-flight", Rejected("akka-raft.store.max-in-flight = 0").Key);
+        Assert.Equal("akka-raft.router.max-in-flight", Rejected("akka-raft.router.max-in-flight = 0").Key);
     }
 
     [Fact]

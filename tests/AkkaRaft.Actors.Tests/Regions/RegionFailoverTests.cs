@@ -77,7 +77,7 @@ public sealed class RegionFailoverTests(ITestOutputHelper output) : Akka.TestKit
         }, Patience);
 
         // A router with an empty cache must look every region up through the new placement leader.
-        var fresh = new KvClient(other.Store, other.Placement, other.Settings);
+        var fresh = other.NewClient();
         var regions = await fresh.RegionsAsync();
         Assert.Equal(before, string.Join("; ", regions.Select(r => $"{r.Id} {r.Epoch} {string.Join(",", r.Stores.Order())}")));
         await AwaitAssertAsync(async () =>

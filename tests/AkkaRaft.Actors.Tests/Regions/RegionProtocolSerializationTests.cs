@@ -20,20 +20,44 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
         return Assert.IsType<T>(serializer.FromBinary(serializer.ToBinary(message), typeof(T)));
     }
 
-    [Fact]
-    public void Store_requests_and_replies_cross_nodes_intact()
+    private T RoundTripWire<T>(T message) where T : class
     {
-        var request = new StoreRequest(2, 7, [1, 2, 3], 2, 3);
-        var requestCopy = RoundTrip(request);
+        var serializer = Assert.IsType<StoreWireSerializer>(Sys.Serialization.FindSerializerFor(message));
+        return Assert.IsType<T>(serializer.FromBinary(serializer.ToBinary(message), serializer.Manifest(message)));
+    }
+
+    [Fact]
+    public void Store_requests_and_replies_cross_nodes_intact_through_the_binary_serializer()
+    {
+        var request = new StoreRequest(2, 7, [1, 2, 3], 2, 3) { RequestId = long.MaxValue - 5 };
+        var requestCopy = RoundTripWire(request);
         Assert.Equal(request with { Command = null }, requestCopy with { Command = null });
         Assert.Equal(request.Command, requestCopy.Command);
+        var count = RoundTripWire(new StoreRequest(2, 7, null, 2, 3) { RequestId = -1 });
+        Assert.Equal((null, -1L), (count.Command, count.RequestId));
 
-        var reply = new StoreReply(StoreReplyKind.EpochNotMatch, [9], 42, 3, [RegionDescriptor.From(Sample, 1, 99)], "stale");
-        var replyCopy = RoundTrip(reply);
-        Assert.Equal((reply.Kind, reply.Number, reply.LeaderStore, reply.Detail), (replyCopy.Kind, replyCopy.Number, replyCopy.LeaderStore, replyCopy.Detail));
+        var reply = new StoreReply(StoreReplyKind.EpochNotMatch, [9], -42, 3, [RegionDescriptor.From(Sample, 1, 99), RegionDescriptor.From(Sample)], "stale ü") { RequestId = 77 };
+        var replyCopy = RoundTripWire(reply);
+        Assert.Equal((reply.Kind, reply.Number, reply.LeaderStore, reply.Detail, reply.RequestId),
+            (replyCopy.Kind, replyCopy.Number, replyCopy.LeaderStore, replyCopy.Detail, replyCopy.RequestId));
         Assert.Equal(reply.Value, replyCopy.Value);
-        Assert.Equal(Sample, Assert.Single(replyCopy.Regions).ToRegion());
+        Assert.Equal([Sample, Sample], replyCopy.Regions.Select(r => r.ToRegion()));
         Assert.Equal((1UL, 99L), (replyCopy.Regions[0].LeaderStore, replyCopy.Regions[0].ApproximateSizeBytes));
+        Assert.Null(RoundTripWire(StoreReply.Of(StoreReplyKind.Value, "")).Value);
+    }
+
+    [Fact]
+    public void Malformed_store_payloads_are_refused_with_a_serialization_error()
+    {
+        var serializer = (StoreWireSerializer)Sys.Serialization.FindSerializerForType(typeof(StoreReply));
+        var reply = serializer.ToBinary(new StoreReply(StoreReplyKind.Ok, null, 0, 0, [RegionDescriptor.From(Sample)], "ok") { RequestId = 1 });
+
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(reply[..^3], "SP"));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([.. reply, 0], "SP"));
+        var badKind = (byte[])reply.Clone();
+        badKind[2] = 200; // format version, request id 1 (one byte), then the kind
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(badKind, "SP"));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(reply, "XX"));
     }
 
     [Fact]

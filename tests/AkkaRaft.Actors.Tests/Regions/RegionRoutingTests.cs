@@ -1,3 +1,4 @@
+using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using AkkaRaft.Actors.Kv;
@@ -87,6 +88,36 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
+    public async Task The_replica_answers_the_requester_directly_with_the_request_id_whether_its_leader_is_local_or_one_hop_away()
+    {
+        await using var cluster = await StartAsync();
+        AssertOk(await cluster.Node(1).Client.SetAsync(K("warmup"), K("1")));
+        var left = (await cluster.HostedRegionsAsync(1)).Single(r => r.Contains(K("a")));
+        var leader = await cluster.LeaderNodeAsync(left.Id);
+        var follower = leader == 1 ? 2UL : 1UL;
+
+        foreach (var via in new[] { leader, follower })
+        {
+            // The requester sits on the node that received the request: through a follower's store, the answer crosses back.
+            var requester = CreateTestProbe(cluster.Nodes[(int)via - 1]);
+            var write = Raw(leader, left.Id, new SetCommand(left.Id, left.Epoch, 0, K($"a{via}"), K("x"))) with { RequestId = 100 + (long)via };
+            cluster.Node(via).Store.Tell(write, requester.Ref);
+            var written = requester.ExpectMsg<StoreReply>(Patience);
+            Assert.Equal((StoreReplyKind.Ok, 100 + (long)via), (written.Kind, written.RequestId));
+
+            var read = Raw(leader, left.Id, new GetCommand(left.Id, left.Epoch, K($"a{via}"))) with { RequestId = 200 + (long)via };
+            cluster.Node(via).Store.Tell(read, requester.Ref);
+            var value = requester.ExpectMsg<StoreReply>(Patience);
+            Assert.Equal((StoreReplyKind.Value, 200 + (long)via, "x"), (value.Kind, value.RequestId, Encoding.UTF8.GetString(value.Value!)));
+
+            var misrouted = Raw(leader, left.Id, new SetCommand(left.Id, left.Epoch, 0, K("zebra"), K("x"))) with { RequestId = 300 + (long)via };
+            cluster.Node(via).Store.Tell(misrouted, requester.Ref);
+            var rejected = requester.ExpectMsg<StoreReply>(Patience);
+            Assert.Equal((StoreReplyKind.KeyNotInRegion, 300 + (long)via), (rejected.Kind, rejected.RequestId));
+        }
+    }
+
+    [Fact]
     public async Task A_stale_epoch_is_rejected_with_EpochNotMatch_carrying_the_current_region_and_an_unknown_region_with_RegionNotFound()
     {
         await using var cluster = await StartAsync();
@@ -145,7 +176,7 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
                 .Select(s => $"group {s.GroupId} peer {s.PeerId} {s.Role} term {s.Term} commit {s.Committed} applied {s.Applied} last {s.LastIndex}")));
         }, Patience);
 
-        var fresh = new KvClient(cluster.Node(2).Store, cluster.Node(2).Placement, cluster.Node(2).Settings);
+        var fresh = cluster.Node(2).NewClient();
         Assert.Equal("1", ValueOf(await fresh.GetAsync(K("apple"))));
         AssertOk(await fresh.SetAsync(K("zebra"), K("3")));
         Assert.Equal("3", ValueOf(await client.GetAsync(K("zebra"))));

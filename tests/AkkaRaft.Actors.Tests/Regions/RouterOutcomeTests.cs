@@ -128,10 +128,30 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         var store = new ScriptedStore(request => request.TargetStore == 4
             ? new StoreReply(StoreReplyKind.Integer, null, 1, 0, [], "")
             : StoreReply.Of(StoreReplyKind.NotLeader, "not the leader", leaderStore: 4));
-        var client = new KvClient(Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), placement, Settings);
+        var client = new KvClient(Sys, Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), placement, Settings);
 
         Assert.Equal(new KvReply.Integer(1), await client.IncrementAsync(K("a"), 1));
         Assert.True(lookups >= 2, "placement was asked again");
+    }
+
+    [Fact]
+    public async Task A_router_with_every_place_taken_answers_Busy_without_sending_the_request()
+    {
+        // One place; the silent store keeps it taken by a read until that read's deadline. The backoff outlasts the deadline,
+        // so the refused write is tried exactly once.
+        var settings = RegionSettings.Create(ConfigurationFactory.ParseString(
+            "akka-raft.router { max-in-flight = 1, request-timeout = 1s, attempt-timeout = 1s, min-backoff = 5s, max-backoff = 5s }"));
+        var store = new ScriptedStore(_ => null);
+        var client = new KvClient(Sys, Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), Sys.ActorOf(Props.Create(() => new FixedPlacement())), settings);
+        var read = client.GetAsync(K("a"));
+        await AwaitAssertAsync(() => Assert.Equal(1, store.Count(Left.Id)), TimeSpan.FromSeconds(5));
+
+        var write = Assert.IsType<KvReply.Error>(await client.IncrementAsync(K("b"), 1));
+
+        Assert.Equal(KvErrorCode.Busy, write.Code);
+        Assert.Contains("max-in-flight", write.Message, StringComparison.Ordinal);
+        Assert.Equal(1, store.Count(Left.Id));
+        Assert.Equal(KvErrorCode.Unavailable, Assert.IsType<KvReply.Error>(await read).Code);
     }
 
     [Fact]
@@ -156,7 +176,7 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         var store = new ScriptedStore(answer);
         var storeRef = Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store)));
         var placement = Sys.ActorOf(Props.Create(() => new FixedPlacement()));
-        return (new KvClient(storeRef, placement, Settings), store);
+        return (new KvClient(Sys, storeRef, placement, Settings), store);
     }
 
     /// <summary>The requests a scripted store saw, per region, and how it answers them (null: no answer).</summary>
@@ -178,7 +198,7 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         public ScriptedStoreActor(ScriptedStore store) =>
             Receive<StoreRequest>(request =>
             {
-                if (store.Receive(request) is { } reply) Sender.Tell(reply);
+                if (store.Receive(request) is { } reply) Sender.Tell(reply with { RequestId = request.RequestId });
             });
     }
 
