@@ -170,6 +170,9 @@ public sealed class PeerDirectory
         else _unreachable.Add(address);
     }
 
+    /// <summary>The node whose service was registered at <paramref name="address"/>, or null when none was.</summary>
+    public ulong? NodeAt(Address address) => _nodeOfAddress.TryGetValue(address, out var node) ? node : null;
+
     /// <summary>The service of <paramref name="nodeId"/>, or null when not introduced yet.</summary>
     public IActorRef? Find(ulong nodeId) => _services.GetValueOrDefault(nodeId);
 

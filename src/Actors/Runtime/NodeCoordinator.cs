@@ -16,6 +16,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     public const string Name = "akka-raft-coordinator";
 
     private const string TickTimer = "tick";
+    private const int MaxImpersonationsLogged = 1024;
     private const string SnapshotPaceTimer = "snapshot-pace";
     // The scheduler's resolution; pacing waits shorter than this are rounded up.
     private static readonly TimeSpan MinPace = TimeSpan.FromMilliseconds(1);
@@ -29,6 +30,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, List<GroupMessage>> _outbox = [];
     private readonly Dictionary<ulong, List<IActorRef>> _creationWaiters = [];
     private readonly HashSet<ulong> _unknownGroupsLogged = [];
+    // At most one warning per (sending address, claimed node), and at most MaxImpersonationsLogged of them.
+    private readonly HashSet<(Address, ulong)> _impersonationsLogged = [];
     // Removed replicas that have not terminated yet, and creates of the same group waiting for them (name and journal still in use).
     private readonly Dictionary<IActorRef, ulong> _stopping = [];
     private readonly Dictionary<ulong, List<(CreateGroup Create, IActorRef Sender)>> _createsAfterStop = [];
@@ -110,6 +113,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void OnSnapshotChunk(SnapshotChunk chunk)
     {
+        if (!SentByClaimedNode(chunk.FromNode, 1)) return;
         Message? whole;
         try
         {
@@ -178,7 +182,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void OnInbound(RaftBatch batch)
     {
-        if (_nodes.Find(batch.FromNode) is null && !Sender.IsNobody()) _nodes.Register(batch.FromNode, Sender);
+        if (!SentByClaimedNode(batch.FromNode, batch.Messages.Count)) return;
         foreach (var gm in batch.Messages)
         {
             if (_groups.TryGetValue(gm.GroupId, out var group))
@@ -193,6 +197,30 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             }
             Sender.Tell(new UnknownGroupReply(_nodeId, gm.GroupId, gm.Message.To));
         }
+    }
+
+    /// <summary>
+    /// A batch or chunk names the node that sent it; a remote one must come from the address that node registered from
+    /// (its hello, or its first batch), so one member cannot speak for another. Local senders are this node's own.
+    /// </summary>
+    private bool SentByClaimedNode(ulong claimedNode, int messages)
+    {
+        if (Sender.IsNobody() || Sender.Path.Address.HasLocalScope) return true;
+        var address = Sender.Path.Address;
+        var nodeAtAddress = _nodes.NodeAt(address);
+        var claimed = _nodes.Find(claimedNode);
+        if (nodeAtAddress is null && claimed is null)
+        {
+            _nodes.Register(claimedNode, Sender);
+            return true;
+        }
+        if (nodeAtAddress == claimedNode && (claimed is null || claimed.Path.Address.Equals(address))) return true;
+        if (_impersonationsLogged.Count < MaxImpersonationsLogged && _impersonationsLogged.Add((address, claimedNode)))
+        {
+            _log.Warning("dropped {0} Raft message(s) claiming to come from node {1} but sent from {2} ({3}); further ones are dropped silently",
+                messages, claimedNode, address, nodeAtAddress is { } n ? $"node {n}" : $"node {claimedNode} is at {claimed!.Path.Address}");
+        }
+        return false;
     }
 
     private void OnOutbound(OutboundRaftMessages outbound)
