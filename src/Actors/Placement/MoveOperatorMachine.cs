@@ -27,6 +27,10 @@ public sealed class MoveOperatorMachine
     private ulong _sourcePeer;
     // From the created replica until the promotion, an end removes the learner again (a rollback).
     private bool _replicaAdded;
+    // Catch-up polls since the learner last moved; every ReAddLearnerEveryPolls of them its replica is asked for again.
+    private int _pollsWithoutProgress;
+    private ulong _lastLearnerMatch;
+    private long _lastSnapshotSent;
     private bool _promoted;
     private bool _removingSource;
     // The outcome a running rollback ends with.
@@ -156,8 +160,24 @@ public sealed class MoveOperatorMachine
         Report(OperatorStep.CatchUp, $"learner {_learner} at {match} of {leader.LastIndex}{(toTarget ? $", snapshot {sent}/{total} bytes" : "")}",
             match, leader.LastIndex, toTarget ? sent : 0, toTarget ? total : 0);
         if (match > 0 && leader.LastIndex - Math.Min(match, leader.LastIndex) <= (ulong)_budgets.CatchUpDistance) return MoveLeaderOff();
+        var snapshotSent = toTarget ? sent : 0;
+        var moved = match != _lastLearnerMatch || snapshotSent != _lastSnapshotSent;
+        (_lastLearnerMatch, _lastSnapshotSent) = (match, snapshotSent);
+        _pollsWithoutProgress = moved ? 0 : _pollsWithoutProgress + 1;
+        if (_pollsWithoutProgress % _budgets.ReAddLearnerEveryPolls == 0 && _pollsWithoutProgress > 0) return EnsureLearnerReplica();
         return WaitThen(CatchUp);
     });
+
+    /// <summary>
+    /// A target store that restarted before anything of the learner was durable comes back without its replica: the leader's
+    /// snapshot then goes nowhere. Asking for the replica again is idempotent (a store that has it says so); any answer, or
+    /// none (the store is down), goes back to waiting, and the operator timeout ends a learner that never moves.
+    /// </summary>
+    private OperatorAction EnsureLearnerReplica()
+    {
+        var add = new AddRegionReplica(_order.ToStore, RegionDescriptor.From(_region!), _learner);
+        return Ask(new OperatorAction.AskStore(add), _ => WaitThen(CatchUp), () => WaitThen(CatchUp));
+    }
 
     private OperatorAction MoveLeaderOff() => FindLeader(_region!, leader =>
     {

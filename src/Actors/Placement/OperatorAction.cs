@@ -40,4 +40,5 @@ public sealed record OperatorProgress(
 /// <param name="DestroyAttempts">How often the source replica's destroy is asked for before the store is left to drop it later.</param>
 /// <param name="LeaderSearchRounds">Rounds over the voters (one poll apart) before "no leader found".</param>
 /// <param name="ChangeAttempts">Proposals of one membership change before it "did not go through".</param>
-public sealed record MoveBudgets(int CatchUpDistance, int DestroyAttempts, int LeaderSearchRounds = 50, int ChangeAttempts = 20);
+/// <param name="ReAddLearnerEveryPolls">Catch-up polls without any progress of the learner before its replica is asked for again.</param>
+public sealed record MoveBudgets(int CatchUpDistance, int DestroyAttempts, int LeaderSearchRounds = 50, int ChangeAttempts = 20, int ReAddLearnerEveryPolls = 10);

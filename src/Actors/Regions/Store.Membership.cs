@@ -79,7 +79,10 @@ public sealed partial class Store
             return;
         }
         // Known with this store as a learner-to-be, so a rolled-back move is recognised (and the replica destroyed) later.
-        var withMe = region.WithPeers(region.Peers.Append(new RegionPeer(_storeId, add.PeerId, PeerRole.Learner)));
+        // The region may list the learner already (asked again after this store restarted without it).
+        var withMe = region.Peers.Any(p => p.PeerId == add.PeerId)
+            ? region
+            : region.WithPeers(region.Peers.Append(new RegionPeer(_storeId, add.PeerId, PeerRole.Learner)));
         _regions[region.Id] = withMe;
         _coordinator.Tell(ReplicaOf(withMe, add.PeerId, () => new KvStateMachine(region), Self, _storeId));
         _log.Info("[region {0}] empty replica {1} added on store {2}: waits for the leader's snapshot", region.Id, add.PeerId, _storeId);

@@ -85,7 +85,8 @@ internal sealed class FakeRegionCluster
     /// <summary>One poll interval passes: learners catch up, a joint configuration is left.</summary>
     public void Poll()
     {
-        foreach (var learner in Region.Peers.Where(p => p.Role == PeerRole.Learner && !Down.Contains(p.StoreId)))
+        // Only a replica that exists takes the leader's snapshot.
+        foreach (var learner in Region.Peers.Where(p => p.Role == PeerRole.Learner && !Down.Contains(p.StoreId) && Hosted.GetValueOrDefault(p.StoreId) == p.PeerId))
             _match[learner.PeerId] = LastIndex;
         if (_pollsSinceRemoval >= 0) _pollsSinceRemoval++;
         if (Joint && !Down.Contains(Leader)) LeaveJoint();

@@ -43,6 +43,29 @@ public sealed class MoveOperatorMachineTests
         Assert.Equal(new RegionEpoch(8, 3), cluster.Region.Epoch); // learner, joint, leave: three conf versions, range untouched
     }
 
+    /// <summary>Regression: a target that restarted before its empty learner replica was durable came back without it, and the move waited in catch-up until its timeout.</summary>
+    [Fact]
+    public void A_target_store_that_lost_its_learner_replica_in_a_restart_gets_it_again_and_the_move_finishes()
+    {
+        var cluster = new FakeRegionCluster(leader: 2);
+        var restarted = false;
+
+        var outcome = cluster.Drive(Move(), cancelWhen: (machine, _) =>
+        {
+            if (!restarted && machine.Progress.Step == OperatorStep.CatchUp)
+            {
+                restarted = true;
+                cluster.Hosted.Remove(4); // store 4 restarts: the learner is in the configuration, its replica is gone
+            }
+            return false;
+        });
+
+        Assert.Equal(OperatorState.Done, outcome.State);
+        Assert.True(cluster.Requests.OfType<AddRegionReplica>().Count() >= 2, "the learner's replica was not asked for again");
+        Assert.Equal("2,3,4", Voters(cluster.Region));
+        Assert.Equal(Learner, cluster.Hosted[4]);
+    }
+
     [Fact]
     public void A_leader_on_the_source_store_hands_leadership_over_before_the_joint_change()
     {
