@@ -91,12 +91,14 @@ public sealed partial class Store
         }
     }
 
-    /// <summary>On the leader only (a status look first, so followers and sleeping groups are not woken): the split key when over the threshold.</summary>
+    /// <summary>On an awake leader only (a status look first, so followers and sleeping groups are left alone): the split key when over the threshold.</summary>
     private static async Task<byte[]?> SizeCheckAsync(IActorRef coordinator, ulong regionId, long threshold, TimeSpan timeout)
     {
         if (await coordinator.Ask<object>(new GetGroupStatus(regionId), timeout).ConfigureAwait(false) is not GroupStatus { Role: StateRole.Leader, Hibernating: false })
             return null;
-        var read = await coordinator.Ask<object>(new ReadRequest(regionId, sm =>
+        // Read in place, not by ReadIndex: a periodic check must not count as traffic that keeps an idle group awake (the split
+        // itself reads again, linearizably).
+        var read = await coordinator.Ask<object>(new PeekState(regionId, sm =>
         {
             var machine = (KvStateMachine)sm;
             return machine.ApproximateSizeBytes > threshold ? machine.ChooseSplitKey() : null;

@@ -100,7 +100,8 @@ internal static class StoreReplies
             if (await coordinator.Ask<object>(new GetGroupStatus(region.Id), timeout).ConfigureAwait(false) is not GroupStatus status) return null;
             var isLeader = status.Role == Core.Raft.StateRole.Leader;
             if (!isLeader) return new RegionHeartbeat(region.Id, region.Epoch, false, status.Term, 0, []);
-            var read = await coordinator.Ask<object>(new ReadRequest(region.Id, sm => (((KvStateMachine)sm).Region, ((KvStateMachine)sm).ApproximateSizeBytes)), timeout)
+            // The leader's applied state, read in place: a ReadIndex here would wake every hibernating region each heartbeat.
+            var read = await coordinator.Ask<object>(new PeekState(region.Id, sm => (((KvStateMachine)sm).Region, ((KvStateMachine)sm).ApproximateSizeBytes)), timeout)
                 .ConfigureAwait(false);
             if (read is not ReadSucceeded { Value: (Region current, long size) }) return new RegionHeartbeat(region.Id, region.Epoch, false, status.Term, 0, []);
             var down = current.Peers.Where(p => downStores.Contains(p.StoreId)).Select(p => p.StoreId).ToImmutableArray();

@@ -93,6 +93,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             case GetGroupStatus:
                 Sender.Tell(_peer.Status());
                 break;
+            case PeekState peek:
+                Sender.Tell(_peer.Peek(peek.Query));
+                break;
             case DestroyGroup destroy:
                 Execute(_peer.Destroy(destroy.Force, Sender));
                 break;

@@ -47,7 +47,14 @@ public sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong Lea
 /// <summary>Linearizable read: <paramref name="Query"/> runs against the state machine once the read index is applied.</summary>
 public sealed record ReadRequest(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
 
-/// <summary>Answer to a <see cref="ReadRequest"/>.</summary>
+/// <summary>
+/// Local read of the replica's applied state, answered at once with <see cref="ReadSucceeded"/> (or a
+/// <see cref="ProposeFailed"/>): no ReadIndex, so not linearizable, and it never wakes a hibernating group. For periodic
+/// bookkeeping (store heartbeats, metrics) that must not keep idle groups awake.
+/// </summary>
+public sealed record PeekState(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
+
+/// <summary>Answer to a <see cref="ReadRequest"/> or <see cref="PeekState"/>.</summary>
 public sealed record ReadSucceeded(ulong GroupId, object? Value) : RaftReply(GroupId);
 
 /// <summary>Asks the leader of a group to hand leadership to <paramref name="TransfereePeer"/>.</summary>

@@ -182,5 +182,38 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
         Assert.Equal("3", ValueOf(await client.GetAsync(K("zebra"))));
     }
 
+    /// <summary>Regression: each store heartbeat read every led region by ReadIndex, which woke it: no region stayed asleep.</summary>
+    [Fact]
+    public async Task Hibernated_regions_stay_asleep_across_store_heartbeats_and_wake_for_a_write()
+    {
+        // Store heartbeats every 500 ms (FastTiming); regions sleep after 15 ticks of 50 ms.
+        await using var cluster = await StartAsync(Akka.Configuration.ConfigurationFactory.ParseString("akka-raft.hibernate-after-ticks = 15"));
+        var client = cluster.Node(1).Client;
+        AssertOk(await client.SetAsync(K("apple"), K("1")));
+        AssertOk(await client.SetAsync(K("zebra"), K("2")));
+        var regions = (await cluster.HostedRegionsAsync(1)).Select(r => r.Id).ToList();
+
+        async Task<List<AkkaRaft.Actors.Runtime.GroupStatus>> StatusesAsync()
+        {
+            var statuses = new List<AkkaRaft.Actors.Runtime.GroupStatus>();
+            foreach (var node in cluster.Kv)
+                foreach (var regionId in regions)
+                    statuses.Add(Assert.IsType<AkkaRaft.Actors.Runtime.GroupStatus>(await node.Raft.StatusAsync(regionId)));
+            return statuses;
+        }
+        static string Awake(IEnumerable<AkkaRaft.Actors.Runtime.GroupStatus> statuses) =>
+            "awake: " + string.Join("; ", statuses.Where(s => !s.Hibernating).Select(s => $"group {s.GroupId} peer {s.PeerId} {s.Role}"));
+        await AwaitAssertAsync(async () => { var all = await StatusesAsync(); Assert.True(all.All(s => s.Hibernating), Awake(all)); }, Patience);
+
+        for (var round = 0; round < 3; round++)
+            foreach (var node in cluster.Kv)
+                Assert.True((await node.Store.Ask<HeartbeatSent>(SendHeartbeatNow.Instance, TimeSpan.FromSeconds(10))).RegionCount > 0);
+        var after = await StatusesAsync();
+        Assert.True(after.All(s => s.Hibernating), Awake(after));
+
+        AssertOk(await client.SetAsync(K("apple"), K("3")));
+        Assert.Equal("3", ValueOf(await client.GetAsync(K("apple"))));
+    }
+
     private static string? Text(byte[]? bytes) => bytes is null ? null : System.Text.Encoding.UTF8.GetString(bytes);
 }

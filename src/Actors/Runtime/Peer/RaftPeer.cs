@@ -133,6 +133,15 @@ public sealed partial class RaftPeer<TReplyTo>
         return Handled();
     }
 
+    /// <summary>Runs <paramref name="query"/> on the applied state now: no ReadIndex, no wake (see <see cref="PeekState"/>).</summary>
+    public RaftReply Peek(Func<IRaftStateMachine, object?> query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (IsDestroyed) return new ProposeFailed(_spec.GroupId, RaftFailure.GroupNotFound, 0, $"replica {_spec.PeerId} of group {_spec.GroupId} is destroyed");
+        if (_node is null) return new ProposeFailed(_spec.GroupId, RaftFailure.NotLeader, 0, $"replica {_spec.PeerId} has not started yet");
+        return new ReadSucceeded(_spec.GroupId, query(_stateMachine));
+    }
+
     /// <summary>Asks this replica, if it leads, to hand leadership to <paramref name="transferee"/>.</summary>
     public IReadOnlyList<PeerEffect> TransferLeadership(ulong transferee, TReplyTo replyTo)
     {
