@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Akka.Remote;
 
 namespace AkkaRaft.Actors.Discovery;
 
@@ -24,6 +25,8 @@ public enum PeerChange : byte
     Reachable,
     /// <summary>A member left the cluster.</summary>
     Removed,
+    /// <summary>The transport closed its association with a node (Akka.Remote disassociated): a crash shows here first.</summary>
+    Disassociated,
 }
 
 /// <summary>
@@ -32,7 +35,8 @@ public enum PeerChange : byte
 /// says hello to the same-named service (<c>/system/{name}</c>) of every member that comes up, registers the hellos it
 /// gets and answers each new one once (so both sides know each other even if only one saw the other's MemberUp). A
 /// member the failure detector gave up on, or that was removed, is skipped by <see cref="FindReachable"/> until it is
-/// reachable or up again.
+/// reachable or up again. Every new association (Akka.Remote) gets a hello too: a restarted node is introduced before
+/// the cluster lets it in.
 /// Plain class owned by one actor and used on its thread only.
 /// </summary>
 /// <remarks>
@@ -72,9 +76,11 @@ public sealed class PeerDirectory
 
     private bool IsClustered => _owner.System is ExtendedActorSystem { Provider: IClusterActorRefProvider };
 
-    /// <summary>Subscribes the owner to membership and reachability (call from PreStart); the current members get a hello.</summary>
+    /// <summary>Subscribes the owner to associations, membership and reachability (call from PreStart); the current members get a hello.</summary>
     public void Start()
     {
+        _owner.System.EventStream.Subscribe(_owner.Self, typeof(AssociatedEvent));
+        _owner.System.EventStream.Subscribe(_owner.Self, typeof(DisassociatedEvent));
         if (!IsClustered) return;
         Cluster.Get(_owner.System).Subscribe(_owner.Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberExited), typeof(ClusterEvent.MemberRemoved),
@@ -84,12 +90,15 @@ public sealed class PeerDirectory
     /// <summary>Unsubscribes the owner (call from PostStop).</summary>
     public void Stop()
     {
+        _owner.System.EventStream.Unsubscribe(_owner.Self, typeof(AssociatedEvent));
+        _owner.System.EventStream.Unsubscribe(_owner.Self, typeof(DisassociatedEvent));
         if (IsClustered) Cluster.Get(_owner.System).Unsubscribe(_owner.Self);
     }
 
-    /// <summary>True for the messages <see cref="Handle"/> takes: cluster membership events and this service's hellos.</summary>
+    /// <summary>True for the messages <see cref="Handle"/> takes: cluster membership events, association events and this service's hellos.</summary>
     public bool Handles(object message) =>
         message is ClusterEvent.CurrentClusterState or ClusterEvent.MemberUp or ClusterEvent.MemberExited or ClusterEvent.MemberRemoved or ClusterEvent.UnreachableMember or ClusterEvent.ReachableMember
+            or AssociatedEvent or DisassociatedEvent
         || message.GetType() == _helloType;
 
     /// <summary>Takes a message <see cref="Handles"/> accepts (<paramref name="sender"/>: its sender) and says what changed.</summary>
@@ -117,6 +126,12 @@ public sealed class PeerDirectory
             case ClusterEvent.ReachableMember reachable:
                 SetReachable(reachable.Member.Address, true);
                 return PeerChange.Reachable;
+            case AssociatedEvent associated:
+                // A new association may be a restarted node whose service is new: introduce ourselves without waiting for the cluster.
+                SayHello(associated.RemoteAddress);
+                return PeerChange.None;
+            case DisassociatedEvent:
+                return PeerChange.Disassociated;
             case IPeerHello hello when message.GetType() == _helloType:
                 return Hello(hello.NodeId, sender) ? PeerChange.Introduced : PeerChange.None;
             default:
@@ -130,8 +145,11 @@ public sealed class PeerDirectory
     {
         ArgumentNullException.ThrowIfNull(address);
         _unreachable.Remove(address);
-        _owner.ActorSelection(new RootActorPath(address) / "system" / _serviceName).Tell(_hello(_selfNode), _owner.Self);
+        SayHello(address);
     }
+
+    private void SayHello(Address address) =>
+        _owner.ActorSelection(new RootActorPath(address) / "system" / _serviceName).Tell(_hello(_selfNode), _owner.Self);
 
     /// <summary>
     /// The member at <paramref name="address"/> left the cluster (or was downed): its services are not sent to any more,
@@ -181,6 +199,10 @@ public sealed class PeerDirectory
 
     /// <summary>True when the cluster reports node <paramref name="nodeId"/>'s service unreachable.</summary>
     public bool IsUnreachable(ulong nodeId) => _services.TryGetValue(nodeId, out var service) && _unreachable.Contains(service.Path.Address);
+
+    /// <summary>Node ids whose service was introduced from <paramref name="address"/>.</summary>
+    public IEnumerable<ulong> NodesAt(Address address) =>
+        _services.Where(s => s.Value.Path.Address == address).Select(s => s.Key).ToList();
 
     /// <summary>Node ids the cluster reports unreachable.</summary>
     public IEnumerable<ulong> UnreachableNodes() =>

@@ -71,6 +71,23 @@ public class LeaderSuspicionTests
     }
 
     [Fact]
+    public void With_lease_based_reads_a_suspicion_does_not_end_the_lease_the_leader_may_still_serve_reads_from()
+    {
+        var r = new Replica(2, Three, c => c with
+        {
+            PreVote = true, CheckQuorum = true, ReadOnlyMode = ReadOnlyMode.LeaseBased, ElectionTicks = LongElection, HeartbeatTicks = 2,
+        }, hardState: new HardState(1, 1, 0));
+        r.StepAndDrain(Heartbeat(1, 2, 1));
+
+        Assert.Equal(StepStatus.Ignored, r.Node.LeaderSuspected(1).Status);
+
+        Assert.Equal(1UL, r.Node.Leader);
+        Assert.Equal(StepStatus.Ignored, r.Step(Vote(3, 2, 2, 0, 0, MessageType.PreVote)).Status);
+        r.Tick(LongElection - 1);
+        Assert.Equal(StateRole.Follower, r.Node.Role);
+    }
+
+    [Fact]
     public void Suspicion_is_ignored_by_a_leader_and_by_a_candidate()
     {
         var leader = new Replica(1, Three, c => c with { ElectionTicks = LongElection });
@@ -126,6 +143,88 @@ public class LeaderSuspicionTests
         Assert.True(cluster.Propose(leader.Id, "y").Accepted);
         Assert.Equal(["x", "y"], cluster.AppliedData(leader.Id));
         Assert.Equal(["x", "y"], cluster.AppliedData(leader.Id == 2 ? 3UL : 2UL));
+    }
+
+    [Fact]
+    public void Survivors_that_suspect_and_campaign_in_the_same_tick_do_not_split_the_vote()
+    {
+        // One tick of delay for both: they pre-campaign in the same tick, before either hears from the other.
+        var cluster = new InMemoryCluster(3, id => Production(id) with { SuspectedLeaderCampaignTicks = 1 });
+        cluster.Elect(1);
+        Assert.True(cluster.Propose(1, "x").Accepted);
+        var term = cluster[1].Term;
+        cluster.Isolate(1);
+        cluster[2].LeaderSuspected(1);
+        cluster[3].LeaderSuspected(1);
+
+        cluster[2].Tick();
+        cluster[3].Tick();
+        Assert.Equal((StateRole.PreCandidate, StateRole.PreCandidate), (cluster[2].Role, cluster[3].Role));
+        cluster.Deliver();
+
+        var leader = new[] { cluster[2], cluster[3] }.Single(n => n.Role == StateRole.Leader);
+        Assert.Equal(term + 1, leader.Term); // one election, no split round
+    }
+
+    [Fact]
+    public void A_pre_candidate_grants_a_simultaneous_pre_candidate_only_when_it_ranks_first()
+    {
+        // Equal logs: the higher id ranks first.
+        var low = FollowerOf1(id: 2);
+        var high = FollowerOf1(id: 3);
+        low.Node.Campaign();
+        high.Node.Campaign();
+        var fromLow = Assert.Single(low.Drain().OfType(MessageType.PreVote), m => m.To == 3);
+        var fromHigh = Assert.Single(high.Drain().OfType(MessageType.PreVote), m => m.To == 2);
+
+        var lowAnswers = Assert.Single(low.StepAndDrain(fromHigh));
+        var highAnswers = high.StepAndDrain(fromLow);
+
+        Assert.False(lowAnswers.Reject);
+        Assert.True(Assert.Single(highAnswers.OfType(MessageType.PreVoteResponse)).Reject);
+        // ...and asks the lower one again, which may have ignored its first request while it still honoured a lease.
+        Assert.Equal(2UL, Assert.Single(highAnswers.OfType(MessageType.PreVote)).To);
+
+        // A follower (not campaigning) grants either, as before.
+        var follower = FollowerOf1(id: 3);
+        Assert.False(Assert.Single(follower.StepAndDrain(fromLow)).Reject);
+    }
+
+    [Fact]
+    public void A_survivor_told_later_than_the_other_still_elects_one_of_them_at_once()
+    {
+        // 3 is told first and pre-campaigns while 2 still honours the lease (its pre-vote is ignored); 2 is told a moment
+        // later and pre-campaigns too. 3 ranks first (equal logs, higher id), declines 2 and asks it again: 3 wins.
+        var cluster = new InMemoryCluster(3, id => Production(id) with { SuspectedLeaderCampaignTicks = 1 });
+        cluster.Elect(1);
+        Assert.True(cluster.Propose(1, "x").Accepted);
+        var term = cluster[1].Term;
+        cluster.Isolate(1);
+
+        cluster[3].LeaderSuspected(1);
+        cluster[3].Tick();
+        cluster.Deliver();
+        Assert.Equal((StateRole.PreCandidate, StateRole.Follower), (cluster[3].Role, cluster[2].Role));
+
+        cluster[2].LeaderSuspected(1);
+        cluster[2].Tick();
+        cluster.Deliver();
+
+        Assert.Equal(StateRole.Leader, cluster[3].Role);
+        Assert.Equal(term + 1, cluster[3].Term);
+        Assert.Equal(3UL, cluster[2].Leader);
+    }
+
+    [Fact]
+    public void A_pre_candidate_grants_a_lower_id_whose_log_is_ahead()
+    {
+        var behind = new Replica(3, Three, c => c with { PreVote = true, ElectionTicks = LongElection }, log: Terms(1), hardState: new HardState(1, 0, 0));
+        behind.Node.Campaign();
+        behind.Drain();
+
+        var response = Assert.Single(behind.StepAndDrain(Vote(2, 3, 2, 2, 1, MessageType.PreVote)));
+
+        Assert.False(response.Reject);
     }
 
     [Fact]
