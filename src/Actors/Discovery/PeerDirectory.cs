@@ -35,8 +35,9 @@ public enum PeerChange : byte
 /// says hello to the same-named service (<c>/system/{name}</c>) of every member that comes up, registers the hellos it
 /// gets and answers each new one once (so both sides know each other even if only one saw the other's MemberUp). A
 /// member the failure detector gave up on, or that was removed, is skipped by <see cref="FindReachable"/> until it is
-/// reachable or up again. Every new association (Akka.Remote) gets a hello too: a restarted node is introduced before
-/// the cluster lets it in.
+/// reachable or up again, and so is a node whose association the transport closed, for <see cref="LostFor"/> unless it is
+/// heard from again. Every new association (Akka.Remote) gets a hello too: a restarted node is introduced before the
+/// cluster lets it in.
 /// Plain class owned by one actor and used on its thread only.
 /// </summary>
 /// <remarks>
@@ -47,6 +48,12 @@ public enum PeerChange : byte
 /// </remarks>
 public sealed class PeerDirectory
 {
+    /// <summary>
+    /// How long a node the transport lost counts as unreachable unless it is heard from again: it covers the restart of a
+    /// killed node (Akka.Remote gates the address for 5 s too), and a false alarm cannot outlast it.
+    /// </summary>
+    public static readonly TimeSpan LostFor = TimeSpan.FromSeconds(5);
+
     private readonly ulong _selfNode;
     private readonly string _serviceName;
     private readonly Func<ulong, IPeerHello> _hello;
@@ -56,13 +63,16 @@ public sealed class PeerDirectory
     private readonly Dictionary<ulong, IActorRef> _services = [];
     private readonly Dictionary<Address, ulong> _nodeOfAddress = [];
     private readonly HashSet<Address> _unreachable = [];
+    // Addresses whose association closed, with when: unreachable for LostFor unless heard from. Bounded by the members.
+    private readonly Dictionary<Address, long> _lostAt = [];
+    private readonly TimeProvider _clock;
 
     /// <summary>
     /// Creates the directory of <paramref name="owner"/> (node <paramref name="selfNode"/>'s service named
     /// <paramref name="serviceName"/> under /system); <paramref name="hello"/> makes this node's hello; introductions are
-    /// logged to <paramref name="log"/> when given.
+    /// logged to <paramref name="log"/> when given; <paramref name="clock"/> times lost associations (default: the system's).
     /// </summary>
-    public PeerDirectory(IActorContext owner, ulong selfNode, string serviceName, Func<ulong, IPeerHello> hello, ILoggingAdapter? log = null)
+    public PeerDirectory(IActorContext owner, ulong selfNode, string serviceName, Func<ulong, IPeerHello> hello, ILoggingAdapter? log = null, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(hello);
@@ -72,6 +82,7 @@ public sealed class PeerDirectory
         _hello = hello;
         _helloType = hello(selfNode).GetType();
         _log = log;
+        _clock = clock ?? TimeProvider.System;
     }
 
     private bool IsClustered => _owner.System is ExtendedActorSystem { Provider: IClusterActorRefProvider };
@@ -130,7 +141,8 @@ public sealed class PeerDirectory
                 // A new association may be a restarted node whose service is new: introduce ourselves without waiting for the cluster.
                 SayHello(associated.RemoteAddress);
                 return PeerChange.None;
-            case DisassociatedEvent:
+            case DisassociatedEvent disassociated:
+                MarkLost(disassociated.RemoteAddress);
                 return PeerChange.Disassociated;
             case IPeerHello hello when message.GetType() == _helloType:
                 return Hello(hello.NodeId, sender) ? PeerChange.Introduced : PeerChange.None;
@@ -173,8 +185,12 @@ public sealed class PeerDirectory
     public bool Register(ulong nodeId, IActorRef service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        _nodeOfAddress[service.Path.Address] = nodeId;
+        var address = service.Path.Address;
+        _nodeOfAddress[address] = nodeId;
+        Heard(address);
         if (_services.TryGetValue(nodeId, out var known) && known.Equals(service)) return false;
+        // A new incarnation at the same address: whatever the cluster said about the old one does not hold for it.
+        if (known is not null && known.Path.Address == address) _unreachable.Remove(address);
         _services[nodeId] = service;
         _log?.Info("[{0}] node {1} is at {2}", _serviceName, nodeId, service.Path);
         return true;
@@ -188,6 +204,20 @@ public sealed class PeerDirectory
         else _unreachable.Add(address);
     }
 
+    /// <summary>The transport lost the node at <paramref name="address"/> (its association closed): unreachable for <see cref="LostFor"/> or until heard from.</summary>
+    public void MarkLost(Address address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _lostAt[address] = _clock.GetTimestamp();
+    }
+
+    /// <summary>A message came from <paramref name="address"/>: whatever the transport lost, it is back.</summary>
+    public void Heard(Address address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _lostAt.Remove(address);
+    }
+
     /// <summary>The service of <paramref name="nodeId"/>, or null when not introduced yet.</summary>
     public IActorRef? Find(ulong nodeId) => _services.GetValueOrDefault(nodeId);
 
@@ -197,8 +227,17 @@ public sealed class PeerDirectory
     /// <summary>The service of <paramref name="nodeId"/> unless the cluster reports it unreachable (a send there would only time out).</summary>
     public IActorRef? FindReachable(ulong nodeId) => IsUnreachable(nodeId) ? null : Find(nodeId);
 
-    /// <summary>True when the cluster reports node <paramref name="nodeId"/>'s service unreachable.</summary>
-    public bool IsUnreachable(ulong nodeId) => _services.TryGetValue(nodeId, out var service) && _unreachable.Contains(service.Path.Address);
+    /// <summary>True when node <paramref name="nodeId"/>'s service is unreachable: reported so by the cluster, or lost by the transport lately.</summary>
+    public bool IsUnreachable(ulong nodeId)
+    {
+        if (!_services.TryGetValue(nodeId, out var service)) return false;
+        var address = service.Path.Address;
+        if (_unreachable.Contains(address)) return true;
+        if (!_lostAt.TryGetValue(address, out var lostAt)) return false;
+        if (_clock.GetElapsedTime(lostAt) < LostFor) return true;
+        _lostAt.Remove(address);
+        return false;
+    }
 
     /// <summary>Node ids whose service was introduced from <paramref name="address"/>.</summary>
     public IEnumerable<ulong> NodesAt(Address address) =>

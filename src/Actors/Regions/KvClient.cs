@@ -20,18 +20,23 @@ public sealed class KvClient : IKvClient
     private readonly IActorRef _placement;
     private readonly RegionSettings _settings;
     private readonly TimeProvider _clock;
+    private readonly StoreLossTokens? _losses;
     private readonly ConcurrentDictionary<ulong, ulong> _leaders = new();
     private readonly object _cacheGate = new();
     private RoutingTable _cache = RoutingTable.Empty;
     private int _leaderGuess;
 
-    /// <summary>A router sending through the local <paramref name="store"/> and asking the local <paramref name="placement"/> service.</summary>
-    public KvClient(IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
+    /// <summary>
+    /// A router sending through the local <paramref name="store"/> and asking the local <paramref name="placement"/> service;
+    /// <paramref name="losses"/> (signalled by that store) ends requests to a store whose node was lost without waiting out the attempt.
+    /// </summary>
+    public KvClient(IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null, StoreLossTokens? losses = null)
     {
         _store = store;
         _placement = placement;
         _settings = settings;
         _clock = clock ?? TimeProvider.System;
+        _losses = losses;
     }
 
     /// <summary>The regions currently cached (for diagnostics).</summary>
@@ -197,17 +202,22 @@ public sealed class KvClient : IKvClient
             // A command over the entry limit would be refused by the leader, or dropped by remoting on the way to it: refuse it here.
             if (request.Command is { Length: var size } && size > _settings.MaxEntryBytes)
                 return StoreReply.Of(StoreReplyKind.TooLarge, $"[region {region.Id}] command of {size} bytes exceeds akka-raft.max-entry-bytes ({_settings.MaxEntryBytes})");
+            // Cancelled when this node's transport loses that store's node: the attempt ends then, not at its timeout.
+            var lost = _losses?.For(store) ?? CancellationToken.None;
             StoreReply reply;
             try
             {
-                reply = await _store.Ask<StoreReply>(request with { TargetStore = store }, deadline.Cap(_settings.AttemptTimeout, _clock), ct).ConfigureAwait(false);
+                using var linked = lost.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(ct, lost) : null;
+                reply = await _store.Ask<StoreReply>(request with { TargetStore = store }, deadline.Cap(_settings.AttemptTimeout, _clock), linked?.Token ?? ct)
+                    .ConfigureAwait(false);
             }
-            catch (AskTimeoutException)
+            catch (Exception e) when (e is AskTimeoutException || (e is OperationCanceledException && lost.IsCancellationRequested && !ct.IsCancellationRequested))
             {
-                // Whatever the outcome, the next request should not wait on the same silent store first.
+                // Whatever the outcome, the next request should not wait on the same silent (or lost) store first.
                 _leaders.TryRemove(region.Id, out _);
-                if (isWrite) return StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {region.Id}] no answer from store {store} in time: the write may or may not have been applied");
-                reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] no answer from store {store} in time");
+                var why = e is AskTimeoutException ? $"no answer from store {store} in time" : $"store {store}'s node was lost before it answered";
+                if (isWrite) return StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {region.Id}] {why}: the write may or may not have been applied");
+                reply = StoreReply.Of(StoreReplyKind.Retry, $"[region {region.Id}] {why}");
             }
             if (!reply.IsRoutingError)
             {
