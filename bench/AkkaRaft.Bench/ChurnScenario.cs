@@ -79,7 +79,8 @@ public static class ChurnScenario
 
             var clean = load.Between(cleanStart, churnStart);
             var churn = load.Between(churnStart, churnEnd);
-            var (lost, unreadable) = await ReadBackAsync(load.Acknowledged, respPorts);
+            var readBackErrors = new ConcurrentDictionary<string, string>();
+            var (lost, unreadable) = await ReadBackAsync(load.Acknowledged, respPorts, readBackErrors);
             var cleanRate = clean.Ok / (churnStart - cleanStart).TotalSeconds;
             var churnRate = churn.Ok / (churnEnd - churnStart).TotalSeconds;
             return new ChurnBenchResult
@@ -100,9 +101,11 @@ public static class ChurnScenario
                 ChurnPerSecond = load.PerSecond(churnStart, churnEnd),
                 RestartToReadyMs = [.. readyMs.Select(ms => Math.Round(ms))],
                 ErrorKinds = load.ErrorKinds(),
+                ErrorSamples = load.ErrorSamples(),
                 Acknowledged = load.Acknowledged.Count,
                 Lost = lost,
                 Unreadable = unreadable,
+                ReadBackErrors = new Dictionary<string, string>(readBackErrors),
                 LoadBefore = loadBefore,
                 LoadAfter = LoadAverage(),
                 Logs = keep ? root : null,
@@ -116,7 +119,8 @@ public static class ChurnScenario
     }
 
     /// <summary>Reads every acknowledged key back (retrying errors while nodes settle): keys with another value, or none, are lost.</summary>
-    private static async Task<(int Lost, int Unreadable)> ReadBackAsync(IReadOnlyCollection<(string Key, string Value)> acknowledged, int[] respPorts)
+    private static async Task<(int Lost, int Unreadable)> ReadBackAsync(
+        IReadOnlyCollection<(string Key, string Value)> acknowledged, int[] respPorts, ConcurrentDictionary<string, string> errors)
     {
         var queue = new ConcurrentQueue<(string Key, string Value)>(acknowledged);
         var lost = 0;
@@ -142,6 +146,7 @@ public static class ChurnScenario
                         var reply = await connection.CommandAsync(limit.Token, Encoding.UTF8.GetBytes("GET"), Encoding.UTF8.GetBytes(item.Key));
                         if (reply.Kind == RespKind.Error)
                         {
+                            errors.TryAdd($"port {respPorts[port]}: {reply.Text.Split(' ', 2)[0]}", reply.Text.Length > 300 ? reply.Text[..300] : reply.Text);
                             await Task.Delay(100);
                             continue;
                         }
@@ -169,6 +174,7 @@ public static class ChurnScenario
         private readonly long[] _ok = new long[MaxSeconds];
         private readonly long[] _errors = new long[MaxSeconds];
         private readonly ConcurrentDictionary<string, long> _errorKinds = new();
+        private readonly ConcurrentDictionary<string, string> _errorSamples = new();
         private readonly ConcurrentQueue<(string Key, string Value)> _acknowledged = new();
         private readonly CancellationTokenSource _stop = new();
         private Task? _running;
@@ -201,12 +207,15 @@ public static class ChurnScenario
 
         public Dictionary<string, long> ErrorKinds() => new(_errorKinds);
 
+        public Dictionary<string, string> ErrorSamples() => new(_errorSamples);
+
         private void Count(long[] buckets) => Interlocked.Increment(ref buckets[Math.Min(MaxSeconds - 1, (int)Clock.Elapsed.TotalSeconds)]);
 
-        private void Error(string kind)
+        private void Error(string kind, string? text = null)
         {
             Count(_errors);
             _errorKinds.AddOrUpdate(kind, 1, (_, n) => n + 1);
+            if (text is not null) _errorSamples.TryAdd(kind, text.Length > 300 ? text[..300] : text);
         }
 
         private async Task ClientAsync(int client)
@@ -251,7 +260,7 @@ public static class ChurnScenario
                     }
                     else
                     {
-                        Error(reply.Text.Split(' ', 2)[0]);
+                        Error(reply.Text.Split(' ', 2)[0], reply.Text);
                     }
                 }
                 catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
@@ -342,6 +351,8 @@ public sealed record ChurnBenchResult
     [JsonPropertyName("churn_per_s")] public long[] ChurnPerSecond { get; init; } = [];
     [JsonPropertyName("restart_to_ready_ms")] public double[] RestartToReadyMs { get; init; } = [];
     [JsonPropertyName("error_kinds")] public Dictionary<string, long> ErrorKinds { get; init; } = [];
+    [JsonPropertyName("error_samples")] public Dictionary<string, string> ErrorSamples { get; init; } = [];
+    [JsonPropertyName("read_back_errors")] public Dictionary<string, string> ReadBackErrors { get; init; } = [];
     [JsonPropertyName("acknowledged")] public int Acknowledged { get; init; }
     [JsonPropertyName("lost")] public int Lost { get; init; }
     [JsonPropertyName("unreadable")] public int Unreadable { get; init; }

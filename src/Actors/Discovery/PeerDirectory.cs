@@ -156,7 +156,8 @@ public sealed class PeerDirectory
     public void MemberUp(Address address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        _unreachable.Remove(address);
+        // A member coming up at an address is a fresh incarnation: a verdict on an earlier one there does not hold.
+        Heard(address);
         SayHello(address);
     }
 
@@ -187,10 +188,9 @@ public sealed class PeerDirectory
         ArgumentNullException.ThrowIfNull(service);
         var address = service.Path.Address;
         _nodeOfAddress[address] = nodeId;
+        // Heard from: reachable, whatever was said about this address (a new incarnation's hello clears the old one's verdict).
         Heard(address);
         if (_services.TryGetValue(nodeId, out var known) && known.Equals(service)) return false;
-        // A new incarnation at the same address: whatever the cluster said about the old one does not hold for it.
-        if (known is not null && known.Path.Address == address) _unreachable.Remove(address);
         _services[nodeId] = service;
         _log?.Info("[{0}] node {1} is at {2}", _serviceName, nodeId, service.Path);
         return true;
@@ -211,11 +211,16 @@ public sealed class PeerDirectory
         _lostAt[address] = _clock.GetTimestamp();
     }
 
-    /// <summary>A message came from <paramref name="address"/>: whatever the transport lost, it is back.</summary>
+    /// <summary>
+    /// A message came from <paramref name="address"/>: it is reachable now, whatever the transport lost or the cluster said.
+    /// (The cluster's verdict is per address, and may be about an old incarnation: a node killed and restarted at the same
+    /// address is marked unreachable seconds after its new incarnation already introduced itself.)
+    /// </summary>
     public void Heard(Address address)
     {
         ArgumentNullException.ThrowIfNull(address);
         _lostAt.Remove(address);
+        _unreachable.Remove(address);
     }
 
     /// <summary>The service of <paramref name="nodeId"/>, or null when not introduced yet.</summary>

@@ -48,6 +48,7 @@ public sealed partial class Store
 
     private void OnClockEcho(ClockEcho echo)
     {
+        _directory.Heard(Sender.Path.Address);
         var roundTrip = MonotonicMs - echo.SentMonotonicMs;
         // The peer read its clock about half-way through the round trip.
         var offset = echo.PeerWallMs - (echo.SentWallMs + (roundTrip / 2));

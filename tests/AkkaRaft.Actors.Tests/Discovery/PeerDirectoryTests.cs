@@ -94,18 +94,46 @@ public sealed class PeerDirectoryTests(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
-    public void The_clusters_verdict_on_a_node_stands_while_it_sends_nothing_new()
+    public void The_clusters_verdict_on_a_node_stands_while_nothing_comes_from_it()
     {
         var (_, peers) = Start();
-        var service = ServiceAt(NodeTwo);
-        peers.Register(2, service);
+        peers.Register(2, ServiceAt(NodeTwo));
         peers.SetReachable(NodeTwo, false);
 
-        peers.Register(2, service); // the same incarnation saying hello again
         _clock.Advance(PeerDirectory.LostFor * 2);
 
         Assert.True(peers.IsUnreachable(2));
         Assert.Equal([2UL], peers.UnreachableNodes());
+    }
+
+    [Fact]
+    public void A_restarted_node_the_cluster_marks_unreachable_after_it_introduced_itself_is_reachable_once_heard_from()
+    {
+        // Kill -9 and restart at the same address: the new incarnation says hello within seconds, and only then does the
+        // cluster's failure detector give up on the old one, by address.
+        var (_, peers) = Start();
+        peers.Register(2, ServiceAt(NodeTwo, incarnation: 1));
+        peers.MarkLost(NodeTwo);
+        peers.Register(2, ServiceAt(NodeTwo, incarnation: 2));
+        peers.SetReachable(NodeTwo, false);
+        Assert.True(peers.IsUnreachable(2));
+
+        peers.Heard(NodeTwo); // its next clock probe
+
+        Assert.False(peers.IsUnreachable(2));
+    }
+
+    [Fact]
+    public void A_member_coming_up_clears_a_verdict_at_its_address()
+    {
+        var (_, peers) = Start();
+        peers.Register(2, ServiceAt(NodeTwo));
+        peers.SetReachable(NodeTwo, false);
+        peers.MarkLost(NodeTwo);
+
+        peers.MemberUp(NodeTwo);
+
+        Assert.False(peers.IsUnreachable(2));
     }
 
     [Fact]
