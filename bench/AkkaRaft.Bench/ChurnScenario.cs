@@ -20,7 +20,7 @@ public static class ChurnScenario
     private const int Nodes = 3;
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(15);
 
     public static async Task<ChurnBenchResult> Run(
         int clients, int payloadBytes, TimeSpan window, TimeSpan killEvery, int victim, string? hostDll, bool keep, string? nodeLogLevel)
