@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal|rolling-restart] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal|rolling-restart|churn] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
 // `--profile FILE` (write, kv): an EventPipe trace (CPU samples, GC) of the measured window only; see bench/README.md.
 // `report FILE [--cpu-us-per-write X] [--top N]`: where the busy samples of such a trace went (areas, methods), as JSON.
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
@@ -15,8 +15,13 @@ using AkkaRaft.Bench;
 // `rolling-restart`: three `akkaraft node` processes; --clients C per node write through every node's RESP port while each
 // node in turn gets SIGTERM and is restarted (--seconds N of writing between restarts, default 3); prints writes
 // acknowledged, failed and lost, and each node's shutdown time.
+// `churn`: three `akkaraft node` processes (build src/Host first, or --host PATH), C closed-loop RESP clients SETting fresh
+// keys over all three; ops/s over a clean window of --seconds (default 30), then over an equal window in which a node (in
+// turn, or always --victim N) gets SIGKILL every --kill-every seconds (default 10) and is restarted at once; the ratio,
+// and every acknowledged key read back (lost must be 0). --keep keeps the data and node logs.
+//        churn: [--kill-every N] [--victim N] [--host PATH/akkaraft.dll] [--keep] [--node-loglevel INFO]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "core";
-var seconds = IntOption("--seconds", 5);
+var seconds = IntOption("--seconds", scenario == "churn" ? 30 : 5);
 var batch = IntOption("--batch", 64);
 var payload = IntOption("--payload", scenario == "journal" ? 640 : 128);
 var clients = IntOption("--clients", 32);
@@ -35,7 +40,9 @@ object result = scenario switch
         DoubleOption("--cpu-us-per-write", 0), IntOption("--top", 15)),
     "journal" => await JournalScenario.Run(args.Contains("--ids") ? [IntOption("--ids", 1)] : [1, 32, 1000], TimeSpan.FromSeconds(seconds), payload),
     "rolling-restart" => await RollingRestartScenario.Run(IntOption("--clients", 2), TimeSpan.FromSeconds(IntOption("--seconds", 3)), Console.Error.WriteLine),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal, rolling-restart, report)"),
+    "churn" => await ChurnScenario.Run(clients, payload, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(IntOption("--kill-every", 10)),
+        args.Contains("--victim") ? IntOption("--victim", 0) : 0, StringOption("--host"), args.Contains("--keep"), StringOption("--node-loglevel")),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, kv, split, move, journal, rolling-restart, churn, report)"),
 };
 Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
 

@@ -40,6 +40,34 @@ public sealed partial class Simulation
                 Log($"g{group.Id} {(group.Quiet ? "goes quiet" : "gets traffic again")}");
             }
         }
+        if (_options.LeaderSuspicions && _random.NextDouble() < 0.02) SuspectForNothing();
+    }
+
+    /// <summary>A transport glitch: one live replica is told its leader's node was lost although it may be fine.</summary>
+    private void SuspectForNothing()
+    {
+        var live = AllLive().ToList();
+        if (live.Count == 0) return;
+        var replica = live[_random.Next(live.Count)];
+        var group = GroupOf(replica);
+        var leader = replica.Raft!.Leader;
+        if (leader == 0 || !group.Replicas.TryGetValue(leader, out var host)) return;
+        Log($"{replica} is told n{host.Node} (leader {leader}'s node) was lost, for nothing");
+        Count("suspicion.false");
+        Execute(replica, replica.Peer!.NodeLost((ulong)host.Node));
+    }
+
+    /// <summary>The transport of every node notices <paramref name="node"/> is gone: every replica is told, followers of a leader there suspect it.</summary>
+    private void SuspectLeadersOn(int node)
+    {
+        foreach (var replica in AllLive().Where(r => r.Node != node))
+        {
+            var group = GroupOf(replica);
+            if (group.Replicas.TryGetValue(replica.Raft!.Leader, out var leader) && leader.Node == node) Count("suspicion.crash");
+            var effects = replica.Peer!.NodeLost((ulong)node);
+            if (Tracing && replica.Raft is { } raft) Log($"{replica} is told n{node} crashed: {raft}");
+            Execute(replica, effects);
+        }
     }
 
     /// <summary>Every member of the leader's configuration sleeps (replicas outside it, never added or removed, do not count).</summary>
@@ -93,6 +121,7 @@ public sealed partial class Simulation
             replica.Journal.Crash();
         }
         Log($"crash n{node}");
+        if (_options.LeaderSuspicions) SuspectLeadersOn(node);
         NodesNoticeUnreachable(except: node);
     }
 

@@ -25,6 +25,7 @@ public sealed partial class Simulation
                 MaxSizePerMessage = 256,
                 MaxInflightMessages = 4,
                 PreVote = _options.PreVote,
+                CheckQuorum = _options.CheckQuorum,
                 MaxPendingReads = _runtime.MaxPendingReads,
                 MaxApplyBytes = _runtime.MaxApplyBytes,
             },

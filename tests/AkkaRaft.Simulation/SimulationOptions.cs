@@ -11,6 +11,13 @@ public sealed record SimulationOptions
     public int LivenessTicks { get; init; } = 300;
     /// <summary>Replicas ask for pre-votes before campaigning (off: removed or partitioned replicas can raise terms freely).</summary>
     public bool PreVote { get; init; } = true;
+    /// <summary>Leaders step down without a quorum, and followers that heard from one recently ignore vote requests.</summary>
+    public bool CheckQuorum { get; init; }
+    /// <summary>
+    /// The transport tells replicas when their leader's node crashed, and now and then suspects a live leader for nothing
+    /// (<see cref="AkkaRaft.Core.Raft.RaftNode.LeaderSuspected"/>): suspicions may speed elections up but never break safety.
+    /// </summary>
+    public bool LeaderSuspicions { get; init; }
     /// <summary>Where to write the event trace, or null for none.</summary>
     public TextWriter? Trace { get; init; }
 }
@@ -26,6 +33,10 @@ public sealed record SimulationResult(int Seed, string? Violation, long Steps, u
 
     /// <summary>The command that replays this seed with a trace.</summary>
     public string ReplayCommand => $"dotnet run -c Release --project tests/AkkaRaft.Simulation -- --seed {Seed} --verbose";
+
+    /// <summary><see cref="ReplayCommand"/> with the options of <paramref name="options"/> that differ from the defaults.</summary>
+    public string ReplayCommandFor(SimulationOptions options) => ReplayCommand
+        + (options.PreVote ? "" : " --no-prevote") + (options.CheckQuorum ? " --check-quorum" : "") + (options.LeaderSuspicions ? " --suspicions" : "");
 }
 
 /// <summary>Raised by the checker when a safety or liveness property is broken.</summary>

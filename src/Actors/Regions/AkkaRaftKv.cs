@@ -85,10 +85,11 @@ public static class AkkaRaftKv
             }
             var raft = AkkaRaftExtension.Get(system).StartNode(nodeId);
             var placement = ((ExtendedActorSystem)system).SystemActorOf(PlacementService.Props(nodeId, initialNodeIds, raft.Coordinator, settings), PlacementService.Name);
-            var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings, clock), Regions.Store.Name);
+            var losses = new StoreLossTokens();
+            var store = ((ExtendedActorSystem)system).SystemActorOf(Store.Props(nodeId, raft.Coordinator, placement, settings, clock, losses), Regions.Store.Name);
             var scheduler = ((ExtendedActorSystem)system).SystemActorOf(
                 Scheduler.Props(nodeId, initialNodeIds, raft.Coordinator, store, placement, settings), Scheduler.Name);
-            var node = new KvNode(system, raft, placement, store, new KvClient(system, store, placement, settings, clock), settings)
+            var node = new KvNode(system, raft, placement, store, new KvClient(system, store, placement, settings, clock, losses), settings)
             {
                 Scheduler = scheduler,
                 Address = ((ExtendedActorSystem)system).Provider.DefaultAddress,

@@ -30,6 +30,7 @@ public sealed class KvClient : IKvClient
     private readonly IActorRef _placement;
     private readonly RegionSettings _settings;
     private readonly TimeProvider _clock;
+    private readonly StoreLossTokens? _losses;
     private readonly ConcurrentDictionary<ulong, ulong> _leaders = new();
     private readonly object _cacheGate = new();
     private RoutingTable _cache = RoutingTable.Empty;
@@ -37,9 +38,10 @@ public sealed class KvClient : IKvClient
 
     /// <summary>
     /// A router of <paramref name="system"/> sending through the local <paramref name="store"/> and asking the local
-    /// <paramref name="placement"/> service; its inbox is a system actor of <paramref name="system"/>.
+    /// <paramref name="placement"/> service; its inbox is a system actor of <paramref name="system"/>. <paramref name="losses"/>
+    /// (signalled by that store) ends requests to a store whose node was lost without waiting out the attempt.
     /// </summary>
-    public KvClient(ActorSystem system, IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
+    public KvClient(ActorSystem system, IActorRef store, IActorRef placement, RegionSettings settings, TimeProvider? clock = null, StoreLossTokens? losses = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         _store = store;
@@ -50,6 +52,7 @@ public sealed class KvClient : IKvClient
         var sweep = TimeSpan.FromTicks(Math.Clamp(settings.AttemptTimeout.Ticks / 10, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks));
         _calls = new PendingCalls<StoreReply>(settings.RouterMaxInFlight, sweep, _clock);
         _inbox = ((ExtendedActorSystem)system).SystemActorOf(ClientInbox<StoreReply>.Props(_calls), $"akka-raft-router-inbox-{Interlocked.Increment(ref _inboxes)}");
+        _losses = losses;
     }
 
     /// <summary>Requests waiting for their reply now (for diagnostics).</summary>
@@ -215,15 +218,29 @@ public sealed class KvClient : IKvClient
             // A command over the entry limit would be refused by the leader, or dropped by remoting on the way to it: refuse it here.
             if (request.Command is { Length: var size } && size > _settings.MaxEntryBytes)
                 return StoreReply.Of(StoreReplyKind.TooLarge, $"[region {region.Id}] command of {size} bytes exceeds akka-raft.max-entry-bytes ({_settings.MaxEntryBytes})");
-            var reply = await SendAsync(request, store, deadline, ct).ConfigureAwait(false);
+            // Cancelled when this node's transport loses that store's node: the attempt ends then, not at its timeout.
+            var lost = _losses?.For(store) ?? CancellationToken.None;
+            StoreReply? reply;
+            var why = $"no answer from store {store} in time";
+            try
+            {
+                using var linked = lost.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(ct, lost) : null;
+                reply = await SendAsync(request, store, deadline, linked?.Token ?? ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (lost.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                reply = null;
+                why = $"store {store}'s node was lost before it answered";
+            }
             if (reply is null)
             {
-                // Whatever the outcome, the next request should not wait on the same silent store first.
+                // Whatever the outcome, the next request should not wait on the same silent (or lost) store first.
                 // A write's answer is final (outcome unknown); a read's is a retry.
                 _leaders.TryRemove(region.Id, out _);
-                reply = StoreReplies.NoAnswer(region.Id, store, isWrite);
+                reply = StoreReplies.NoAnswer(region.Id, why, isWrite);
+                if (!reply.IsRoutingError) return reply;
             }
-            if (!reply.IsRoutingError)
+            else if (!reply.IsRoutingError)
             {
                 // Only the leader answers a request: remember it, so the next one does not guess (and maybe hit a silent store).
                 if (store != 0) _leaders[region.Id] = store;

@@ -27,7 +27,11 @@ public sealed partial class Store
     private void ReceiveClockMessages()
     {
         Receive<ClockProbeTick>(_ => ProbeClocks());
-        Receive<ClockProbe>(probe => Sender.Tell(new ClockEcho(_storeId, probe.SentWallMs, probe.SentMonotonicMs, WallMs)));
+        Receive<ClockProbe>(probe =>
+        {
+            _directory.Heard(Sender.Path.Address);
+            Sender.Tell(new ClockEcho(_storeId, probe.SentWallMs, probe.SentMonotonicMs, WallMs));
+        });
         Receive<ClockEcho>(OnClockEcho);
         Receive<GetClockStatus>(_ => Sender.Tell(new ClockStatus(_storeId, _expiryClock.CorrectionMs(MonotonicMs), ExpiryNowMs())));
     }
@@ -44,6 +48,7 @@ public sealed partial class Store
 
     private void OnClockEcho(ClockEcho echo)
     {
+        _directory.Heard(Sender.Path.Address);
         var roundTrip = MonotonicMs - echo.SentMonotonicMs;
         // The peer read its clock about half-way through the round trip.
         var offset = echo.PeerWallMs - (echo.SentWallMs + (roundTrip / 2));

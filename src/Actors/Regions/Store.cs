@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
+using Akka.Remote;
 using AkkaRaft.Actors.Discovery;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Kv;
@@ -33,18 +35,23 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     // What this store applied and placement has not recorded yet (splits, membership changes), by description: re-sent
     // every heartbeat until placement records or rejects it. Bounded by the changes this store's replicas apply.
     private readonly Dictionary<string, object> _unreported = [];
+    private readonly StoreLossTokens? _losses;
     private bool _layoutLoaded;
 
-    /// <summary>Props for the store of node <paramref name="storeId"/> (store id = node id); <paramref name="clock"/> is the node's clock (default: the system's).</summary>
-    public static Props Props(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings, TimeProvider? clock = null) =>
-        Akka.Actor.Props.Create(() => new Store(storeId, coordinator, placement, settings, clock));
+    /// <summary>
+    /// Props for the store of node <paramref name="storeId"/> (store id = node id); <paramref name="clock"/> is the node's clock
+    /// (default: the system's); <paramref name="losses"/> is signalled when another store's node is lost (the routers of this node wait on it).
+    /// </summary>
+    public static Props Props(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings, TimeProvider? clock = null, StoreLossTokens? losses = null) =>
+        Akka.Actor.Props.Create(() => new Store(storeId, coordinator, placement, settings, clock, losses));
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Creates the store.</summary>
-    public Store(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings, TimeProvider? clock = null)
+    public Store(ulong storeId, IActorRef coordinator, IActorRef placement, RegionSettings settings, TimeProvider? clock = null, StoreLossTokens? losses = null)
     {
+        _losses = losses;
         _storeId = storeId;
         _coordinator = coordinator;
         _placement = placement;
@@ -55,7 +62,7 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         _expiryClock = new ExpiryClock((long)settings.MaxClockOffset.TotalMilliseconds, (long)(settings.ClockProbeInterval * 5).TotalMilliseconds);
         // Admin requests to the replica (splits, membership, heartbeat probes) end before a router's attempt would.
         _replicaTimeout = settings.AttemptTimeout * 0.8;
-        _directory = new PeerDirectory(Context, storeId, Name, id => new StoreHello(id));
+        _directory = new PeerDirectory(Context, storeId, Name, id => new StoreHello(id), clock: _clock);
 
         Receive<StoreRequest>(OnRequest);
         Receive<LoadLayout>(_ => RequestLayout());
@@ -84,10 +91,23 @@ public sealed partial class Store : ReceiveActor, IWithTimers
         Receive<PlacementReported>(OnPlacementReported);
         ReceiveSplitMessages();
         ReceiveClockMessages();
-        // Last: cluster membership and other stores' hellos; a store met for the first time has its clock measured at once.
+        // Last: cluster membership, associations and other stores' hellos; a store met for the first time has its clock
+        // measured at once. The transport knows of a loss first: the directory answers requests for that store Retry at once
+        // (instead of a forward into the void and an unknown outcome), and the routers' requests waiting on it end.
         Receive<object>(_directory.Handles, m =>
         {
-            if (_directory.Handle(m, Sender) == PeerChange.Introduced) ProbeClocks();
+            switch (_directory.Handle(m, Sender))
+            {
+                case PeerChange.Introduced:
+                    ProbeClocks();
+                    break;
+                case PeerChange.Disassociated when m is DisassociatedEvent disassociated:
+                    SignalLoss(disassociated.RemoteAddress);
+                    break;
+                case PeerChange.Unreachable when m is ClusterEvent.UnreachableMember unreachable:
+                    SignalLoss(unreachable.Member.Address);
+                    break;
+            }
         });
     }
 
@@ -105,6 +125,12 @@ public sealed partial class Store : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _directory.Stop();
+    }
+
+    private void SignalLoss(Address address)
+    {
+        if (_losses is null) return;
+        foreach (var node in _directory.NodesAt(address)) _losses.Lost(node);
     }
 
     // ---- Layout: which replicas this store hosts ----

@@ -24,9 +24,9 @@ internal static class StoreReplies
     public static bool IsError(StoreReplyKind kind) => kind is not (StoreReplyKind.Ok or StoreReplyKind.Value or StoreReplyKind.Integer);
 
     /// <summary>The router's answer when a store or replica did not answer within the attempt: a write's fate is unknown, a read changed nothing.</summary>
-    public static StoreReply NoAnswer(ulong regionId, ulong store, bool isWrite) => isWrite
-        ? StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {regionId}] no answer from store {store} in time: the write may or may not have been applied")
-        : StoreReply.Of(StoreReplyKind.Retry, $"[region {regionId}] no answer from store {store} in time");
+    public static StoreReply NoAnswer(ulong regionId, string why, bool isWrite) => isWrite
+        ? StoreReply.Of(StoreReplyKind.OutcomeUnknown, $"[region {regionId}] {why}: the write may or may not have been applied")
+        : StoreReply.Of(StoreReplyKind.Retry, $"[region {regionId}] {why}");
 
     /// <summary>The router's overflow answer: <paramref name="capacity"/> requests already wait, so this one was not sent.</summary>
     public static StoreReply RouterFull(int capacity) =>

@@ -1,5 +1,7 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
+using Akka.Remote;
 using AkkaRaft.Actors.Discovery;
 using AkkaRaft.Actors.Settings;
 using AkkaRaft.Core.Raft;
@@ -32,6 +34,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly HashSet<ulong> _unknownGroupsLogged = [];
     // At most one warning per (sending address, claimed node), and at most MaxImpersonationsLogged of them.
     private readonly HashSet<(Address, ulong)> _impersonationsLogged = [];
+    // Nodes whose loss the groups were told about and that have not been heard from since: told once, not per event.
+    private readonly HashSet<ulong> _lostNodes = [];
     // Removed replicas that have not terminated yet, and creates of the same group waiting for them (name and journal still in use).
     private readonly Dictionary<IActorRef, ulong> _stopping = [];
     private readonly Dictionary<ulong, List<(CreateGroup Create, IActorRef Sender)>> _createsAfterStop = [];
@@ -79,10 +83,24 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         Receive<Terminated>(OnGroupTerminated);
         Receive<GetHostedGroups>(_ => Sender.Tell(new HostedGroups(_nodeId, [.. _groups.Keys.Order()])));
         Receive<IGroupRequest>(ForwardToGroup);
-        // Cluster membership and other coordinators' hellos; a node going away wakes sleeping groups (their leader may have been there).
+        // Cluster membership, associations and other coordinators' hellos; a node going away wakes sleeping groups (their
+        // leader may have been there), and a node the transport lost makes followers of a leader there campaign early.
         Receive<object>(_nodes.Handles, m =>
         {
-            if (_nodes.Handle(m, Sender) is PeerChange.Unreachable or PeerChange.Removed) WakeAll();
+            var change = _nodes.Handle(m, Sender);
+            if (change is PeerChange.Unreachable or PeerChange.Removed) WakeAll();
+            switch (m)
+            {
+                case ClusterEvent.UnreachableMember unreachable:
+                    OnNodeLost(unreachable.Member.Address, "unreachable");
+                    break;
+                case DisassociatedEvent disassociated:
+                    OnNodeLost(disassociated.RemoteAddress, "disassociated");
+                    break;
+                case NodeHello hello:
+                    _lostNodes.Remove(hello.NodeId);
+                    break;
+            }
         });
     }
 
@@ -109,6 +127,20 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         // A node went away: sleeping groups must notice, since their leader may have been there.
         foreach (var id in _hibernating) _groups[id].Tell(WakeUp.Instance);
         _hibernating.Clear();
+    }
+
+    /// <summary>
+    /// The transport lost the node at <paramref name="address"/>: every group is told, and followers of a leader there
+    /// campaign within a tick or two instead of a whole election timeout. Once per loss: again only after the node was heard from.
+    /// </summary>
+    private void OnNodeLost(Address address, string how)
+    {
+        foreach (var nodeId in _nodes.NodesAt(address))
+        {
+            if (nodeId == _nodeId || !_lostNodes.Add(nodeId)) continue;
+            _log.Info("node {0} at {1} {2}: followers of its leaders campaign early", nodeId, address, how);
+            foreach (var group in _groups.Values) group.Tell(new PeerNodeLost(nodeId));
+        }
     }
 
     private void OnSnapshotChunk(SnapshotChunk chunk)
@@ -183,6 +215,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private void OnInbound(RaftBatch batch)
     {
         if (!SentByClaimedNode(batch.FromNode, batch.Messages.Count)) return;
+        if (_lostNodes.Count > 0) _lostNodes.Remove(batch.FromNode);
         foreach (var gm in batch.Messages)
         {
             if (_groups.TryGetValue(gm.GroupId, out var group))

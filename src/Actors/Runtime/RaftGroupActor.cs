@@ -90,6 +90,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             case WakeUp:
                 Execute(_peer.Wake());
                 break;
+            case PeerNodeLost lost:
+                Execute(_peer.NodeLost(lost.NodeId));
+                break;
             case GetGroupStatus:
                 Sender.Tell(_peer.Status());
                 break;

@@ -165,6 +165,12 @@ internal sealed record WakeUp : INoSerializationVerificationNeeded
     public static WakeUp Instance { get; } = new();
 }
 
+/// <summary>
+/// The node's transport lost node <paramref name="NodeId"/> (a closed association, the cluster marking it unreachable): a
+/// replica following a leader there suspects it (<see cref="RaftNode.LeaderSuspected"/>), waking if it hibernates.
+/// </summary>
+internal sealed record PeerNodeLost(ulong NodeId) : INoSerializationVerificationNeeded;
+
 /// <summary>A group stopped ticking; the coordinator skips it until it is woken.</summary>
 internal sealed record GroupHibernated(ulong GroupId) : INoSerializationVerificationNeeded;
 

@@ -20,6 +20,9 @@ public sealed record RaftSettings
     /// <summary>Ticks between leader heartbeats.</summary>
     public required int HeartbeatTicks { get; init; }
 
+    /// <summary>A follower whose leader's node the transport lost campaigns within a random 1..this many ticks.</summary>
+    public required int SuspectedLeaderCampaignTicks { get; init; }
+
     /// <summary>Whether elections run a PreVote round first.</summary>
     public required bool PreVote { get; init; }
 
@@ -105,6 +108,7 @@ public sealed record RaftSettings
             TickInterval = reader.PositiveDuration("tick-interval"),
             ElectionTicks = reader.Int("election-ticks", min: 1),
             HeartbeatTicks = reader.Int("heartbeat-ticks", min: 1),
+            SuspectedLeaderCampaignTicks = reader.Int("suspected-leader-campaign-ticks", min: 1),
             PreVote = reader.Bool("pre-vote"),
             CheckQuorum = reader.Bool("check-quorum"),
             ReadOnlyMode = reader.ReadOnly("read-only-mode"),
@@ -138,6 +142,9 @@ public sealed record RaftSettings
     {
         if (HeartbeatTicks >= ElectionTicks)
             throw Fail("heartbeat-ticks", HeartbeatTicks, $"must be less than {Root}.election-ticks ({ElectionTicks})");
+
+        if (SuspectedLeaderCampaignTicks > ElectionTicks)
+            throw Fail("suspected-leader-campaign-ticks", SuspectedLeaderCampaignTicks, $"must not exceed {Root}.election-ticks ({ElectionTicks})");
 
         if (ReadOnlyMode == ReadOnlyMode.Lease && !CheckQuorum)
             throw Fail("read-only-mode", "lease", $"requires {Root}.check-quorum = on (a lease without check-quorum can serve stale reads)");

@@ -45,6 +45,8 @@ public sealed record RaftConfig
     public ulong Applied { get; init; }
     /// <summary>Seed for the randomized election timeout (deterministic by design).</summary>
     public int RandomSeed { get; init; }
+    /// <summary>After <see cref="RaftNode.LeaderSuspected"/>, campaign within a random 1..n ticks (staggered so voters do not split).</summary>
+    public int SuspectedLeaderCampaignTicks { get; init; } = 2;
 
     /// <summary>Throws <see cref="RaftConfigException"/> naming the first invalid setting.</summary>
     public void Validate()
@@ -52,6 +54,10 @@ public sealed record RaftConfig
         if (Id == 0) throw new RaftConfigException("Id: must not be 0 (0 means \"no replica\")");
         if (HeartbeatTicks <= 0) throw new RaftConfigException($"HeartbeatTicks = {HeartbeatTicks}: must be greater than 0");
         if (ElectionTicks <= HeartbeatTicks) throw new RaftConfigException($"ElectionTicks = {ElectionTicks}: must be greater than HeartbeatTicks ({HeartbeatTicks})");
+        if (SuspectedLeaderCampaignTicks <= 0 || SuspectedLeaderCampaignTicks > ElectionTicks)
+        {
+            throw new RaftConfigException($"SuspectedLeaderCampaignTicks = {SuspectedLeaderCampaignTicks}: must be in [1, ElectionTicks ({ElectionTicks})]");
+        }
         if (MaxInflightMessages <= 0) throw new RaftConfigException($"MaxInflightMessages = {MaxInflightMessages}: must be greater than 0");
         if (MaxSizePerMessage == 0) throw new RaftConfigException("MaxSizePerMessage = 0: must be greater than 0");
         if (MaxInflightBytes != 0 && MaxInflightBytes < MaxSizePerMessage)

@@ -2,6 +2,31 @@ namespace AkkaRaft.Core.Raft;
 
 public sealed partial class RaftNode
 {
+    /// <summary>
+    /// The runtime's failure detector lost the node of <paramref name="leader"/> (a closed connection, an unreachable member):
+    /// a follower of that leader forgets it, which ends its lease (peers that lost the leader too can win its votes), and
+    /// campaigns within <see cref="RaftConfig.SuspectedLeaderCampaignTicks"/> ticks instead of a whole election timeout.
+    /// Liveness only: the election is an ordinary one (PreVote, votes, terms). A live leader's next heartbeat cancels the
+    /// campaign; at worst a false suspicion costs one election. Ignored with lease-based reads, whose safety rests on the
+    /// followers honouring the lease for a whole election timeout.
+    /// </summary>
+    public StepResult LeaderSuspected(ulong leader)
+    {
+        if (leader == 0 || leader == Id) return StepResult.Ignore($"replica {leader} cannot be the leader replica {Id} lost");
+        if (Role != StateRole.Follower) return StepResult.Ignore($"replica {Id} is {Role}: it has no leader to lose");
+        if (Leader != leader) return StepResult.Ignore($"replica {Id} follows {Leader}, not {leader}");
+        if (_config.ReadOnlyMode == ReadOnlyMode.LeaseBased)
+        {
+            // The leader cannot know it was forgotten and may go on serving reads from its lease (etcd's ForgetLeader refuses too).
+            return StepResult.Ignore($"replica {Id} keeps honouring leader {leader}'s lease: reads are lease-based");
+        }
+        Leader = 0;
+        // Staggered over 1..n ticks so the survivors do not all campaign at once and split the vote.
+        var delay = 1 + _random.Next(_config.SuspectedLeaderCampaignTicks);
+        _electionElapsed = Math.Max(_electionElapsed, _randomizedElectionTimeout - delay);
+        return StepResult.Processed;
+    }
+
     private StepResult StepFollower(Message m)
     {
         switch (m.Type)

@@ -171,6 +171,13 @@ public sealed partial class RaftNode
         var canVote = Vote == m.From
             || (Vote == 0 && Leader == 0)
             || (m.Type == MessageType.PreVote && m.Term > Term);
+        if (RanksAboveSimultaneousPreCandidate(m))
+        {
+            Send(new Message { Type = responseType, To = m.From, From = Id, Term = Term, Reject = true }, afterPersist: true);
+            // It is campaigning, so it no longer honours a leader's lease: ask again in case it ignored our request earlier.
+            Send(new Message { Type = MessageType.PreVote, To = m.From, From = Id, Term = Term + 1, Index = _log.LastIndex(), LogTerm = _log.LastTerm() }, afterPersist: true);
+            return StepResult.Processed;
+        }
         if (canVote && _log.IsUpToDate(m.Index, m.LogTerm))
         {
             // A granted pre-vote answers with the candidate's future term so it is not dropped as stale.
@@ -184,6 +191,19 @@ public sealed partial class RaftNode
         }
         Send(new Message { Type = responseType, To = m.From, From = Id, Term = Term, Reject = true }, afterPersist: true);
         return StepResult.Processed;
+    }
+
+    /// <summary>
+    /// Two replicas pre-campaigning at once for the same term (survivors of a lost leader, told at the same moment) would
+    /// grant each other, both stand and split the vote, costing a whole election timeout. So a pre-candidate grants
+    /// another only if that one's log is ahead of its own, or as far with a higher id: of simultaneous pre-candidates only
+    /// the first in that order wins its peers. Pre-votes carry no safety; only who stands changes.
+    /// </summary>
+    private bool RanksAboveSimultaneousPreCandidate(Message m)
+    {
+        if (m.Type != MessageType.PreVote || Role != StateRole.PreCandidate || m.Term != Term + 1) return false;
+        var aheadOfMe = m.LogTerm > _log.LastTerm() || (m.LogTerm == _log.LastTerm() && m.Index > _log.LastIndex());
+        return !aheadOfMe && m.From < Id;
     }
 
     private void Send(Message m, bool afterPersist)

@@ -49,6 +49,9 @@ public static class NodeConfig
                 # Raft decides about groups; the cluster must never down a node by itself.
                 downing-provider-class = ""
                 run-coordinated-shutdown-when-down = off
+                # A node restarted at the same address is refused until its old incarnation is removed; it asks again
+                # after this long (Akka's default is 10 s, most of a restart).
+                retry-unsuccessful-join-after = 2s
               }
             }
             akka-raft.node-id = {{nodeId}}

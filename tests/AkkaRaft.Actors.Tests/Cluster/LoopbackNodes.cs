@@ -150,6 +150,16 @@ public sealed class LoopbackNodes : IAsyncDisposable
         await up.WaitAsync(limit);
     }
 
+    /// <summary>
+    /// Stops node <paramref name="index"/> for good, like a crash: its actor system terminates without leaving the cluster
+    /// (the others see its connections close). It is not restarted; dispose skips nothing.
+    /// </summary>
+    public async Task CrashAsync(int index, TimeSpan? timeout = null)
+    {
+        await _systems[index].Terminate().WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
+        SqliteConnection.ClearAllPools();
+    }
+
     /// <summary>Completes its task once the cluster removed the member at its address.</summary>
     private sealed class RemovalWatcher : ReceiveActor
     {

@@ -64,6 +64,40 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
+    public async Task A_write_in_flight_to_a_store_whose_node_is_lost_is_answered_OutcomeUnknown_at_once_not_at_the_attempt_timeout()
+    {
+        var losses = new StoreLossTokens();
+        var (client, store) = Start(_ => null, PatientSettings, losses);
+
+        var write = client.SetAsync(K("a"), K("v"));
+        await AwaitConditionAsync(() => Task.FromResult(store.Count(Left.Id) == 1), TimeSpan.FromSeconds(10));
+        losses.Lost(1);
+
+        // The attempt timeout is a minute: an answer within seconds comes from the loss.
+        Assert.Same(write, await Task.WhenAny(write, Task.Delay(TimeSpan.FromSeconds(20))));
+        var reply = Assert.IsType<KvReply.Error>(await write);
+        Assert.Equal(KvErrorCode.OutcomeUnknown, reply.Code);
+        Assert.Equal(1, store.Count(Left.Id));
+    }
+
+    [Fact]
+    public async Task A_read_in_flight_to_a_store_whose_node_is_lost_is_sent_again_at_once()
+    {
+        var losses = new StoreLossTokens();
+        var attempts = 0;
+        var (client, store) = Start(_ => Interlocked.Increment(ref attempts) == 1 ? null : new StoreReply(StoreReplyKind.Value, "v"u8.ToArray(), 0, 0, [], ""),
+            PatientSettings, losses);
+
+        var read = client.GetAsync(K("a"));
+        await AwaitConditionAsync(() => Task.FromResult(store.Count(Left.Id) == 1), TimeSpan.FromSeconds(10));
+        losses.Lost(1);
+
+        Assert.Same(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(20))));
+        Assert.Equal("v", ValueOf(await read));
+        Assert.Equal(2, store.Count(Left.Id));
+    }
+
+    [Fact]
     public async Task A_read_the_store_never_answers_is_sent_again_and_ends_as_Unavailable()
     {
         var (client, store) = Start(_ => null);
@@ -171,12 +205,16 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
         Assert.Equal(StoreReplyKind.OutcomeUnknown, Map(RaftFailure.Timeout, isWrite: true).Kind);
     }
 
-    private (KvClient Client, ScriptedStore Store) Start(Func<StoreRequest, StoreReply?> answer)
+    // Attempts that would wait a minute: only something else can end them sooner.
+    private static readonly RegionSettings PatientSettings = RegionSettings.Create(ConfigurationFactory.ParseString(
+        "akka-raft.router { request-timeout = 120s, attempt-timeout = 60s, min-backoff = 10ms, max-backoff = 50ms }"));
+
+    private (KvClient Client, ScriptedStore Store) Start(Func<StoreRequest, StoreReply?> answer, RegionSettings? settings = null, StoreLossTokens? losses = null)
     {
         var store = new ScriptedStore(answer);
         var storeRef = Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store)));
         var placement = Sys.ActorOf(Props.Create(() => new FixedPlacement()));
-        return (new KvClient(Sys, storeRef, placement, Settings), store);
+        return (new KvClient(Sys, storeRef, placement, settings ?? Settings, losses: losses), store);
     }
 
     /// <summary>The requests a scripted store saw, per region, and how it answers them (null: no answer).</summary>

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Collections.Concurrent;
 using System.Text;
 using Akka.TestKit;
@@ -41,11 +42,19 @@ internal sealed class GroupDriver
 
     public RaftNodeHandle Node(ulong nodeId) => Handles[(int)nodeId - 1];
 
-    /// <summary>Creates (or recovers) the group's replica on every node; a recovered replica gets a fresh state machine that replays.</summary>
-    public async Task CreateGroupAsync(ulong groupId)
+    /// <summary>
+    /// Creates (or recovers) the group's replica on every node; a recovered replica gets a fresh state machine that replays.
+    /// The replica on <paramref name="campaignOn"/> (0: none) is created last and campaigns at once, instead of waiting for
+    /// its election timeout.
+    /// </summary>
+    public async Task CreateGroupAsync(ulong groupId, ulong campaignOn = 0)
     {
         var peers = Peers;
-        await Task.WhenAll(Handles.Select(h => h.CreateGroupAsync(groupId, h.NodeId, peers, () => _machines[(h.NodeId, groupId)] = new RecordingStateMachine())));
+        Task<GroupCreated> Create(RaftNodeHandle h) => h.Coordinator.Ask<GroupCreated>(
+            new CreateGroup(groupId, h.NodeId, peers, () => _machines[(h.NodeId, groupId)] = new RecordingStateMachine()) { CampaignOnStart = h.NodeId == campaignOn },
+            TimeSpan.FromSeconds(30));
+        await Task.WhenAll(Handles.Where(h => h.NodeId != campaignOn).Select(Create));
+        if (campaignOn != 0) await Create(Node(campaignOn));
     }
 
     /// <summary>Commands applied so far by the newest state machine of the replica on <paramref name="nodeId"/>.</summary>

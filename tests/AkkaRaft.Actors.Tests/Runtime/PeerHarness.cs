@@ -171,6 +171,9 @@ internal sealed class PeerHarness
 
     public void Wake(ulong id) => Execute(Hosts[id], Hosts[id].Peer.Wake());
 
+    /// <summary>Replica <paramref name="id"/>'s host lost node <paramref name="node"/> (its transport closed the association).</summary>
+    public void NodeLost(ulong id, ulong node) => Execute(Hosts[id], Hosts[id].Peer.NodeLost(node));
+
     public void Execute(PeerHost host, IReadOnlyList<PeerEffect> effects)
     {
         foreach (var effect in effects)

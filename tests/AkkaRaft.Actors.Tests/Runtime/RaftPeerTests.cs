@@ -560,6 +560,57 @@ public sealed class RaftPeerTests
 
     private static int SnapshotsSentTo(PeerHarness h, ulong node) => h.Sent.Count(s => s.ToNode == node && s.Message.Type == MessageType.Snapshot);
 
+    // Election timeouts of 100 ticks: whatever happens within a few ticks happens because of a lost node, not a timeout.
+    private static PeerOptions LongElections(PeerOptions o) => o with { Raft = o.Raft with { ElectionTicks = 100, HeartbeatTicks = 2, PreVote = true, CheckQuorum = true } };
+
+    [Fact]
+    public void Followers_told_their_leaders_node_was_lost_elect_a_survivor_within_a_few_ticks()
+    {
+        var h = new PeerHarness(3, LongElections);
+        h.Propose(1, "before", "p");
+        h.Settle();
+        var term = h[1].Raft.Term;
+        h.Drop = m => m.From == 1 || m.To == 1; // node 1 crashed
+
+        h.NodeLost(2, node: 1);
+        h.NodeLost(3, node: 1);
+        var ticks = 0;
+        while (h[2].Raft.Role != StateRole.Leader && h[3].Raft.Role != StateRole.Leader)
+        {
+            Assert.True(++ticks <= 10, "no survivor became leader within 10 ticks");
+            h.Tick();
+        }
+
+        Assert.True(h[2].Raft.Term > term || h[3].Raft.Term > term);
+    }
+
+    [Fact]
+    public void Sleeping_follower_told_its_leaders_node_was_lost_wakes_and_campaigns()
+    {
+        var h = new PeerHarness(3, o => Sleepy(LongElections(o)));
+        TickUntilAllAsleep(h);
+        h.Drop = m => m.From == 1 || m.To == 1;
+
+        h.NodeLost(2, node: 1);
+
+        Assert.False(h[2].ReportedAsleep);
+        Assert.Equal(0UL, h[2].Raft.Leader);
+        h.Tick(5);
+        Assert.Contains(h.Sent, s => s.FromNode == 2 && s.Message.Type == MessageType.PreVote);
+    }
+
+    [Fact]
+    public void Follower_told_another_node_was_lost_keeps_its_leader_and_sleeps_on()
+    {
+        var h = new PeerHarness(3, o => Sleepy(LongElections(o)));
+        TickUntilAllAsleep(h);
+
+        h.NodeLost(2, node: 3);
+
+        Assert.True(h[2].ReportedAsleep);
+        Assert.Equal(1UL, h[2].Raft.Leader);
+    }
+
     private static void TickUntilAllAsleep(PeerHarness h)
     {
         for (var tick = 0; !h.Hosts.Values.All(host => host.ReportedAsleep && host.Peer.IsHibernating); tick++)

@@ -14,6 +14,7 @@ public sealed class RaftSettingsTests
         Assert.Equal(TimeSpan.FromMilliseconds(100), settings.TickInterval);
         Assert.Equal(10, settings.ElectionTicks);
         Assert.Equal(2, settings.HeartbeatTicks);
+        Assert.Equal(2, settings.SuspectedLeaderCampaignTicks);
         Assert.True(settings.PreVote);
         Assert.True(settings.CheckQuorum);
         Assert.Equal(ReadOnlyMode.Safe, settings.ReadOnlyMode);
@@ -82,6 +83,8 @@ public sealed class RaftSettingsTests
     [InlineData("akka-raft.election-ticks = ten", "akka-raft.election-ticks", "not an integer")]
     [InlineData("akka-raft.heartbeat-ticks = 0", "akka-raft.heartbeat-ticks", "must be at least 1")]
     [InlineData("akka-raft.heartbeat-ticks = 10", "akka-raft.heartbeat-ticks", "must be less than akka-raft.election-ticks (10)")]
+    [InlineData("akka-raft.suspected-leader-campaign-ticks = 0", "akka-raft.suspected-leader-campaign-ticks", "must be at least 1")]
+    [InlineData("akka-raft.suspected-leader-campaign-ticks = 11", "akka-raft.suspected-leader-campaign-ticks", "must not exceed akka-raft.election-ticks (10)")]
     [InlineData("akka-raft.pre-vote = maybe", "akka-raft.pre-vote", "not a boolean")]
     [InlineData("akka-raft.check-quorum = sometimes", "akka-raft.check-quorum", "not a boolean")]
     [InlineData("akka-raft.read-only-mode = eventual", "akka-raft.read-only-mode", "must be one of: safe, lease")]

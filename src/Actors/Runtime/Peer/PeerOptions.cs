@@ -38,6 +38,7 @@ public sealed record PeerOptions
                 Id = peerId,
                 ElectionTicks = settings.ElectionTicks,
                 HeartbeatTicks = settings.HeartbeatTicks,
+                SuspectedLeaderCampaignTicks = settings.SuspectedLeaderCampaignTicks,
                 PreVote = settings.PreVote,
                 CheckQuorum = settings.CheckQuorum,
                 ReadOnlyMode = settings.ReadOnlyMode == Settings.ReadOnlyMode.Lease ? Core.Raft.ReadOnlyMode.LeaseBased : Core.Raft.ReadOnlyMode.Safe,

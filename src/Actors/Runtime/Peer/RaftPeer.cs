@@ -161,6 +161,23 @@ public sealed partial class RaftPeer<TReplyTo>
         return Handled();
     }
 
+    /// <summary>
+    /// The host's transport lost node <paramref name="nodeId"/> (a closed association, an unreachable member): a follower
+    /// whose leader lives there suspects it (<see cref="RaftNode.LeaderSuspected"/>) and campaigns within a tick or two,
+    /// waking if it sleeps. Other replicas ignore it.
+    /// </summary>
+    public IReadOnlyList<PeerEffect> NodeLost(ulong nodeId)
+    {
+        if (!IsDestroyed && _node is { Leader: not 0 } node && _peerNodes.GetValueOrDefault(node.Leader) == nodeId
+            && node.LeaderSuspected(node.Leader).Status == StepStatus.Processed)
+        {
+            // Asleep it would not tick, and so never campaign.
+            WakeUp();
+            Log(PeerLogLevel.Info, $"[group {_spec.GroupId}] leader's node {nodeId} lost: replica {_spec.PeerId} campaigns early");
+        }
+        return Handled();
+    }
+
     /// <summary>A group this replica spawned on apply is running (its initial state is durable): snapshots may resume.</summary>
     public IReadOnlyList<PeerEffect> SpawnedGroupStarted(ulong groupId)
     {
