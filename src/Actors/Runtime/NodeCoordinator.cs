@@ -28,6 +28,8 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, IActorRef> _groups = [];
     private readonly Dictionary<IActorRef, ulong> _groupOfActor = [];
     private readonly HashSet<ulong> _hibernating = [];
+    // The groups that get ticks: hosted and not hibernating. A sleeping group costs the tick nothing.
+    private readonly Dictionary<ulong, IActorRef> _awake = [];
     private readonly PeerDirectory _nodes;
     private readonly Dictionary<ulong, List<GroupMessage>> _outbox = [];
     private readonly Dictionary<ulong, List<IActorRef>> _creationWaiters = [];
@@ -78,10 +80,10 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         Receive<CreateGroup>(OnCreateGroup);
         Receive<GroupCreated>(OnGroupCreated);
         Receive<RemoveGroup>(OnRemoveGroup);
-        Receive<GroupHibernated>(h => _hibernating.Add(h.GroupId));
-        Receive<GroupAwake>(a => _hibernating.Remove(a.GroupId));
+        Receive<GroupHibernated>(h => SetAwake(h.GroupId, awake: false));
+        Receive<GroupAwake>(a => SetAwake(a.GroupId, awake: true));
         Receive<Terminated>(OnGroupTerminated);
-        Receive<GetHostedGroups>(_ => Sender.Tell(new HostedGroups(_nodeId, [.. _groups.Keys.Order()])));
+        Receive<GetHostedGroups>(_ => Sender.Tell(new HostedGroups(_nodeId, [.. _groups.Keys.Order()]) { AwakeGroupIds = [.. _awake.Keys.Order()] }));
         Receive<IGroupRequest>(ForwardToGroup);
         // Cluster membership, associations and other coordinators' hellos; a node going away wakes sleeping groups (their
         // leader may have been there), and a node the transport lost makes followers of a leader there campaign early.
@@ -116,16 +118,34 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void TickGroups()
     {
-        foreach (var (id, group) in _groups)
+        foreach (var group in _awake.Values) group.Tell(GroupTick.Instance);
+    }
+
+    private void SetAwake(ulong groupId, bool awake)
+    {
+        // A report from a replica already removed (or not hosted any more) changes nothing.
+        if (!_groups.TryGetValue(groupId, out var group)) return;
+        if (awake)
         {
-            if (!_hibernating.Contains(id)) group.Tell(GroupTick.Instance);
+            _hibernating.Remove(groupId);
+            _awake[groupId] = group;
+        }
+        else
+        {
+            _hibernating.Add(groupId);
+            _awake.Remove(groupId);
         }
     }
 
     private void WakeAll()
     {
         // A node went away: sleeping groups must notice, since their leader may have been there.
-        foreach (var id in _hibernating) _groups[id].Tell(WakeUp.Instance);
+        foreach (var id in _hibernating)
+        {
+            var group = _groups[id];
+            group.Tell(WakeUp.Instance);
+            _awake[id] = group;
+        }
         _hibernating.Clear();
     }
 
@@ -334,6 +354,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         var child = Context.ActorOf(props, $"group-{create.GroupId}");
         Context.Watch(child);
         _groups[create.GroupId] = child;
+        _awake[create.GroupId] = child;
         _groupOfActor[child] = create.GroupId;
         _unknownGroupsLogged.Remove(create.GroupId);
         if (!_creationWaiters.TryGetValue(create.GroupId, out var waiters)) _creationWaiters[create.GroupId] = waiters = [];
@@ -361,6 +382,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         {
             _groupOfActor.Remove(child);
             _hibernating.Remove(groupId);
+            _awake.Remove(groupId);
             // Still watched: its Terminated releases creates of the same group that arrive meanwhile.
             _stopping[child] = groupId;
             Context.Stop(child);
@@ -380,6 +402,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         if (!_groupOfActor.Remove(terminated.ActorRef, out var groupId)) return;
         _groups.Remove(groupId);
         _hibernating.Remove(groupId);
+        _awake.Remove(groupId);
         _log.Error("[group {0}] replica stopped for good (its supervisor gave up)", groupId);
     }
 

@@ -131,8 +131,12 @@ public sealed record GetHostedGroups : INoSerializationVerificationNeeded
     public static GetHostedGroups Instance { get; } = new();
 }
 
-/// <summary>Group ids hosted by a node.</summary>
-public sealed record HostedGroups(ulong NodeId, IReadOnlyList<ulong> GroupIds);
+/// <summary>Group ids hosted by a node, and those of them that are awake (ticked by the coordinator; the rest sleep).</summary>
+public sealed record HostedGroups(ulong NodeId, IReadOnlyList<ulong> GroupIds)
+{
+    /// <summary>The hosted groups the coordinator ticks: not hibernating.</summary>
+    public IReadOnlyList<ulong> AwakeGroupIds { get; init; } = [];
+}
 
 // ---- Node-to-node messages (serialized by RaftWireSerializer) ----
 

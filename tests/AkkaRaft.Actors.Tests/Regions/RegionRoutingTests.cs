@@ -210,6 +210,12 @@ public sealed class RegionRoutingTests(ITestOutputHelper output) : Akka.TestKit.
                 Assert.True((await node.Store.Ask<HeartbeatSent>(SendHeartbeatNow.Instance, TimeSpan.FromSeconds(10))).RegionCount > 0);
         var after = await StatusesAsync();
         Assert.True(after.All(s => s.Hibernating), Awake(after));
+        // A sleeping region costs the tick nothing: no coordinator ticks it.
+        foreach (var node in cluster.Kv)
+        {
+            var hosted = await node.Raft.Coordinator.Ask<AkkaRaft.Actors.Runtime.HostedGroups>(AkkaRaft.Actors.Runtime.GetHostedGroups.Instance, TimeSpan.FromSeconds(10));
+            Assert.True(regions.All(hosted.GroupIds.Contains) && !regions.Any(hosted.AwakeGroupIds.Contains), $"node {node.NodeId} ticks {string.Join(", ", hosted.AwakeGroupIds)}");
+        }
 
         AssertOk(await client.SetAsync(K("apple"), K("3")));
         Assert.Equal("3", ValueOf(await client.GetAsync(K("apple"))));
