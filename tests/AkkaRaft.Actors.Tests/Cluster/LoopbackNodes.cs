@@ -226,9 +226,11 @@ public sealed class LoopbackNodes : IAsyncDisposable
 
     private static Config NodeConfig(string dataDir, string name, Config? overrides)
     {
+        // AKKARAFT_TEST_LOGLEVEL=INFO (or DEBUG) shows what the nodes did when a test fails.
+        var logLevel = Environment.GetEnvironmentVariable("AKKARAFT_TEST_LOGLEVEL") ?? "WARNING";
         var node = ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = WARNING
+              loglevel = {{logLevel}}
               actor.provider = cluster
               remote.dot-netty.tcp {
                 hostname = "127.0.0.1"
