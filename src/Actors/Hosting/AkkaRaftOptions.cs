@@ -85,7 +85,9 @@ public sealed class AkkaRaftOptions
         if (rendered.HasAny(Journal + "."))
         {
             // The path comes from the data directory or the user's persistence HOCON, possibly added later; only the bounds are checked here.
-            var section = full.GetConfig(Journal).WithFallback(ConfigurationFactory.ParseString("database-path = \"(validation)\""));
+            var section = full.GetConfig(Journal);
+            if (string.IsNullOrWhiteSpace(section.GetString("database-path", "")))
+                section = ConfigurationFactory.ParseString("database-path = \"(validation)\"").WithFallback(section);
             rendered.Validate(() => JournalDatabaseSettings.From(section));
         }
     }
