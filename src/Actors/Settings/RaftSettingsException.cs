@@ -8,8 +8,16 @@ public sealed class RaftSettingsException : Exception
         : base($"{key} = {value}: {reason}")
     {
         Key = key;
+        Value = value;
+        Reason = reason;
     }
 
     /// <summary>Full HOCON path of the offending setting, e.g. "akka-raft.heartbeat-ticks".</summary>
     public string Key { get; }
+
+    /// <summary>The offending value as written (or "(missing)").</summary>
+    public string Value { get; }
+
+    /// <summary>Why the value is refused, e.g. "must be at least 1".</summary>
+    public string Reason { get; }
 }
