@@ -225,7 +225,7 @@ public sealed class KvClient : IKvClient
             try
             {
                 using var linked = lost.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(ct, lost) : null;
-                reply = await SendAsync(request, store, deadline, linked?.Token ?? ct).ConfigureAwait(false);
+                reply = await SendAsync(request, store, deadline, isWrite, linked?.Token ?? ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (lost.IsCancellationRequested && !ct.IsCancellationRequested)
             {
@@ -254,11 +254,15 @@ public sealed class KvClient : IKvClient
 
     /// <summary>
     /// One attempt: <paramref name="request"/> to <paramref name="store"/> through the local store, the reply to this
-    /// router's inbox; null when none came within the attempt timeout. A full table answers ServerIsBusy without sending.
+    /// router's inbox; null when none came in time. A read waits one attempt timeout (then it is simply sent again); a
+    /// write waits for the rest of the request's deadline: the leader answers every proposal (applied, refused, or
+    /// unknown at its own deadline), and a store whose node is lost ends the wait at once (the loss token), so a slow
+    /// answer from a live leader is not turned into "outcome unknown" early. A full table answers ServerIsBusy without sending.
     /// </summary>
-    private async Task<StoreReply?> SendAsync(StoreRequest request, ulong store, Deadline deadline, CancellationToken ct)
+    private async Task<StoreReply?> SendAsync(StoreRequest request, ulong store, Deadline deadline, bool isWrite, CancellationToken ct)
     {
-        if (!_calls.TryStart(deadline.Cap(_settings.AttemptTimeout, _clock), ct, out var id, out var reply)) return StoreReplies.RouterFull(_calls.Capacity);
+        var wait = isWrite ? deadline.Cap(deadline.Budget, _clock) : deadline.Cap(_settings.AttemptTimeout, _clock);
+        if (!_calls.TryStart(wait, ct, out var id, out var reply)) return StoreReplies.RouterFull(_calls.Capacity);
         _store.Tell(request with { TargetStore = store, RequestId = id }, _inbox);
         return await reply.ConfigureAwait(false);
     }
