@@ -1,8 +1,10 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 
 namespace AkkaRaft.Bench;
 
-/// <summary>What every scenario needs: latency percentiles and a temporary data folder.</summary>
+/// <summary>What every scenario needs: latency percentiles, a temporary data folder, free loopback ports.</summary>
 internal static class BenchSupport
 {
     /// <summary>The <paramref name="p"/> percentile of an ascending list, rounded to <paramref name="digits"/>; 0 when empty.</summary>
@@ -40,6 +42,21 @@ internal static class BenchSupport
         catch (IOException)
         {
             // Temp folder: best effort.
+        }
+    }
+
+    /// <summary>Distinct free loopback ports: all bound at once (so no duplicates), then released for the nodes to take.</summary>
+    public static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            foreach (var listener in listeners) listener.Start();
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var listener in listeners) listener.Stop();
         }
     }
 }

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json.Serialization;
 
 namespace AkkaRaft.Bench;
@@ -30,7 +27,7 @@ public static class ChurnScenario
         if (!File.Exists(host)) throw new FileNotFoundException($"{host} not found: build it first (dotnet build -c Release src/Host) or pass --host PATH");
         var root = BenchSupport.NewDataDir();
         Directory.CreateDirectory(root);
-        var ports = FreePorts(3 * Nodes);
+        var ports = BenchSupport.FreePorts(3 * Nodes);
         var respPorts = ports[Nodes..(2 * Nodes)];
         var configs = new string[Nodes + 1];
         for (var n = 1; n <= Nodes; n++)
@@ -38,12 +35,12 @@ public static class ChurnScenario
             configs[n] = Path.Combine(root, $"node-{n}.conf");
             await File.WriteAllTextAsync(configs[n], NodeConf(n, ports[..Nodes], respPorts[n - 1], ports[2 * Nodes + n - 1], Path.Combine(root, $"data-{n}"), nodeLogLevel));
         }
-        string LogOf(int n) => Path.Combine(root, $"node-{n}.log");
-        var nodes = new NodeProcess[Nodes + 1];
+        AkkaraftProcess StartNode(int n) => AkkaraftProcess.Start(["node", "--config", configs[n]], dll: host, logFile: Path.Combine(root, $"node-{n}.log"));
+        var nodes = new AkkaraftProcess[Nodes + 1];
         var loadBefore = LoadAverage();
         try
         {
-            for (var n = 1; n <= Nodes; n++) nodes[n] = NodeProcess.Start(host, configs[n], LogOf(n));
+            for (var n = 1; n <= Nodes; n++) nodes[n] = StartNode(n);
             await Task.WhenAll(Enumerable.Range(1, Nodes).Select(n => nodes[n].WaitForLineAsync("ready", ReadyTimeout)));
 
             var load = new ClosedLoop(clients, respPorts, payloadBytes);
@@ -63,7 +60,7 @@ public static class ChurnScenario
                 kills++;
                 await nodes[n].DisposeAsync();
                 var restartWatch = Stopwatch.StartNew();
-                nodes[n] = NodeProcess.Start(host, configs[n], LogOf(n));
+                nodes[n] = StartNode(n);
                 var restarted = nodes[n];
                 restarts.Add(Task.Run(async () =>
                 {
@@ -128,7 +125,7 @@ public static class ChurnScenario
         var deadline = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async reader =>
         {
-            RespConnection? connection = null;
+            RespLineClient? connection = null;
             var port = reader % respPorts.Length;
             while (queue.TryDequeue(out var item))
             {
@@ -141,19 +138,20 @@ public static class ChurnScenario
                     }
                     try
                     {
-                        connection ??= await RespConnection.ConnectAsync(respPorts[port], CancellationToken.None);
+                        connection ??= await RespLineClient.ConnectAsync(respPorts[port], CancellationToken.None);
                         using var limit = new CancellationTokenSource(ReplyTimeout);
-                        var reply = await connection.CommandAsync(limit.Token, Encoding.UTF8.GetBytes("GET"), Encoding.UTF8.GetBytes(item.Key));
-                        if (reply.Kind == RespKind.Error)
+                        var reply = await connection.CallAsync(["GET", item.Key], limit.Token);
+                        // Values start with their sequence number, so a reply starting with '-' is an error, not a value.
+                        if (reply is ['-', .. var error])
                         {
-                            errors.TryAdd($"port {respPorts[port]}: {reply.Text.Split(' ', 2)[0]}", reply.Text.Length > 300 ? reply.Text[..300] : reply.Text);
+                            errors.TryAdd($"port {respPorts[port]}: {error.Split(' ', 2)[0]}", error.Length > 300 ? error[..300] : error);
                             await Task.Delay(100);
                             continue;
                         }
-                        if (reply.Kind != RespKind.Bulk || Encoding.UTF8.GetString(reply.Data!) != item.Value) Interlocked.Increment(ref lost);
+                        if (reply != item.Value) Interlocked.Increment(ref lost);
                         break;
                     }
-                    catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+                    catch (Exception e) when (e is IOException or OperationCanceledException)
                     {
                         connection?.Dispose();
                         connection = null;
@@ -222,7 +220,7 @@ public static class ChurnScenario
         {
             var home = client % respPorts.Length;
             var value = new string('v', Math.Max(1, payloadBytes - 16));
-            RespConnection? connection = null;
+            RespLineClient? connection = null;
             var tried = 0;
             for (long seq = 0; !_stop.IsCancellationRequested; seq++)
             {
@@ -231,10 +229,10 @@ public static class ChurnScenario
                     var port = respPorts[(home + tried) % respPorts.Length];
                     try
                     {
-                        connection = await RespConnection.ConnectAsync(port, _stop.Token);
+                        connection = await RespLineClient.ConnectAsync(port, _stop.Token);
                         tried = 0;
                     }
-                    catch (Exception e) when (e is SocketException or IOException)
+                    catch (IOException)
                     {
                         Error("connect");
                         // Home first, then the others; a pause once all were tried.
@@ -252,18 +250,20 @@ public static class ChurnScenario
                 try
                 {
                     using var limit = new CancellationTokenSource(ReplyTimeout);
-                    var reply = await connection.CommandAsync(limit.Token, "SET"u8.ToArray(), Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(stamped));
-                    if (reply is { Kind: RespKind.Simple, Text: "OK" })
+                    var reply = await connection.CallAsync(["SET", key, stamped], limit.Token);
+                    if (reply == "+OK")
                     {
                         _acknowledged.Enqueue((key, stamped));
                         Count(_ok);
                     }
                     else
                     {
-                        Error(reply.Text.Split(' ', 2)[0], reply.Text);
+                        // Counted by the reply's first word without its RESP type byte ("-TRYAGAIN ..." is TRYAGAIN).
+                        var text = reply is ['-' or '+' or ':', .. var rest] ? rest : "";
+                        Error(text.Split(' ', 2)[0], text);
                     }
                 }
-                catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+                catch (Exception e) when (e is IOException or OperationCanceledException)
                 {
                     Error(e is OperationCanceledException ? "reply-timeout" : "connection-lost");
                     connection.Dispose();
@@ -307,15 +307,6 @@ public static class ChurnScenario
     private static string SamplePath(int node) => Path.Combine(RepositoryRoot(), "hocon", $"node-{node}.conf");
 
     private static string DefaultHostDll() => Path.Combine(RepositoryRoot(), "src", "Host", "bin", "Release", "net10.0", "akkaraft.dll");
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        foreach (var listener in listeners) listener.Start();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners) listener.Stop();
-        return ports;
-    }
 
     /// <summary>The 1-minute load average (Linux), or -1 where unknown: the machine is shared, so every figure says how busy it was.</summary>
     private static double LoadAverage()

@@ -51,19 +51,8 @@ public static class KvScenario
 
             var client = nodes[0].Client;
             await Load(client, TimeSpan.FromSeconds(1), clients, payloadBytes);
-            long ops, errors;
-            List<double> latenciesMs;
-            double elapsed, cpu;
-            long allocated;
-            using (BenchProfile.Start(profilePath))
-            {
-                // CPU of the whole process (all three nodes, router included) over the measured window only.
-                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-                (ops, errors, latenciesMs, elapsed) = await Load(client, duration, clients, payloadBytes);
-                cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            }
+            // CPU of the whole process (all three nodes, router included) over the measured window only.
+            var ((ops, errors, latenciesMs, elapsed), window) = await MeasuredWindow.RunAsync(profilePath, () => Load(client, duration, clients, payloadBytes));
             latenciesMs.Sort();
             // Requests to a region led elsewhere cross Akka.Remote both ways: say how many regions node 1 (the router's) led.
             var led = (await client.RegionsAsync()).Count(r => r.LeaderStore == nodes[0].NodeId);
@@ -78,9 +67,9 @@ public static class KvScenario
                 P99Ms = BenchSupport.Percentile(latenciesMs, 0.99),
                 Errors = errors,
                 ElectedMs = Math.Round(electedMs, 1),
-                CpuSeconds = Math.Round(cpu, 2),
-                CpuMicrosPerWrite = ops == 0 ? 0 : Math.Round(cpu * 1e6 / ops, 1),
-                AllocatedBytesPerWrite = ops == 0 ? 0 : Math.Round((double)allocated / ops),
+                CpuSeconds = Math.Round(window.CpuSeconds, 2),
+                CpuMicrosPerWrite = window.CpuMicrosPer(ops),
+                AllocatedBytesPerWrite = window.AllocatedBytesPer(ops),
                 Journal = InMemory ? "inmem" : "sqlite",
                 RegionsLedByRouterNode = led,
                 LoadAverage = BenchSupport.LoadAverage(),

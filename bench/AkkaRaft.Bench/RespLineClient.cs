@@ -5,8 +5,8 @@ namespace AkkaRaft.Bench;
 
 /// <summary>
 /// A minimal RESP client for one connection: sends one command, reads its one-line reply (+OK, -ERR ..., :n, $-1) or a
-/// bulk string. Any socket failure or end of stream surfaces as <see cref="IOException"/>, so the caller knows the
-/// connection (not the command) failed.
+/// bulk string (read by its length, so it may be empty, long or hold CR LF). Any socket failure or end of stream surfaces
+/// as <see cref="IOException"/>, so the caller knows the connection (not the command) failed.
 /// </summary>
 public sealed class RespLineClient : IDisposable
 {
@@ -48,9 +48,7 @@ public sealed class RespLineClient : IDisposable
             await stream.WriteAsync(Encoding.UTF8.GetBytes(command.ToString()), cancellationToken).ConfigureAwait(false);
             var line = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
             if (line.Length == 0 || line[0] != '$' || arguments[0] == "MGET") return line;
-            var length = int.Parse(line.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
-            if (length < 0) return null;
-            return await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            return await ReadBulkAsync(line, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -70,10 +68,28 @@ public sealed class RespLineClient : IDisposable
         var values = new string?[int.Parse(first.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)];
         for (var i = 0; i < values.Length; i++)
         {
-            var header = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
-            values[i] = header == "$-1" ? null : await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            values[i] = await ReadBulkAsync(await ReadLineAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         return values;
+    }
+
+    /// <summary>The bulk string announced by <paramref name="header"/> ("$n", read by its length so it may hold any bytes), or null for "$-1".</summary>
+    private async Task<string?> ReadBulkAsync(string header, CancellationToken cancellationToken)
+    {
+        if (header.Length == 0 || header[0] != '$') throw new IOException($"expected a bulk string, got '{header}'");
+        var length = int.Parse(header.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+        if (length < 0) return null;
+        var data = new byte[length + 2];
+        var copied = 0;
+        while (copied < data.Length)
+        {
+            if (start == end) await FillAsync(cancellationToken).ConfigureAwait(false);
+            var n = Math.Min(data.Length - copied, end - start);
+            buffer.AsSpan(start, n).CopyTo(data.AsSpan(copied));
+            start += n;
+            copied += n;
+        }
+        return Encoding.UTF8.GetString(data, 0, length);
     }
 
     private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
@@ -87,17 +103,23 @@ public sealed class RespLineClient : IDisposable
                 start = newline + 1;
                 return line;
             }
-            if (start > 0)
-            {
-                Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                end -= start;
-                start = 0;
-            }
-            if (end == buffer.Length) throw new IOException("reply line longer than the buffer");
-            var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
-            if (read == 0) throw new IOException("the server closed the connection");
-            end += read;
+            await FillAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Reads more bytes after the unread ones (moved to the front first).</summary>
+    private async Task FillAsync(CancellationToken cancellationToken)
+    {
+        if (start > 0)
+        {
+            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+            end -= start;
+            start = 0;
+        }
+        if (end == buffer.Length) throw new IOException("reply line longer than the buffer");
+        var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
+        if (read == 0) throw new IOException("the server closed the connection");
+        end += read;
     }
 
     /// <summary>Closes the connection.</summary>

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Serialization;
 
 namespace AkkaRaft.Bench;
@@ -47,7 +45,7 @@ public static class RollingRestartScenario
         var clock = Stopwatch.StartNew();
         var root = BenchSupport.NewDataDir();
         Directory.CreateDirectory(root);
-        var ports = FreePorts(3 * NodeCount);
+        var ports = BenchSupport.FreePorts(3 * NodeCount);
         var resp = ports[NodeCount..(2 * NodeCount)];
         var http = ports[(2 * NodeCount)..];
         var configs = new string[NodeCount];
@@ -206,21 +204,6 @@ public static class RollingRestartScenario
           }
         }
         """;
-
-    /// <summary>Distinct free loopback ports: all bound at once (so no duplicates), then released for the nodes to take.</summary>
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            foreach (var listener in listeners) listener.Start();
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners) listener.Stop();
-        }
-    }
 
     /// <summary>One closed-loop client: fresh keys on both sides of "m" (both initial regions), home node first.</summary>
     private sealed class Writer(int id, int[] ports, int home)

@@ -46,19 +46,9 @@ public static class RuntimeScenario
             await Load(handles[(int)leader.PeerId - 1], TimeSpan.FromSeconds(1), clients, payloadBytes);
 
             var writesBefore = JournalWriteCounter.Writes;
-            long proposals, failures;
-            List<double> latenciesMs;
-            double elapsed, cpu;
-            long allocated;
-            using (BenchProfile.Start(profilePath))
-            {
-                // CPU of the whole process (all three nodes) over the measured window only.
-                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-                (proposals, failures, latenciesMs, elapsed) = await Load(handles[(int)leader.PeerId - 1], duration, clients, payloadBytes);
-                cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            }
+            // CPU of the whole process (all three nodes) over the measured window only.
+            var ((proposals, failures, latenciesMs, elapsed), window) =
+                await MeasuredWindow.RunAsync(profilePath, () => Load(handles[(int)leader.PeerId - 1], duration, clients, payloadBytes));
             var writes = JournalWriteCounter.Writes - writesBefore;
             var memoryMb = Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
             latenciesMs.Sort();
@@ -82,9 +72,9 @@ public static class RuntimeScenario
                 ElectionTicks = settings.ElectionTicks,
                 JournalWrites = writes,
                 JournalWritesPerProposal = proposals == 0 ? 0 : Math.Round((double)writes / proposals, 4),
-                CpuSeconds = Math.Round(cpu, 2),
-                CpuMicrosPerWrite = proposals == 0 ? 0 : Math.Round(cpu * 1e6 / proposals, 1),
-                AllocatedBytesPerWrite = proposals == 0 ? 0 : Math.Round((double)allocated / proposals),
+                CpuSeconds = Math.Round(window.CpuSeconds, 2),
+                CpuMicrosPerWrite = window.CpuMicrosPer(proposals),
+                AllocatedBytesPerWrite = window.AllocatedBytesPer(proposals),
                 LoadAverage = BenchSupport.LoadAverage(),
                 ElapsedSeconds = Math.Round(elapsed, 2),
                 MemoryMb = Math.Round(memoryMb, 1),

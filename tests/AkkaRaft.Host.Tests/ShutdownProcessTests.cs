@@ -26,13 +26,8 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
     [Fact]
     public async Task EmbeddedHostOnSigtermWithBothCoresBusyAndClientsMidRequestExitsZeroWithinTheDeadline()
     {
-        var root = EmbeddedHost.NewDataDir();
-        Directory.CreateDirectory(root);
-        var ports = NodeModeProcessTests.FreePorts(2);
-        var host = ChildProcess.StartAkkaraftIn(root, "--resp-port", $"{ports[0]}", "--http-port", $"{ports[1]}", "--shutdown-timeout", "10");
-        try
+        await WithReadyEmbeddedHostAsync(["--shutdown-timeout", "10"], async (host, _, ports) =>
         {
-            await host.WaitForLineAsync("ready", ReadyTimeout);
             await using var load = CpuLoad.Start(log);
             await using var clients = await ClientsMidRequest.StartAsync(ports[0]);
 
@@ -45,17 +40,7 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
             Assert.Equal(0, host.ExitCode);
             Assert.True(StoppedIn(host.Output) <= Deadline, $"the sequence took longer than its deadline:\n{host.Output}");
             await clients.AssertAllClosedAsync();
-        }
-        catch
-        {
-            log.WriteLine(host.Output);
-            throw;
-        }
-        finally
-        {
-            await host.DisposeAsync();
-            EmbeddedHost.DeleteDataDir(root);
-        }
+        });
     }
 
     [Fact]
@@ -92,13 +77,8 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
     [Fact]
     public async Task SecondSignalDuringTheShutdownExitsAtOnce()
     {
-        var root = EmbeddedHost.NewDataDir();
-        Directory.CreateDirectory(root);
-        var ports = NodeModeProcessTests.FreePorts(2);
-        var host = ChildProcess.StartAkkaraftIn(root, "--resp-port", $"{ports[0]}", "--http-port", $"{ports[1]}");
-        try
+        await WithReadyEmbeddedHostAsync([], async (host, _, ports) =>
         {
-            await host.WaitForLineAsync("ready", ReadyTimeout);
             await using var load = CpuLoad.Start(log);
             // A client that never reads its replies keeps the drain phase busy until its budget ends.
             await using var clients = await ClientsMidRequest.StartAsync(ports[0]);
@@ -114,17 +94,7 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
             Assert.Equal(128 + Sigint, host.ExitCode);
             Assert.Contains("SIGINT again: exiting now", host.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("stopped in", host.Output, StringComparison.Ordinal);
-        }
-        catch
-        {
-            log.WriteLine(host.Output);
-            throw;
-        }
-        finally
-        {
-            await host.DisposeAsync();
-            EmbeddedHost.DeleteDataDir(root);
-        }
+        });
     }
 
     [Fact]
@@ -151,13 +121,8 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
     [Fact]
     public async Task FreshEmbeddedStartPrintsOnlyTheEndpointsAndReady()
     {
-        var root = EmbeddedHost.NewDataDir();
-        Directory.CreateDirectory(root);
-        var ports = NodeModeProcessTests.FreePorts(2);
-        var host = ChildProcess.StartAkkaraftIn(root, "--resp-port", $"{ports[0]}", "--http-port", $"{ports[1]}");
-        try
+        await WithReadyEmbeddedHostAsync([], async (host, root, ports) =>
         {
-            await host.WaitForLineAsync("ready", ReadyTimeout);
             var startup = host.Output.Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => l != "ready").ToList();
 
             Assert.Equal($"data: {Path.Combine(root, "data")}", startup[0]);
@@ -169,17 +134,7 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
             host.Signal(Sigterm);
             Assert.True(await host.WaitForExitAsync(ExitAllowance), $"still running after SIGTERM:\n{host.Output}");
             Assert.Equal(0, host.ExitCode);
-        }
-        catch
-        {
-            log.WriteLine(host.Output);
-            throw;
-        }
-        finally
-        {
-            await host.DisposeAsync();
-            EmbeddedHost.DeleteDataDir(root);
-        }
+        });
     }
 
     [Fact]
@@ -201,6 +156,33 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
         finally
         {
             await run.DisposeAsync();
+            EmbeddedHost.DeleteDataDir(root);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="test"/> once an embedded `akkaraft` (RESP and HTTP on free <c>ports</c>, in a fresh data folder
+    /// <c>root</c>, with <paramref name="arguments"/>) printed "ready"; its output goes to the test log when the test fails.
+    /// </summary>
+    private async Task WithReadyEmbeddedHostAsync(string[] arguments, Func<ChildProcess, string, int[], Task> test)
+    {
+        var root = EmbeddedHost.NewDataDir();
+        Directory.CreateDirectory(root);
+        var ports = NodeModeProcessTests.FreePorts(2);
+        var host = ChildProcess.StartAkkaraftIn(root, ["--resp-port", $"{ports[0]}", "--http-port", $"{ports[1]}", .. arguments]);
+        try
+        {
+            await host.WaitForLineAsync("ready", ReadyTimeout);
+            await test(host, root, ports);
+        }
+        catch
+        {
+            log.WriteLine(host.Output);
+            throw;
+        }
+        finally
+        {
+            await host.DisposeAsync();
             EmbeddedHost.DeleteDataDir(root);
         }
     }

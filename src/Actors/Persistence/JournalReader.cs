@@ -18,15 +18,15 @@ internal sealed class JournalReader : IDisposable
     {
         _connection = new SqliteConnection(SqliteDatabase.ConnectionString(databasePath, pooling: false));
         _connection.Open();
-        _highest = Prepare(
+        _highest = _connection.Prepare(
             $"SELECT max(ifnull((SELECT max(sequence_nr) FROM {Journal} WHERE persistence_id = $pid), 0), " +
             $"ifnull((SELECT sequence_nr FROM {Highest} WHERE persistence_id = $pid), 0))",
             "$pid");
-        _replay = Prepare(
+        _replay = _connection.Prepare(
             $"SELECT sequence_nr, serializer_id, manifest, event_manifest, writer_uuid, timestamp, payload FROM {Journal} " +
             "WHERE persistence_id = $pid AND sequence_nr BETWEEN $from AND $to ORDER BY sequence_nr LIMIT $max",
             "$pid", "$from", "$to", "$max");
-        _loadSnapshot = Prepare(
+        _loadSnapshot = _connection.Prepare(
             $"SELECT sequence_nr, created, serializer_id, manifest, payload FROM {Snapshots} " +
             "WHERE persistence_id = $pid AND sequence_nr BETWEEN $min_seq AND $max_seq AND created BETWEEN $min_ts AND $max_ts " +
             "ORDER BY sequence_nr DESC LIMIT 1",
@@ -90,14 +90,5 @@ internal sealed class JournalReader : IDisposable
         _replay.Dispose();
         _loadSnapshot.Dispose();
         _connection.Dispose();
-    }
-
-    private SqliteCommand Prepare(string sql, params string[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        command.Prepare();
-        return command;
     }
 }

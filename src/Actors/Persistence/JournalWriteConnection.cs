@@ -60,28 +60,28 @@ internal sealed class JournalWriteConnection : IDisposable
             throw;
         }
 
-        _begin = Prepare("BEGIN IMMEDIATE");
-        _commit = Prepare("COMMIT");
-        _rollback = Prepare("ROLLBACK");
-        _savepoint = Prepare("SAVEPOINT request");
-        _release = Prepare("RELEASE request");
-        _rollbackToSavepoint = Prepare("ROLLBACK TO request");
-        _insertEvent = Prepare(
+        _begin = _connection.Prepare("BEGIN IMMEDIATE");
+        _commit = _connection.Prepare("COMMIT");
+        _rollback = _connection.Prepare("ROLLBACK");
+        _savepoint = _connection.Prepare("SAVEPOINT request");
+        _release = _connection.Prepare("RELEASE request");
+        _rollbackToSavepoint = _connection.Prepare("ROLLBACK TO request");
+        _insertEvent = _connection.Prepare(
             $"INSERT INTO {Journal} (persistence_id, sequence_nr, serializer_id, manifest, event_manifest, writer_uuid, timestamp, payload) " +
             "VALUES ($pid, $seq, $serializer, $manifest, $event_manifest, $writer, $timestamp, $payload)",
             "$pid", "$seq", "$serializer", "$manifest", "$event_manifest", "$writer", "$timestamp", "$payload");
         // Remembers the highest sequence number before the delete, so it survives the deletion of every event.
-        _rememberHighest = Prepare(
+        _rememberHighest = _connection.Prepare(
             $"INSERT INTO {Highest} (persistence_id, sequence_nr) " +
             $"SELECT $pid, max(sequence_nr) FROM {Journal} WHERE persistence_id = $pid HAVING max(sequence_nr) IS NOT NULL " +
             "ON CONFLICT (persistence_id) DO UPDATE SET sequence_nr = max(sequence_nr, excluded.sequence_nr)",
             "$pid");
-        _deleteEvents = Prepare($"DELETE FROM {Journal} WHERE persistence_id = $pid AND sequence_nr <= $to", "$pid", "$to");
-        _saveSnapshot = Prepare(
+        _deleteEvents = _connection.Prepare($"DELETE FROM {Journal} WHERE persistence_id = $pid AND sequence_nr <= $to", "$pid", "$to");
+        _saveSnapshot = _connection.Prepare(
             $"INSERT OR REPLACE INTO {Snapshots} (persistence_id, sequence_nr, created, serializer_id, manifest, payload) " +
             "VALUES ($pid, $seq, $created, $serializer, $manifest, $payload)",
             "$pid", "$seq", "$created", "$serializer", "$manifest", "$payload");
-        _deleteSnapshots = Prepare(
+        _deleteSnapshots = _connection.Prepare(
             $"DELETE FROM {Snapshots} WHERE persistence_id = $pid AND sequence_nr BETWEEN $min_seq AND $max_seq AND created BETWEEN $min_ts AND $max_ts",
             "$pid", "$min_seq", "$max_seq", "$min_ts", "$max_ts");
     }
@@ -243,14 +243,5 @@ internal sealed class JournalWriteConnection : IDisposable
     private static void FailAll(IReadOnlyList<JournalWrite> batch, Exception cause)
     {
         foreach (var write in batch) write.Fail(cause);
-    }
-
-    private SqliteCommand Prepare(string sql, params string[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        command.Prepare();
-        return command;
     }
 }

@@ -65,6 +65,16 @@ public static class SqliteDatabase
         return builder.ToString();
     }
 
+    /// <summary>A prepared command with one (unset) parameter per name in <paramref name="parameters"/>, for a statement run many times.</summary>
+    internal static SqliteCommand Prepare(this SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        command.Prepare();
+        return command;
+    }
+
     private static string ExecutePragma(SqliteConnection connection, string pragma)
     {
         using var command = connection.CreateCommand();

@@ -5,7 +5,6 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
-using AkkaRaft.Actors.Settings;
 
 namespace AkkaRaft.Actors.Persistence;
 
@@ -21,8 +20,7 @@ namespace AkkaRaft.Actors.Persistence;
 /// </remarks>
 public sealed class SqliteJournal : AsyncWriteJournal
 {
-    private readonly JournalDatabase? _database;
-    private readonly JournalStorageException? _openFailure;
+    private readonly JournalDatabaseLease _lease;
     private readonly JournalPayloads _payloads;
     // The last write of each persistence id not yet completed: a restarted actor must not read its highest sequence
     // number before the writes of its previous incarnation have landed (it would reuse sequence numbers).
@@ -32,20 +30,10 @@ public sealed class SqliteJournal : AsyncWriteJournal
     public SqliteJournal(Config config)
     {
         _payloads = new JournalPayloads((ExtendedActorSystem)Context.System);
-        try
-        {
-            _database = JournalDatabases.Acquire(JournalDatabaseSettings.From(config));
-        }
-        catch (Exception e) when (e is JournalStorageException or RaftSettingsException)
-        {
-            // Not thrown from here: a journal actor that fails to start leaves recoveries waiting for a timeout. Every
-            // request fails with the reason instead, so recovery fails at once with a message that says why.
-            _openFailure = e as JournalStorageException ?? new JournalStorageException($"journal is not configured: {e.Message}", e);
-            Context.GetLogger().Error(e, "[journal] {0}", _openFailure.Message);
-        }
+        _lease = JournalDatabaseLease.Acquire("journal", () => JournalDatabaseSettings.From(config), Context.GetLogger());
     }
 
-    private JournalDatabase Database => _database ?? throw _openFailure!;
+    private JournalDatabase Database => _lease.Database;
 
     /// <inheritdoc />
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
@@ -111,14 +99,12 @@ public sealed class SqliteJournal : AsyncWriteJournal
 
     /// <inheritdoc />
     public override Task<PersistenceHealthCheckResult> CheckHealthAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(_openFailure is null
-            ? new PersistenceHealthCheckResult(PersistenceHealthStatus.Healthy, null, null, null)
-            : new PersistenceHealthCheckResult(PersistenceHealthStatus.Unhealthy, _openFailure.Message, _openFailure, null));
+        Task.FromResult(_lease.Health());
 
     /// <inheritdoc />
     protected override void PostStop()
     {
-        if (_database is not null) JournalDatabases.Release(_database);
+        _lease.Release();
         base.PostStop();
     }
 

@@ -3,7 +3,6 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
-using AkkaRaft.Actors.Settings;
 
 namespace AkkaRaft.Actors.Persistence;
 
@@ -17,8 +16,7 @@ namespace AkkaRaft.Actors.Persistence;
 /// </remarks>
 public sealed class SqliteSnapshotStore : SnapshotStore
 {
-    private readonly JournalDatabase? _database;
-    private readonly JournalStorageException? _openFailure;
+    private readonly JournalDatabaseLease _lease;
     private readonly JournalPayloads _payloads;
 
     /// <summary>Created by Akka.Persistence with the plugin's configuration section.</summary>
@@ -26,19 +24,12 @@ public sealed class SqliteSnapshotStore : SnapshotStore
     {
         _payloads = new JournalPayloads((ExtendedActorSystem)Context.System);
         var journalPluginId = config.GetString("journal-plugin", SqlitePersistenceConfig.JournalPluginId);
-        try
-        {
-            _database = JournalDatabases.Acquire(JournalDatabaseSettings.From(Context.System.Settings.Config.GetConfig(journalPluginId)));
-        }
-        catch (Exception e) when (e is JournalStorageException or RaftSettingsException)
-        {
-            // As in SqliteJournal: every request fails with the reason rather than the actor failing to start.
-            _openFailure = e as JournalStorageException ?? new JournalStorageException($"snapshot store is not configured: {e.Message}", e);
-            Context.GetLogger().Error(e, "[snapshot-store] {0}", _openFailure.Message);
-        }
+        var systemConfig = Context.System.Settings.Config;
+        _lease = JournalDatabaseLease.Acquire(
+            "snapshot-store", () => JournalDatabaseSettings.From(systemConfig.GetConfig(journalPluginId)), Context.GetLogger());
     }
 
-    private JournalDatabase Database => _database ?? throw _openFailure!;
+    private JournalDatabase Database => _lease.Database;
 
     /// <inheritdoc />
     protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
@@ -71,14 +62,12 @@ public sealed class SqliteSnapshotStore : SnapshotStore
 
     /// <inheritdoc />
     public override Task<PersistenceHealthCheckResult> CheckHealthAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(_openFailure is null
-            ? new PersistenceHealthCheckResult(PersistenceHealthStatus.Healthy, null, null, null)
-            : new PersistenceHealthCheckResult(PersistenceHealthStatus.Unhealthy, _openFailure.Message, _openFailure, null));
+        Task.FromResult(_lease.Health());
 
     /// <inheritdoc />
     protected override void PostStop()
     {
-        if (_database is not null) JournalDatabases.Release(_database);
+        _lease.Release();
         base.PostStop();
     }
 

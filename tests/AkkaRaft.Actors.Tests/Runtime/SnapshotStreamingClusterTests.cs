@@ -18,28 +18,23 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
     private const int ChunkBytes = 32 * 1024;
     private static readonly TimeSpan Ask = TimeSpan.FromSeconds(5);
 
-    [Fact]
-    public async Task A_lagging_follower_catches_up_through_a_streamed_snapshot_that_resumes_after_lost_chunks()
+    /// <summary>Fast ticks, compaction every 40 entries and <see cref="ChunkBytes"/> chunks, under a test's own settings.</summary>
+    private static Config StreamingConfig(string settings) => ConfigurationFactory.ParseString(settings).WithFallback(ConfigurationFactory.ParseString($$"""
+        akka-raft {
+          tick-interval = 50ms
+          election-ticks = 10
+          heartbeat-ticks = 2
+          hibernate-after-ticks = 0
+          snapshot-every-entries = 40
+          max-batch-bytes = 64 KiB
+          max-entry-bytes = 16 KiB
+          snapshot.chunk-bytes = {{ChunkBytes}}
+        }
+        """));
+
+    /// <summary>Starts the group, cuts one follower off and commits 120 writes of 15 KB (1.8 MB) without it.</summary>
+    private async Task<(GroupDriver Driver, ulong Lagging, List<ulong> Connected, List<string> Expected)> LagOneFollowerAsync(LoopbackNodes nodes)
     {
-        var config = ConfigurationFactory.ParseString($$"""
-            akka-raft {
-              tick-interval = 50ms
-              election-ticks = 10
-              heartbeat-ticks = 2
-              hibernate-after-ticks = 0
-              snapshot-every-entries = 40
-              # The lagging replica is cut off only briefly: keep nothing for it, so the leader compacts past it at once.
-              follower-catch-up-log-bytes = 0
-              max-batch-bytes = 64 KiB
-              max-entry-bytes = 16 KiB
-              snapshot {
-                chunk-bytes = {{ChunkBytes}}
-                window-chunks = 4
-                ack-timeout = 300ms
-              }
-            }
-            """);
-        await using var nodes = await LoopbackNodes.StartAsync(3, config);
         var driver = await GroupDriver.StartAsync(this, nodes, Group);
         var leader = (await driver.LeaderAsync(Group)).PeerId;
         var lagging = driver.Handles.First(h => h.NodeId != leader).NodeId;
@@ -54,6 +49,23 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
             await driver.ProposeUntilAcceptedAsync(Group, command, connected);
             expected.Add(command);
         }
+        return (driver, lagging, connected, expected);
+    }
+
+    [Fact]
+    public async Task A_lagging_follower_catches_up_through_a_streamed_snapshot_that_resumes_after_lost_chunks()
+    {
+        await using var nodes = await LoopbackNodes.StartAsync(3, StreamingConfig("""
+            akka-raft {
+              # The lagging replica is cut off only briefly: keep nothing for it, so the leader compacts past it at once.
+              follower-catch-up-log-bytes = 0
+              snapshot {
+                window-chunks = 4
+                ack-timeout = 300ms
+              }
+            }
+            """));
+        var (driver, lagging, connected, expected) = await LagOneFollowerAsync(nodes);
         var leaderStatus = await driver.StatusAsync((await driver.LeaderAsync(Group, connected)).PeerId, Group);
         var laggingStatus = await driver.StatusAsync(lagging, Group);
         Assert.True(leaderStatus.FirstIndex > laggingStatus.LastIndex + 1,
@@ -99,40 +111,19 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_streamed_snapshot_slower_than_the_groups_own_timeout_arrives_while_writes_go_on()
     {
-        var config = ConfigurationFactory.ParseString($$"""
+        await using var nodes = await LoopbackNodes.StartAsync(3, StreamingConfig("""
             akka-raft {
-              tick-interval = 50ms
-              election-ticks = 10
-              heartbeat-ticks = 2
-              hibernate-after-ticks = 0
-              snapshot-every-entries = 40
               # Far below the 1.8 MB the lagging replica misses, so it needs a snapshot however fast the writes go; the
               # small writes after that snapshot fit, so the leader keeps them for it while the snapshot streams.
               follower-catch-up-log-bytes = 256 KiB
-              max-batch-bytes = 64 KiB
-              max-entry-bytes = 16 KiB
               snapshot {
-                chunk-bytes = {{ChunkBytes}}
                 window-chunks = 2
                 # 1.8 MB at 128 KiB/s: about 14 s, longer than the group's own 10 s (20 × 10 ticks of 50 ms).
                 max-bytes-per-second = 128 KiB
               }
             }
-            """);
-        await using var nodes = await LoopbackNodes.StartAsync(3, config);
-        var driver = await GroupDriver.StartAsync(this, nodes, Group);
-        var leader = (await driver.LeaderAsync(Group)).PeerId;
-        var lagging = driver.Handles.First(h => h.NodeId != leader).NodeId;
-        var connected = driver.Handles.Select(h => h.NodeId).Where(n => n != lagging).ToList();
-        await nodes.Partition((int)lagging - 1);
-        var expected = new List<string>();
-        var padding = new string('s', 15_000);
-        for (var i = 0; i < 120; i++)
-        {
-            var command = $"{i}:{padding}";
-            await driver.ProposeUntilAcceptedAsync(Group, command, connected);
-            expected.Add(command);
-        }
+            """));
+        var (driver, lagging, connected, expected) = await LagOneFollowerAsync(nodes);
 
         await nodes.HealAll();
         // Small writes all along: the leader compacts every 40 entries, so every resend would carry a newer snapshot.

@@ -19,6 +19,17 @@ public class LeaderSuspicionTests
     private static Replica FollowerOf1(ulong id = 2) =>
         new(id, Three, c => c with { PreVote = true, CheckQuorum = true, ElectionTicks = LongElection, HeartbeatTicks = 2 }, hardState: new HardState(1, 1, 0));
 
+    /// <summary>Three <see cref="Production"/> replicas, 1 elected and "x" committed; the cluster and 1's term.</summary>
+    private static (InMemoryCluster Cluster, ulong Term) LedBy1WithXCommitted(int? suspectedLeaderCampaignTicks = null)
+    {
+        var cluster = new InMemoryCluster(3, id => suspectedLeaderCampaignTicks is { } ticks
+            ? Production(id) with { SuspectedLeaderCampaignTicks = ticks }
+            : Production(id));
+        cluster.Elect(1);
+        Assert.True(cluster.Propose(1, "x").Accepted);
+        return (cluster, cluster[1].Term);
+    }
+
     [Fact]
     public void Follower_that_lost_its_leader_campaigns_within_the_suspicion_ticks_instead_of_an_election_timeout()
     {
@@ -120,10 +131,7 @@ public class LeaderSuspicionTests
     [Fact]
     public void A_dead_leader_is_replaced_within_a_few_ticks_when_both_survivors_suspect_it_and_nothing_committed_is_lost()
     {
-        var cluster = new InMemoryCluster(3, Production);
-        cluster.Elect(1);
-        Assert.True(cluster.Propose(1, "x").Accepted);
-        var term = cluster[1].Term;
+        var (cluster, term) = LedBy1WithXCommitted();
         cluster.Isolate(1);
 
         cluster[2].LeaderSuspected(1);
@@ -149,10 +157,7 @@ public class LeaderSuspicionTests
     public void Survivors_that_suspect_and_campaign_in_the_same_tick_do_not_split_the_vote()
     {
         // One tick of delay for both: they pre-campaign in the same tick, before either hears from the other.
-        var cluster = new InMemoryCluster(3, id => Production(id) with { SuspectedLeaderCampaignTicks = 1 });
-        cluster.Elect(1);
-        Assert.True(cluster.Propose(1, "x").Accepted);
-        var term = cluster[1].Term;
+        var (cluster, term) = LedBy1WithXCommitted(suspectedLeaderCampaignTicks: 1);
         cluster.Isolate(1);
         cluster[2].LeaderSuspected(1);
         cluster[3].LeaderSuspected(1);
@@ -195,10 +200,7 @@ public class LeaderSuspicionTests
     {
         // 3 is told first and pre-campaigns while 2 still honours the lease (its pre-vote is ignored); 2 is told a moment
         // later and pre-campaigns too. 3 ranks first (equal logs, higher id), declines 2 and asks it again: 3 wins.
-        var cluster = new InMemoryCluster(3, id => Production(id) with { SuspectedLeaderCampaignTicks = 1 });
-        cluster.Elect(1);
-        Assert.True(cluster.Propose(1, "x").Accepted);
-        var term = cluster[1].Term;
+        var (cluster, term) = LedBy1WithXCommitted(suspectedLeaderCampaignTicks: 1);
         cluster.Isolate(1);
 
         cluster[3].LeaderSuspected(1);
@@ -230,10 +232,7 @@ public class LeaderSuspicionTests
     [Fact]
     public void A_false_suspicion_by_one_follower_does_not_depose_a_live_leader()
     {
-        var cluster = new InMemoryCluster(3, Production);
-        cluster.Elect(1);
-        Assert.True(cluster.Propose(1, "x").Accepted);
-        var term = cluster[1].Term;
+        var (cluster, term) = LedBy1WithXCommitted();
         // Follower 2's link to the leader broke, the leader and follower 3 are fine.
         cluster.Cut(1, 2);
 
