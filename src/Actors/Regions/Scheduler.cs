@@ -18,7 +18,8 @@ namespace AkkaRaft.Actors.Regions;
 /// <remarks>
 /// Operators live in the memory of the scheduler that started them: when placement's leadership moves they run on (or
 /// stall and are cancelled after <c>operator-timeout</c>), and the new leader's scheduler plans from placement's metadata;
-/// a learner no operator of it owns is removed after a grace period. Store liveness clocks restart with a new leader, so
+/// it asks the other schedulers for the operators they still run every round, and a learner no running operator
+/// anywhere owns is removed after a grace period. Store liveness clocks restart with a new leader, so
 /// a store is declared down only after a full <c>store-down-after</c> seen by that leader.
 /// </remarks>
 public sealed class Scheduler : ReceiveActor, IWithTimers
@@ -42,6 +43,11 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly StoreLiveness _liveness;
     private readonly Dictionary<long, CancellationTokenSource> _cancels = [];
     private readonly MoveBudgets _budgets;
+    // Operators other nodes' schedulers still run (started before placement's leadership came here), asked every round:
+    // their regions get no second operator and their learners are no orphans. A node that left MissedRoundsAllowed
+    // rounds unanswered counts as running none (its operators stall and end by their own timeout).
+    private readonly Dictionary<ulong, (IReadOnlyList<OperatorView> Running, int Unanswered)> _elsewhere = [];
+    private const int MissedRoundsAllowed = 3;
     private PlacementLookupReply? _layout;
     private bool _active;
     private ulong _leaderNode;
@@ -82,6 +88,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         Receive<MoveRegion>(OnMoveRegion);
         Receive<RemoveStore>(OnRemoveStore);
         Receive<GetOperators>(OnGetOperators);
+        Receive<OperatorsReply>(OnOperatorsElsewhere);
         Receive<OperatorProgress>(progress => _operators.Report(progress));
         Receive<OperatorFinished>(OnFinished);
         // Cluster membership and other nodes' schedulers' hellos.
@@ -108,6 +115,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     {
         SetActive(status.Role == StateRole.Leader, status.Leader);
         if (!_active) return;
+        AskOperatorsElsewhere();
         _placement.Ask<PlacementLookupReply>(new PlacementLookup(PlacementLookupKind.All, [], 0), _settings.AttemptTimeout)
             .ContinueWith(t => new LayoutRead(t.IsCompletedSuccessfully ? t.Result : null), TaskScheduler.Default)
             .PipeTo(Self);
@@ -153,11 +161,40 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private ScheduleInput Input(PlacementLookupReply layout, IReadOnlySet<ulong> orphansDue) => new(
         [.. layout.Regions.Select(d => new ScheduledRegion(d.ToRegion(), d.LeaderStore))],
         [.. layout.Stores.Select(s => new ScheduledStore(s.StoreId, s.State, _liveness.IsDown(s.StoreId)))],
-        _operators.RunningByRegion,
+        RunningAnywhere(),
         orphansDue,
         new ScheduleLimits(_settings.MaxOperators, _settings.Balance, _settings.BalanceTolerance));
 
     // ---- Operators ----
+
+    private void AskOperatorsElsewhere()
+    {
+        foreach (var (node, scheduler) in _directory.All())
+        {
+            if (node == _nodeId) continue;
+            var (running, unanswered) = _elsewhere.GetValueOrDefault(node, ([], 0));
+            _elsewhere[node] = (running, unanswered + 1);
+            scheduler.Tell(new GetOperators(Local: true), Self);
+        }
+    }
+
+    private void OnOperatorsElsewhere(OperatorsReply reply)
+    {
+        if (reply.SchedulerNode == 0 || reply.SchedulerNode == _nodeId) return;
+        _elsewhere[reply.SchedulerNode] = (reply.Running, 0);
+    }
+
+    /// <summary>Region → operator id of every operator known to run: this scheduler's and those other schedulers answered with lately.</summary>
+    private IReadOnlyDictionary<ulong, long> RunningAnywhere()
+    {
+        var running = new Dictionary<ulong, long>(_operators.RunningByRegion);
+        foreach (var (elsewhere, unanswered) in _elsewhere.Values)
+        {
+            if (unanswered > MissedRoundsAllowed) continue;
+            foreach (var view in elsewhere) running.TryAdd(view.RegionId, view.Id);
+        }
+        return running;
+    }
 
     private OperatorView StartOperator(PlannedOperator planned)
     {

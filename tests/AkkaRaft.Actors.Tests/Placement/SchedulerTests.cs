@@ -84,6 +84,51 @@ public sealed class SchedulerTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         lock (cluster) Assert.DoesNotContain(cluster.Region.Peers, p => p.PeerId == 90);
     }
 
+    /// <summary>Another node's scheduler: answers GetOperators with one running operator on the fake region while <see cref="Running"/>.</summary>
+    private sealed class OtherScheduler : ReceiveActor
+    {
+        public static volatile bool Running = true;
+
+        public OtherScheduler()
+        {
+            Receive<GetOperators>(_ => Sender.Tell(new OperatorsReply(Running
+                ? [new OperatorView(2_000_001, OperatorKind.Manual, FakeRegionCluster.RegionId, 1, 4, OperatorStep.CatchUp, OperatorState.Running, "", 0, 0, 0, 40, 0, 0)]
+                : [], [], [], 2, "")));
+            ReceiveAny(_ => { });
+        }
+    }
+
+    /// <summary>
+    /// Regression: after placement's leadership moved, the new scheduler removed as an orphan the learner of a move the
+    /// old scheduler was still running (its snapshot was streaming), and the move then stalled until its timeout.
+    /// </summary>
+    [Fact]
+    public async Task A_learner_of_an_operator_another_nodes_scheduler_still_runs_is_no_orphan()
+    {
+        var cluster = new FakeRegionCluster();
+        cluster.Apply(ConfChange.Of(new ConfChangeSingle(ConfChangeType.AddLearnerNode, 90)), new Dictionary<ulong, ulong> { [90] = 4 });
+        cluster.Hosted[4] = 90;
+        OtherScheduler.Running = true;
+        var scheduler = StartScheduler(cluster);
+        var other = Sys.ActorOf(Props.Create(() => new OtherScheduler()));
+        scheduler.Tell(new SchedulerHello(2), other);
+        await AwaitAssertAsync(async () => Assert.Contains((await OwnOperatorsAsync(scheduler)).Stores, s => s.StoreId == 4), TimeSpan.FromSeconds(10));
+
+        _clock.Advance(TimeSpan.FromSeconds(7)); // past the orphan grace (6 s)
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // several rounds
+        var meanwhile = await OwnOperatorsAsync(scheduler);
+        Assert.Empty(meanwhile.Running.Concat(meanwhile.Recent));
+
+        // Once that operator has ended there, the learner is an orphan like any other.
+        OtherScheduler.Running = false;
+        await AwaitAssertAsync(async () =>
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            var cleanup = Assert.Single((await OwnOperatorsAsync(scheduler)).Recent);
+            Assert.Equal((OperatorKind.Cleanup, OperatorState.Done, 4UL), (cleanup.Kind, cleanup.State, cleanup.FromStore));
+        }, TimeSpan.FromSeconds(15));
+    }
+
     [Fact]
     public async Task An_operator_runs_on_after_placement_leadership_moves_and_is_cancelled_only_by_the_operator_timeout()
     {
