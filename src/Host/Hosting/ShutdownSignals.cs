@@ -66,8 +66,21 @@ public sealed class ShutdownSignals : IDisposable
         }
         error.WriteLine($"{context.Signal} again: exiting now without finishing the shutdown");
         error.Flush();
-        Environment.Exit(128 + Number(context.Signal));
+        ExitNow(128 + Number(context.Signal));
     }
+
+    /// <summary>
+    /// Ends the process without running exit handlers: Environment.Exit waits for them (and for a main thread that is
+    /// itself finishing the sequence), so under load the process could end with the sequence's code instead.
+    /// </summary>
+    private static void ExitNow(int code)
+    {
+        if (!OperatingSystem.IsWindows()) ImmediateExit(code);
+        Environment.Exit(code);
+    }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ImmediateExit(int status);
 
     /// <summary>Time since the first signal (zero before it): the shutdown deadline counts from the signal.</summary>
     public TimeSpan SinceSignal => signalledAt is { } at ? System.Diagnostics.Stopwatch.GetElapsedTime(at) : TimeSpan.Zero;

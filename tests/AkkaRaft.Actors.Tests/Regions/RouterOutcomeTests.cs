@@ -171,10 +171,11 @@ public sealed class RouterOutcomeTests(ITestOutputHelper output) : Akka.TestKit.
     [Fact]
     public async Task A_router_with_every_place_taken_answers_Busy_without_sending_the_request()
     {
-        // One place; the silent store keeps it taken by a read until that read's deadline. The backoff outlasts the deadline,
-        // so the refused write is tried exactly once.
+        // One place; the silent store keeps it taken by a read until that read's deadline (3 s: the write below must be
+        // sent while the read still waits, however slowly this test runs). The backoff outlasts the deadline, so the
+        // refused write is tried exactly once.
         var settings = RegionSettings.Create(ConfigurationFactory.ParseString(
-            "akka-raft.router { max-in-flight = 1, request-timeout = 1s, attempt-timeout = 1s, min-backoff = 5s, max-backoff = 5s }"));
+            "akka-raft.router { max-in-flight = 1, request-timeout = 3s, attempt-timeout = 3s, min-backoff = 10s, max-backoff = 10s }"));
         var store = new ScriptedStore(_ => null);
         var client = new KvClient(Sys, Sys.ActorOf(Props.Create(() => new ScriptedStoreActor(store))), Sys.ActorOf(Props.Create(() => new FixedPlacement())), settings);
         var read = client.GetAsync(K("a"));
