@@ -248,7 +248,8 @@ public sealed class KvClient : IKvClient
             }
             last = reply;
             var pause = Learn(region, store, reply);
-            if (pause) await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);
+            // An attempt begun with no time left could only end "no answer" (for a write: outcome unknown): end with the last error.
+            if (pause && !await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false)) return StoreReplies.AtDeadline(last);
         }
     }
 
@@ -314,7 +315,7 @@ public sealed class KvClient : IKvClient
             if (deadline.IsOver(_clock)) return null;
             var reply = await LookupAsync(new PlacementLookup(PlacementLookupKind.ByKey, key, 0), deadline, ct).ConfigureAwait(false);
             if (reply is { Status: PlacementLookupStatus.Ok }) Remember(reply.Regions);
-            else await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);
+            else if (!await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false)) return null;
         }
     }
 
@@ -328,7 +329,7 @@ public sealed class KvClient : IKvClient
                 Remember(reply.Regions);
                 return reply.Regions;
             }
-            await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false);
+            if (!await BackoffAsync(attempt, deadline, ct).ConfigureAwait(false)) return null;
         }
         return null;
     }
@@ -359,13 +360,15 @@ public sealed class KvClient : IKvClient
         _leaders.TryRemove(regionId, out _);
     }
 
-    private async Task BackoffAsync(int attempt, Deadline deadline, CancellationToken ct)
+    /// <summary>Waits before the next attempt; false (without waiting) when that attempt would start at or past the deadline.</summary>
+    private async Task<bool> BackoffAsync(int attempt, Deadline deadline, CancellationToken ct)
     {
         var doubled = _settings.MinBackoff.Ticks * (1L << Math.Min(attempt, 16));
         var ceiling = Math.Min(doubled, _settings.MaxBackoff.Ticks);
         var jittered = TimeSpan.FromTicks((long)(ceiling * (0.5 + (Random.Shared.NextDouble() / 2))));
-        var pause = deadline.Cap(jittered, _clock);
-        if (pause > TimeSpan.Zero) await Task.Delay(pause, _clock, ct).ConfigureAwait(false);
+        if (jittered >= deadline.Remaining(_clock)) return false;
+        await Task.Delay(jittered, _clock, ct).ConfigureAwait(false);
+        return true;
     }
 
     private Deadline StartDeadline() => new(_clock.GetTimestamp(), _settings.RequestTimeout);
