@@ -88,12 +88,17 @@ public sealed class SchedulerTests(ITestOutputHelper output) : Akka.TestKit.Xuni
     private sealed class OtherScheduler : ReceiveActor
     {
         public static volatile bool Running = true;
+        public static int Asked;
 
         public OtherScheduler()
         {
-            Receive<GetOperators>(_ => Sender.Tell(new OperatorsReply(Running
-                ? [new OperatorView(2_000_001, OperatorKind.Manual, FakeRegionCluster.RegionId, 1, 4, OperatorStep.CatchUp, OperatorState.Running, "", 0, 0, 0, 40, 0, 0)]
-                : [], [], [], 2, "")));
+            Receive<GetOperators>(_ =>
+            {
+                Interlocked.Increment(ref Asked);
+                Sender.Tell(new OperatorsReply(Running
+                    ? [new OperatorView(2_000_001, OperatorKind.Manual, FakeRegionCluster.RegionId, 1, 4, OperatorStep.CatchUp, OperatorState.Running, "", 0, 0, 0, 40, 0, 0)]
+                    : [], [], [], 2, ""));
+            });
             ReceiveAny(_ => { });
         }
     }
@@ -115,7 +120,9 @@ public sealed class SchedulerTests(ITestOutputHelper output) : Akka.TestKit.Xuni
         await AwaitAssertAsync(async () => Assert.Contains((await OwnOperatorsAsync(scheduler)).Stores, s => s.StoreId == 4), TimeSpan.FromSeconds(10));
 
         _clock.Advance(TimeSpan.FromSeconds(7)); // past the orphan grace (6 s)
-        await Task.Delay(TimeSpan.FromMilliseconds(500)); // several rounds
+        // Several rounds past the grace: each round asks the other scheduler once.
+        var askedBefore = Volatile.Read(ref OtherScheduler.Asked);
+        await AwaitAssertAsync(() => Assert.True(Volatile.Read(ref OtherScheduler.Asked) >= askedBefore + 5), TimeSpan.FromSeconds(10));
         var meanwhile = await OwnOperatorsAsync(scheduler);
         Assert.Empty(meanwhile.Running.Concat(meanwhile.Recent));
 
