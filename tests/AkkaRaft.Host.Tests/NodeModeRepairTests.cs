@@ -24,12 +24,14 @@ public sealed class NodeModeRepairTests(ITestOutputHelper log)
         var clock = Stopwatch.StartNew();
         var root = EmbeddedHost.NewDataDir();
         var nodes = new Dictionary<int, ChildProcess>();
+        var httpPorts = Array.Empty<int>();
         try
         {
             var ports = NodeModeProcessTests.FreePorts(12);
             var remote = ports[0..4];
             var resp = ports[4..8];
             var http = ports[8..12];
+            httpPorts = http;
             Directory.CreateDirectory(root);
             for (var n = 1; n <= 4; n++)
             {
@@ -132,6 +134,9 @@ public sealed class NodeModeRepairTests(ITestOutputHelper log)
         }
         catch
         {
+            foreach (var port in httpPorts.Take(1))
+                foreach (var path in new[] { "/api/stores", "/api/operators" })
+                    log.WriteLine($"--- GET {path} ---\n{await AdminGetAsync(port, path)}");
             foreach (var (n, node) in nodes) log.WriteLine($"--- node {n} output ---\n{node.Output}");
             throw;
         }
@@ -151,6 +156,19 @@ public sealed class NodeModeRepairTests(ITestOutputHelper log)
     private sealed class RegionList(List<RegionSeen> regions) : List<RegionSeen>(regions)
     {
         public override string ToString() => string.Join("; ", this);
+    }
+
+    private static async Task<string> AdminGetAsync(int httpPort, string path)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            return await http.GetStringAsync(new Uri($"http://127.0.0.1:{httpPort}{path}"));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return $"(no answer: {e.Message})";
+        }
     }
 
     private static async Task<RegionList> RegionsAsync(int httpPort, CancellationToken ct)

@@ -49,6 +49,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, (IReadOnlyList<OperatorView> Running, int Unanswered)> _elsewhere = [];
     private const int MissedRoundsAllowed = 3;
     private PlacementLookupReply? _layout;
+    // Stores this scheduler considers down, to log each change once.
+    private readonly HashSet<ulong> _downStores = [];
     private bool _active;
     private ulong _leaderNode;
     private int _rotation;
@@ -131,6 +133,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         // Running operators go on (every step is epoch-checked, and a deposed node's operator stalls and is cancelled by the
         // operator timeout); a brief leadership flap must not undo half a move. No new ones start here.
         _liveness.Clear();
+        _downStores.Clear();
         _operators.ForgetOrphans();
     }
 
@@ -138,9 +141,15 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     private void OnLayout(LayoutRead read)
     {
-        if (!_active || read.Reply is not { Status: PlacementLookupStatus.Ok } layout) return;
+        if (!_active) return;
+        if (read.Reply is not { Status: PlacementLookupStatus.Ok } layout)
+        {
+            _log.Debug("[scheduler] no layout this round: {0}", read.Reply?.Detail ?? "placement did not answer in time");
+            return;
+        }
         _layout = layout;
         foreach (var store in layout.Stores) _liveness.Observe(store.StoreId, store.HeartbeatCount);
+        LogStoreLiveness(layout);
         var input = Input(layout, new HashSet<ulong>());
         input = input with { OrphanLearnersDue = _operators.OrphanLearnersDue(SchedulePlanner.OrphanLearners(input).Keys) };
         var plan = SchedulePlanner.Plan(input);
@@ -155,6 +164,18 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             _log.Info("[region {0}] leader balance: store {1} leads {2}, store {3} leads {4}: moving the leader",
                 transfer.RegionId, transfer.FromStore, transfer.FromLeads, transfer.ToStore, transfer.ToLeads);
             _store.Tell(new TransferRegionLeader(transfer.FromStore, transfer.RegionId, transfer.ToStore));
+        }
+    }
+
+    private void LogStoreLiveness(PlacementLookupReply layout)
+    {
+        foreach (var store in layout.Stores)
+        {
+            var down = _liveness.IsDown(store.StoreId);
+            if (down && _downStores.Add(store.StoreId))
+                _log.Warning("[scheduler] store {0} sent no heartbeat for {1:F1} s: down, its replicas are rebuilt elsewhere", store.StoreId, _liveness.SilentFor(store.StoreId).TotalSeconds);
+            else if (!down && _downStores.Remove(store.StoreId))
+                _log.Info("[scheduler] store {0} heartbeats again", store.StoreId);
         }
     }
 
