@@ -58,8 +58,8 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         Receive<PlacementLookup>(OnLookup);
         Receive<StoreHeartbeatReport>(OnHeartbeat);
         Receive<PlacementAllocateIds>(OnAllocateIds);
-        Receive<PlacementReportSplit>(report => OnUpdate(report.Command, report, report with { Forwarded = true }, report.Forwarded, c => c is ReportSplitCommand));
-        Receive<PlacementUpdate>(update => OnUpdate(update.Command, update, update with { Forwarded = true }, update.Forwarded,
+        Receive<PlacementReportSplit>(report => OnUpdate(report.Command, report, report with { Hops = report.Hops + 1 }, report.Hops, c => c is ReportSplitCommand));
+        Receive<PlacementUpdate>(update => OnUpdate(update.Command, update, update with { Hops = update.Hops + 1 }, update.Hops,
             c => c is ReportRegionCommand or SetStoreStateCommand));
         // Cluster membership and other nodes' hellos; a forward to a node the failure detector gave up on would only time
         // out: such nodes are skipped.
@@ -132,7 +132,7 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
     {
         if (!_isLeader)
         {
-            ForwardOrRefuse(lookup, lookup with { Forwarded = true }, lookup.Forwarded,
+            ForwardOrRefuse(lookup, lookup with { Hops = lookup.Hops + 1 }, lookup.Hops,
                 () => new PlacementLookupReply(PlacementLookupStatus.NotLeader, [], _leaderNode, 0, 0, $"node {_nodeId} does not lead placement"));
             return;
         }
@@ -173,7 +173,7 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         if (!_isLeader)
         {
             // Heartbeats are periodic: one lost on the way to a leader is replaced by the next.
-            ForwardOrRefuse(report, report with { Forwarded = true }, report.Forwarded, null);
+            ForwardOrRefuse(report, report with { Hops = report.Hops + 1 }, report.Hops, null);
             return;
         }
         PlacementCommand command;
@@ -201,7 +201,7 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
     {
         if (!_isLeader)
         {
-            ForwardOrRefuse(request, request with { Forwarded = true }, request.Forwarded,
+            ForwardOrRefuse(request, request with { Hops = request.Hops + 1 }, request.Hops,
                 () => new PlacementIdsReply(false, 0, 0, $"node {_nodeId} does not lead placement"));
             return;
         }
@@ -214,11 +214,11 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
     }
 
     /// <summary>Proposes a placement update (split report, region report, store state) and answers with its outcome.</summary>
-    private void OnUpdate(byte[] encoded, object original, object forwarded, bool alreadyForwarded, Func<PlacementCommand, bool> accepted)
+    private void OnUpdate(byte[] encoded, object original, object forwarded, int hops, Func<PlacementCommand, bool> accepted)
     {
         if (!_isLeader)
         {
-            ForwardOrRefuse(original, forwarded, alreadyForwarded,
+            ForwardOrRefuse(original, forwarded, hops,
                 () => new PlacementSplitReply(PlacementSplitStatus.Unavailable, $"node {_nodeId} does not lead placement"));
             return;
         }
@@ -259,9 +259,19 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
             .PipeTo(Sender);
     }
 
-    private void ForwardOrRefuse(object original, object forwarded, bool alreadyForwarded, Func<object>? refusal)
+    /// <summary>
+    /// Passes a message this node cannot serve towards the placement leader. First hop: to the leader this node knows, or
+    /// (a node without a placement replica) to the placement nodes in turn. Second hop: a placement replica reached that way
+    /// hands it to the leader it knows, so no message depends on a rotation that might always pick a follower. Never more.
+    /// </summary>
+    private void ForwardOrRefuse(object original, object forwarded, int hops, Func<object>? refusal)
     {
-        var target = alreadyForwarded ? null : ForwardTarget();
+        var target = hops switch
+        {
+            0 => ForwardTarget(),
+            1 when HostsReplica => KnownLeader(),
+            _ => null,
+        };
         if (target is not null)
         {
             target.Forward(forwarded);
@@ -271,9 +281,12 @@ public sealed class PlacementService : ReceiveActor, IWithTimers
         else _log.Debug("[region {0}] no placement leader known: {1} dropped", GroupId, original.GetType().Name);
     }
 
+    private IActorRef? KnownLeader() =>
+        _leaderNode != 0 && _leaderNode != _nodeId ? _directory.FindReachable(_leaderNode) : null;
+
     private IActorRef? ForwardTarget()
     {
-        if (_leaderNode != 0 && _leaderNode != _nodeId && _directory.FindReachable(_leaderNode) is { } leader) return leader;
+        if (KnownLeader() is { } leader) return leader;
         if (HostsReplica && _leaderNode == 0) return null;
         // A node without a placement replica, or one whose leader is not introduced yet: try the placement nodes in turn.
         for (var i = 0; i < _placementNodes.Length; i++)

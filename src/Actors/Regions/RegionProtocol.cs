@@ -41,8 +41,11 @@ public enum PlacementLookupKind : byte
     All,
 }
 
-/// <summary>A linearizable region lookup, served by the placement leader; answered with <see cref="PlacementLookupReply"/>.</summary>
-public sealed record PlacementLookup(PlacementLookupKind Kind, byte[] Key, ulong RegionId, bool Forwarded = false) : IRaftRemoteMessage;
+/// <summary>
+/// A linearizable region lookup, served by the placement leader; answered with <see cref="PlacementLookupReply"/>. Like every
+/// message to placement, <c>Hops</c> counts the placement services that passed it on (at most two: see PlacementService).
+/// </summary>
+public sealed record PlacementLookup(PlacementLookupKind Kind, byte[] Key, ulong RegionId, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Outcome of a <see cref="PlacementLookup"/>.</summary>
 public enum PlacementLookupStatus : byte
@@ -71,22 +74,22 @@ public sealed record PlacementLookupReply(
 public sealed record StoreDescriptor(ulong StoreId, StoreState State, ulong LastHeartbeatIndex, int HeartbeatCount) : IRaftRemoteMessage;
 
 /// <summary>A store's heartbeat: an encoded <see cref="StoreHeartbeatCommand"/>, proposed by the placement leader.</summary>
-public sealed record StoreHeartbeatReport(ulong StoreId, byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
+public sealed record StoreHeartbeatReport(ulong StoreId, byte[] Command, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Asks the placement leader for <see cref="Count"/> fresh ids (regions and peers share one sequence); answered with <see cref="PlacementIdsReply"/>.</summary>
-public sealed record PlacementAllocateIds(int Count, bool Forwarded = false) : IRaftRemoteMessage;
+public sealed record PlacementAllocateIds(int Count, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Ids [<see cref="First"/>, First + Count) when <see cref="Ok"/>; otherwise <see cref="Detail"/> says why (retry).</summary>
 public sealed record PlacementIdsReply(bool Ok, ulong First, int Count, string Detail) : IRaftRemoteMessage;
 
 /// <summary>Reports an applied split to placement: an encoded <see cref="ReportSplitCommand"/>; answered with <see cref="PlacementSplitReply"/>.</summary>
-public sealed record PlacementReportSplit(byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
+public sealed record PlacementReportSplit(byte[] Command, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>
 /// Any other placement update (an encoded <see cref="ReportRegionCommand"/> or <see cref="SetStoreStateCommand"/>), proposed by
 /// the placement leader; answered with <see cref="PlacementSplitReply"/> (Recorded, Rejected, or Unavailable: retry).
 /// </summary>
-public sealed record PlacementUpdate(byte[] Command, bool Forwarded = false) : IRaftRemoteMessage;
+public sealed record PlacementUpdate(byte[] Command, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Outcome of a split report or another placement update.</summary>
 public enum PlacementSplitStatus : byte

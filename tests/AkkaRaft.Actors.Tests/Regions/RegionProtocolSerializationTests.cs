@@ -63,8 +63,8 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     [Fact]
     public void Placement_lookups_replies_heartbeats_and_hellos_cross_nodes_intact()
     {
-        var lookup = RoundTrip(new PlacementLookup(PlacementLookupKind.ByKey, "k"u8.ToArray(), 0, Forwarded: true));
-        Assert.Equal((PlacementLookupKind.ByKey, true), (lookup.Kind, lookup.Forwarded));
+        var lookup = RoundTrip(new PlacementLookup(PlacementLookupKind.ByKey, "k"u8.ToArray(), 0, Hops: 1));
+        Assert.Equal((PlacementLookupKind.ByKey, 1), (lookup.Kind, lookup.Hops));
         Assert.Equal("k"u8.ToArray(), lookup.Key);
 
         var reply = RoundTrip(new PlacementLookupReply(PlacementLookupStatus.Ok, [RegionDescriptor.From(Sample)], 2, 40, 3, ""));
@@ -109,7 +109,7 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
         Assert.Equal((SplitRegionStatus.Ok, "done"), (reply.Status, reply.Detail));
         Assert.Equal(Sample, Assert.Single(reply.Regions).ToRegion());
 
-        Assert.Equal(new PlacementAllocateIds(4, true), RoundTrip(new PlacementAllocateIds(4, true)));
+        Assert.Equal(new PlacementAllocateIds(4, 2), RoundTrip(new PlacementAllocateIds(4, 2)));
         Assert.Equal(new PlacementIdsReply(true, 40, 4, ""), RoundTrip(new PlacementIdsReply(true, 40, 4, "")));
         Assert.Equal(new PlacementSplitReply(PlacementSplitStatus.Rejected, "newer"), RoundTrip(new PlacementSplitReply(PlacementSplitStatus.Rejected, "newer")));
 
