@@ -51,6 +51,9 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private PlacementLookupReply? _layout;
     // Stores this scheduler considers down, to log each change once.
     private readonly HashSet<ulong> _downStores = [];
+    // Placement learns a new leader from the next store heartbeat; until then its view still shows the old one, and a
+    // round planned from it would move another leader for the same imbalance. One transfer per two heartbeat intervals.
+    private DateTimeOffset _nextLeaderTransferAt = DateTimeOffset.MinValue;
     private bool _active;
     private ulong _leaderNode;
     private int _rotation;
@@ -159,6 +162,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             _placement.Tell(new PlacementUpdate(PlacementCodec.Encode(new SetStoreStateCommand(storeId, StoreState.Removed))));
         }
         foreach (var planned in plan.Operators) StartOperator(planned);
+        if (plan.LeaderTransfers.IsEmpty || _time.GetUtcNow() < _nextLeaderTransferAt) return;
+        _nextLeaderTransferAt = _time.GetUtcNow() + (2 * _settings.HeartbeatInterval);
         foreach (var transfer in plan.LeaderTransfers)
         {
             _log.Info("[region {0}] leader balance: store {1} leads {2}, store {3} leads {4}: moving the leader",
