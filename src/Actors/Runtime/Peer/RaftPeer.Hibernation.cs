@@ -9,17 +9,18 @@ public sealed partial class RaftPeer<TReplyTo>
     private (ulong, ulong, ulong, StateRole) _activityMark;
 
     // Client requests are activity: a group being read from or written to stays awake.
-    private void WakeForRequest()
+    private void WakeForRequest(string reason)
     {
         _idleTicks = 0;
-        WakeUp();
+        WakeUp(reason);
     }
 
     // Raft traffic wakes a sleeping replica but is not activity: heartbeats alone must not keep a group awake.
-    private void WakeUp()
+    private void WakeUp(string reason)
     {
         if (!_hibernating) return;
         _hibernating = false;
+        Debug(() => $"[group {_spec.GroupId}] woken by {reason}");
         // Asleep there were no ticks and so no CheckQuorum: a lease read waits until a quorum answers again.
         _node?.SuspendLease();
         _effects.Add(new ReportHibernation(Asleep: false));

@@ -99,7 +99,7 @@ public sealed partial class RaftPeer<TReplyTo>
     public IReadOnlyList<PeerEffect> Propose(byte[] data, TReplyTo replyTo)
     {
         if (RefuseWhenDestroyed(replyTo)) return Finish();
-        WakeForRequest();
+        WakeForRequest("a proposal");
         if (!_pending.CanAcceptProposal)
         {
             Reply(replyTo, new ProposeFailed(_spec.GroupId, RaftFailure.Busy, Node.Leader, $"{_options.MaxPendingProposals} proposals are already waiting"));
@@ -117,7 +117,7 @@ public sealed partial class RaftPeer<TReplyTo>
         ArgumentNullException.ThrowIfNull(change);
         ArgumentNullException.ThrowIfNull(peerNodes);
         if (RefuseWhenDestroyed(replyTo)) return Finish();
-        WakeForRequest();
+        WakeForRequest("a membership change");
         MergePeers(peerNodes);
         Answer(Node.ProposeConfChange(change with { Context = PeerNodeCodec.Encode(peerNodes) }), replyTo);
         return Handled();
@@ -128,7 +128,7 @@ public sealed partial class RaftPeer<TReplyTo>
     {
         ArgumentNullException.ThrowIfNull(query);
         if (RefuseWhenDestroyed(replyTo)) return Finish();
-        WakeForRequest();
+        WakeForRequest("a read");
         HandleRead(query, replyTo);
         return Handled();
     }
@@ -146,7 +146,7 @@ public sealed partial class RaftPeer<TReplyTo>
     public IReadOnlyList<PeerEffect> TransferLeadership(ulong transferee, TReplyTo replyTo)
     {
         if (RefuseWhenDestroyed(replyTo)) return Finish();
-        WakeForRequest();
+        WakeForRequest("a leader transfer");
         var outcome = Node.TransferLeader(transferee);
         Reply(replyTo, outcome.Accepted
             ? new ProposeSucceeded(_spec.GroupId, outcome.Index, null)
@@ -157,7 +157,7 @@ public sealed partial class RaftPeer<TReplyTo>
     /// <summary>Wakes a hibernating group (a node became unreachable, or an operator asked).</summary>
     public IReadOnlyList<PeerEffect> Wake()
     {
-        if (!IsDestroyed) WakeForRequest();
+        if (!IsDestroyed) WakeForRequest("a wake request");
         return Handled();
     }
 
@@ -172,7 +172,7 @@ public sealed partial class RaftPeer<TReplyTo>
             && node.LeaderSuspected(node.Leader).Status == StepStatus.Processed)
         {
             // Asleep it would not tick, and so never campaign.
-            WakeUp();
+            WakeUp($"the loss of node {nodeId}");
             Log(PeerLogLevel.Info, $"[group {_spec.GroupId}] leader's node {nodeId} lost: replica {_spec.PeerId} campaigns early");
         }
         return Handled();
@@ -198,7 +198,7 @@ public sealed partial class RaftPeer<TReplyTo>
     {
         var hibernateSignal = m.Context.AsSpan().SequenceEqual(HibernateMarker);
         // The leader's "going to sleep" heartbeat and its answers are not traffic that should keep a group awake.
-        if (!hibernateSignal) WakeUp();
+        if (!hibernateSignal && _hibernating) WakeUp($"{m.Type} from peer {m.From}");
         _peerNodes[m.From] = fromNode;
         if (m.Type == MessageType.Snapshot) LearnPeersFromSnapshot(m);
         var result = Node.Step(m);
