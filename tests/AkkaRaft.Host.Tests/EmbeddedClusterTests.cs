@@ -167,6 +167,36 @@ public sealed class EmbeddedClusterTests(EmbeddedHostFixture fixture)
     }
 
     [Fact]
+    public async Task RegionsApiPagesByLimitWithALinkToTheNextPageAndRefusesBadPagingParameters()
+    {
+        var all = (await RegionsAsync()).Select(r => r.GetProperty("id").GetUInt64()).ToList();
+        Assert.True(all.Count >= 2, $"{all.Count} regions");
+
+        var paged = new List<ulong>();
+        var next = "/api/regions?limit=1";
+        for (var pages = 0; next is not null; pages++)
+        {
+            Assert.True(pages <= all.Count, $"more pages than regions: {string.Join(", ", paged)}");
+            using var response = await host.Http.GetAsync(new Uri(next, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(all.Count.ToString(CultureInfo.InvariantCulture), Assert.Single(response.Headers.GetValues("X-Total-Count")));
+            var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            paged.Add(Assert.Single(page.EnumerateArray()).GetProperty("id").GetUInt64());
+            next = response.Headers.TryGetValues("Link", out var links)
+                ? System.Text.RegularExpressions.Regex.Match(Assert.Single(links), "^<([^>]+)>; rel=\"next\"$").Groups[1].Value
+                : null;
+        }
+        Assert.Equal(all.Order(), paged);
+
+        foreach (var (query, parameter) in new[] { ("limit=0", "limit"), ("limit=10001", "limit"), ("limit=abc", "limit"), ("after=-1", "after"), ("after=x", "after") })
+        {
+            using var refused = await host.Http.GetAsync(new Uri($"/api/regions?{query}", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains($"'{parameter}'", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task RegionByIdAnswers404ForAnUnknownIdAnd400ForANonNumber()
     {
         var known = (await RegionsAsync())[0].GetProperty("id").GetUInt64();

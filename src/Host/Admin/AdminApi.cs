@@ -10,6 +10,12 @@ namespace AkkaRaft.Host.Admin;
 /// <summary>HTTP admin surface: liveness, readiness, health, Prometheus metrics, stores and regions as JSON, leader transfer, split, move operators, the dashboard.</summary>
 public static class AdminApi
 {
+    /// <summary>Regions per page of GET /api/regions without <c>limit</c>; the response's Link header points at the next page.</summary>
+    public const int DefaultRegionPage = 1000;
+
+    /// <summary>The largest <c>limit</c> GET /api/regions accepts.</summary>
+    public const int MaxRegionPage = 10_000;
+
     /// <summary>Maps every admin endpoint onto <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, ClusterRuntime cluster, MetricsCollector metrics, RespServerState? resp, HostStatus status)
     {
@@ -48,14 +54,27 @@ public static class AdminApi
         });
 
         app.MapGet("/api/stores", async (CancellationToken ct) => Results.Ok(await cluster.StoresAsync(ct)));
-        app.MapGet("/api/regions", async (CancellationToken ct) => Results.Ok(await cluster.RegionsAsync(ct)));
+        app.MapGet("/api/regions", async (HttpContext http, string? after, string? limit, CancellationToken ct) =>
+        {
+            var afterId = 0UL;
+            if (after is not null && !ulong.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
+                return Results.BadRequest(new { error = $"query parameter 'after' must be a region id, not '{after}'" });
+            var pageSize = DefaultRegionPage;
+            if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxRegionPage))
+                return Results.BadRequest(new { error = $"query parameter 'limit' must be a number from 1 to {MaxRegionPage}, not '{limit}'" });
+            var page = await cluster.RegionPageAsync(afterId, pageSize, ct);
+            http.Response.Headers["X-Total-Count"] = page.Total.ToString(CultureInfo.InvariantCulture);
+            if (page.NextAfter is { } next)
+                http.Response.Headers.Link = $"</api/regions?after={next}&limit={pageSize}>; rel=\"next\"";
+            return Results.Ok(page.Regions);
+        });
         app.MapGet("/api/regions/{id}", async (string id, CancellationToken ct) =>
         {
             if (!ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var regionId))
             {
                 return Results.BadRequest(new { error = $"'{id}' is not a region id" });
             }
-            var region = (await cluster.RegionsAsync(ct)).FirstOrDefault(r => r.Id == regionId);
+            var region = await cluster.RegionAsync(regionId, ct);
             return region is null ? Results.NotFound(new { error = $"region {regionId} does not exist" }) : Results.Ok(region);
         });
         app.MapPost("/api/regions/{id}/transfer-leader", async (string id, string? store, CancellationToken ct) =>

@@ -28,6 +28,7 @@ public static class Dashboard
         <h2>Stores</h2>
         <table id="stores"><thead><tr><th>store</th><th>local</th><th>state</th><th>down</th><th>regions</th><th>leaders</th></tr></thead><tbody></tbody></table>
         <h2>Regions</h2>
+        <p id="regions-page"><span id="regions-range"></span> <button id="regions-first" type="button" hidden>first page</button> <button id="regions-next" type="button" hidden>next page</button></p>
         <table id="regions"><thead><tr><th>id</th><th>range</th><th>epoch</th><th>leader</th><th>replicas (store: role term commit/applied)</th><th>size</th></tr></thead><tbody></tbody></table>
         <h2>Operators</h2>
         <p id="scheduler">scheduler: loading…</p>
@@ -44,16 +45,33 @@ public static class Dashboard
         document.getElementById('login').addEventListener('submit', e => {
           e.preventDefault(); sessionStorage.setItem(tokenKey, document.getElementById('token').value); document.getElementById('login').hidden = true; refresh();
         });
-        async function api(path) {
+        async function fetchApi(path) {
           const token = sessionStorage.getItem(tokenKey);
           const response = await fetch(path, { headers: token ? { 'Authorization': 'Bearer ' + token } : {} });
           if (response.status === 401) { document.getElementById('login').hidden = false; throw new Error(token ? 'the admin token was refused' : 'admin token required'); }
-          return response.json();
+          return response;
         }
+        async function api(path) { return (await fetchApi(path)).json(); }
+        // Regions come a page at a time: the cursor is the last id of the previous page (0: the first page).
+        const regionsPageSize = 100;
+        let regionsAfter = 0, regionsNext = null;
+        async function regionsPage() {
+          const response = await fetchApi(`/api/regions?limit=${regionsPageSize}&after=${regionsAfter}`);
+          const next = /after=(\d+)/.exec(response.headers.get('Link') || '');
+          return { regions: await response.json(), total: Number(response.headers.get('X-Total-Count') || 0), next: next ? next[1] : null };
+        }
+        document.getElementById('regions-first').addEventListener('click', () => { regionsAfter = 0; refresh(); });
+        document.getElementById('regions-next').addEventListener('click', () => { if (regionsNext) { regionsAfter = regionsNext; refresh(); } });
         function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }
         async function refresh() {
           try {
-            const [stores, regions] = await Promise.all([api('/api/stores'), api('/api/regions')]);
+            const [stores, page] = await Promise.all([api('/api/stores'), regionsPage()]);
+            const regions = page.regions;
+            regionsNext = page.next;
+            document.getElementById('regions-range').textContent = regions.length === page.total
+              ? `${page.total} regions` : `regions ${regions.length ? regions[0].id : '-'}–${regions.length ? regions[regions.length - 1].id : '-'} (${regions.length} of ${page.total})`;
+            document.getElementById('regions-first').hidden = regionsAfter === 0;
+            document.getElementById('regions-next').hidden = !regionsNext;
             const sBody = document.querySelector('#stores tbody'); sBody.replaceChildren();
             for (const s of stores) { const tr = document.createElement('tr'); tr.append(cell(s.id), cell(s.local ? 'yes' : 'no'), cell(s.state), cell(s.down ? 'down' : 'no', s.down ? 'down' : ''), cell(s.regions), cell(s.leaders)); sBody.append(tr); }
             const rBody = document.querySelector('#regions tbody'); rBody.replaceChildren();
@@ -65,7 +83,7 @@ public static class Dashboard
             }
             const status = document.getElementById('status');
             const ok = regions.length > 0 && regions.every(r => r.leaderStore);
-            status.textContent = ok ? `healthy: ${regions.length} regions, ${stores.length} stores` : 'some regions have no leader';
+            status.textContent = ok ? `healthy: ${page.total} regions, ${stores.length} stores` : 'some regions have no leader';
             status.className = ok ? '' : 'bad';
           } catch (e) { document.getElementById('status').textContent = 'cannot reach the admin API: ' + e; }
           await refreshOperators();

@@ -12,6 +12,9 @@ public sealed record RegionView(
     ulong Id, string StartKey, string EndKey, string Epoch, ulong LeaderStore, IReadOnlyList<ulong> Stores, long ApproximateSizeBytes,
     IReadOnlyList<ReplicaView> Replicas);
 
+/// <summary>One page of regions in id order: <see cref="NextAfter"/> is the cursor of the next page (null on the last one).</summary>
+public sealed record RegionPage(IReadOnlyList<RegionView> Regions, int Total, ulong? NextAfter);
+
 /// <summary>The Raft state of one local replica.</summary>
 public sealed record ReplicaView(ulong Store, string Role, ulong Term, ulong LeaderStore, ulong Committed, ulong Applied, ulong LastIndex, bool Hibernating);
 
@@ -27,6 +30,9 @@ public sealed partial class ClusterRuntime : IAsyncDisposable
 {
     /// <summary>How long an operator request waits for a scheduler to become active (placement elected, layout read).</summary>
     private static readonly TimeSpan SchedulerPatience = TimeSpan.FromSeconds(10);
+
+    /// <summary>Regions whose replicas are asked for their state at once by the admin views.</summary>
+    private const int StatusAsksInFlight = 64;
 
     private readonly List<ActorSystem> _systems;
 
@@ -122,27 +128,42 @@ public sealed partial class ClusterRuntime : IAsyncDisposable
         || region.Replicas.Any(r => r.LeaderStore != 0);
 
     /// <summary>Every region with its local replicas' Raft state.</summary>
-    public async Task<IReadOnlyList<RegionView>> RegionsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<RegionView>> RegionsAsync(CancellationToken cancellationToken = default) =>
+        (await RegionPageAsync(0, int.MaxValue, cancellationToken).ConfigureAwait(false)).Regions;
+
+    /// <summary>
+    /// At most <paramref name="limit"/> regions with an id above <paramref name="afterId"/>, in id order, with their local
+    /// replicas' Raft state; <see cref="RegionPage.Total"/> counts them all. Only the page's replicas are asked for their state.
+    /// </summary>
+    public async Task<RegionPage> RegionPageAsync(ulong afterId, int limit, CancellationToken cancellationToken = default)
     {
-        var summaries = await Client.RegionsAsync(cancellationToken).ConfigureAwait(false);
-        var views = new List<RegionView>();
-        foreach (var summary in summaries.OrderBy(s => s.Id))
-        {
-            var replicas = new List<ReplicaView>();
-            foreach (var node in Nodes)
-            {
-                if (await TryStatusAsync(node, summary.Id).ConfigureAwait(false) is { } status)
-                {
-                    // Raft speaks in peer ids; operators think in stores.
-                    var leaderOfReplica = status.PeerNodes.GetValueOrDefault(status.Leader);
-                    replicas.Add(new ReplicaView(node.NodeId, status.Role.ToString(), status.Term, leaderOfReplica, status.Committed, status.Applied, status.LastIndex, status.Hibernating));
-                }
-            }
-            var leaderStore = replicas.FirstOrDefault(r => r.Role == nameof(StateRole.Leader))?.Store ?? summary.LeaderStore;
-            views.Add(new RegionView(summary.Id, Core.Regions.KeyText.Escape(summary.StartKey), Core.Regions.KeyText.Escape(summary.EndKey), summary.Epoch,
-                leaderStore, summary.Stores, summary.ApproximateSizeBytes, replicas));
-        }
-        return views;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var summaries = (await Client.RegionsAsync(cancellationToken).ConfigureAwait(false)).OrderBy(s => s.Id).ToList();
+        var page = summaries.Where(s => s.Id > afterId).Take(limit).ToList();
+        var views = new List<RegionView>(page.Count);
+        // A bounded number of status asks in flight, however many regions the page holds.
+        foreach (var chunk in page.Chunk(StatusAsksInFlight))
+            views.AddRange(await Task.WhenAll(chunk.Select(ViewOfAsync)).ConfigureAwait(false));
+        var more = page.Count > 0 && summaries[^1].Id > page[^1].Id;
+        return new RegionPage(views, summaries.Count, more ? page[^1].Id : null);
+    }
+
+    private async Task<RegionView> ViewOfAsync(RegionSummary summary)
+    {
+        var statuses = await Task.WhenAll(Nodes.Select(async node => (node.NodeId, Status: await TryStatusAsync(node, summary.Id).ConfigureAwait(false)))).ConfigureAwait(false);
+        // Raft speaks in peer ids; operators think in stores.
+        var replicas = statuses.Where(s => s.Status is not null).Select(s => new ReplicaView(s.NodeId, s.Status!.Role.ToString(), s.Status.Term,
+            s.Status.PeerNodes.GetValueOrDefault(s.Status.Leader), s.Status.Committed, s.Status.Applied, s.Status.LastIndex, s.Status.Hibernating)).ToList();
+        var leaderStore = replicas.FirstOrDefault(r => r.Role == nameof(StateRole.Leader))?.Store ?? summary.LeaderStore;
+        return new RegionView(summary.Id, Core.Regions.KeyText.Escape(summary.StartKey), Core.Regions.KeyText.Escape(summary.EndKey), summary.Epoch,
+            leaderStore, summary.Stores, summary.ApproximateSizeBytes, replicas);
+    }
+
+    /// <summary>Region <paramref name="regionId"/> with its local replicas' Raft state, or null when placement does not know it.</summary>
+    public async Task<RegionView?> RegionAsync(ulong regionId, CancellationToken cancellationToken = default)
+    {
+        var summary = (await Client.RegionsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.Id == regionId);
+        return summary is null ? null : await ViewOfAsync(summary).ConfigureAwait(false);
     }
 
     /// <summary>Stores derived from the regions' placement, with state and liveness from the scheduler when one answers at once.</summary>
