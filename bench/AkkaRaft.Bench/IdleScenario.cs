@@ -8,10 +8,13 @@ namespace AkkaRaft.Bench;
 
 /// <summary>
 /// R groups × 3 replicas on three nodes in this process (SQLite journals): time until every group has a leader, then
-/// the steady CPU of the idle (hibernating) system and the managed memory per replica.
+/// the steady CPU of the idle (hibernating) system, managed heap and RSS per replica, and the latency of a write that
+/// wakes a sleeping group.
 /// </summary>
 public static class IdleScenario
 {
+    private const int WakeSamples = 50;
+
     public static async Task<IdleBenchResult> Run(int regions, TimeSpan idleWindow)
     {
         var rootDir = BenchSupport.NewDataDir();
@@ -24,6 +27,7 @@ public static class IdleScenario
             await RuntimeScenario.IntroduceCoordinators(systems, handles);
             GC.Collect();
             var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+            var rssBefore = Process.GetCurrentProcess().WorkingSet64;
 
             var watch = Stopwatch.StartNew();
             var peers = handles.ToDictionary(h => h.NodeId, h => h.NodeId);
@@ -55,6 +59,20 @@ public static class IdleScenario
             await Task.Delay(idleWindow);
             var cpuPercent = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / idleWatch.Elapsed.TotalSeconds * 100;
             var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+            using var self = Process.GetCurrentProcess();
+            var rssAfter = self.WorkingSet64;
+
+            // Wake test: one write each to sleeping groups picked at random, through the leader's node, one after another.
+            var random = new Random(42);
+            var wakeMs = new List<double>();
+            foreach (var group in Enumerable.Range(1, regions).OrderBy(_ => random.Next()).Take(WakeSamples).Select(g => (ulong)g))
+            {
+                if (await handles[0].StatusAsync(group, TimeSpan.FromSeconds(30)) is not GroupStatus { Hibernating: true, Leader: not 0 } status) continue;
+                var leader = handles.Single(h => h.NodeId == status.PeerNodes.GetValueOrDefault(status.Leader, status.Leader));
+                var write = Stopwatch.StartNew();
+                if (await leader.ProposeAsync(group, [1], TimeSpan.FromSeconds(10)) is ProposeSucceeded) wakeMs.Add(write.Elapsed.TotalMilliseconds);
+            }
+            wakeMs.Sort();
 
             return new IdleBenchResult
             {
@@ -67,6 +85,10 @@ public static class IdleScenario
                 HibernatingOnNode1 = hibernating,
                 IdleCpuPercentOfOneCore = Math.Round(cpuPercent, 2),
                 BytesPerReplica = (heapAfter - heapBefore) / (regions * 3),
+                RssBytesPerReplica = (rssAfter - rssBefore) / (regions * 3),
+                WakeWrites = wakeMs.Count,
+                WakeWriteP50Ms = wakeMs.Count == 0 ? 0 : Math.Round(wakeMs[wakeMs.Count / 2], 1),
+                WakeWriteP99Ms = wakeMs.Count == 0 ? 0 : Math.Round(wakeMs[Math.Min(wakeMs.Count - 1, (int)(wakeMs.Count * 0.99))], 1),
             };
         }
         finally
@@ -89,4 +111,8 @@ public sealed record IdleBenchResult
     [JsonPropertyName("hibernating_on_node1")] public int HibernatingOnNode1 { get; init; }
     [JsonPropertyName("cpu_pct")] public double IdleCpuPercentOfOneCore { get; init; }
     [JsonPropertyName("bytes_per_replica")] public long BytesPerReplica { get; init; }
+    [JsonPropertyName("rss_bytes_per_replica")] public long RssBytesPerReplica { get; init; }
+    [JsonPropertyName("wake_writes")] public int WakeWrites { get; init; }
+    [JsonPropertyName("wake_write_p50_ms")] public double WakeWriteP50Ms { get; init; }
+    [JsonPropertyName("wake_write_p99_ms")] public double WakeWriteP99Ms { get; init; }
 }
