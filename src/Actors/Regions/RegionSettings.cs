@@ -13,6 +13,9 @@ public sealed record RegionSettings
     /// <summary>Interval of store heartbeats to placement.</summary>
     public required TimeSpan HeartbeatInterval { get; init; }
 
+    /// <summary>Region reports per heartbeat message (<c>akka-raft.placement.heartbeat-batch-regions</c>).</summary>
+    public required int HeartbeatBatchRegions { get; init; }
+
     /// <summary>How often a placement replica checks its role.</summary>
     public required TimeSpan PlacementStatusInterval { get; init; }
 
@@ -83,6 +86,7 @@ public sealed record RegionSettings
         var settings = new RegionSettings
         {
             HeartbeatInterval = Duration(full, "akka-raft.placement.heartbeat-interval"),
+            HeartbeatBatchRegions = PositiveInt(full, "akka-raft.placement.heartbeat-batch-regions"),
             PlacementStatusInterval = Duration(full, "akka-raft.placement.status-interval"),
             InitialRanges = ReadLayout(full),
             RouterMaxInFlight = PositiveInt(full, "akka-raft.router.max-in-flight"),

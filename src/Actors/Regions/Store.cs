@@ -297,8 +297,12 @@ public sealed partial class Store : ReceiveActor, IWithTimers
 
     private void OnStatsCollected(StatsCollected stats)
     {
-        var command = new StoreHeartbeatCommand(_storeId, stats.Regions);
-        _placement.Tell(new StoreHeartbeatReport(_storeId, PlacementCodec.Encode(command)));
+        // Bounded messages and placement entries however many regions the store holds; a store with none still reports.
+        List<ImmutableArray<RegionHeartbeat>> batches = stats.Regions.IsEmpty
+            ? [stats.Regions]
+            : [.. stats.Regions.Chunk(_settings.HeartbeatBatchRegions).Select(ImmutableArray.Create)];
+        foreach (var batch in batches)
+            _placement.Tell(new StoreHeartbeatReport(_storeId, PlacementCodec.Encode(new StoreHeartbeatCommand(_storeId, batch))));
         foreach (var region in stats.Regions.Where(r => r.IsLeader))
             _log.Debug("[region {0}] heartbeat: leader on store {1}, term {2}, ~{3} bytes", region.RegionId, _storeId, region.Term, region.ApproximateSizeBytes);
         stats.Requester?.Tell(new HeartbeatSent(_storeId, stats.Regions.Length));

@@ -90,6 +90,20 @@ public sealed class RepairAndScaleOutTests(ITestOutputHelper output) : Akka.Test
     }
 
     [Fact]
+    public async Task Heartbeats_sent_in_batches_smaller_than_a_store_s_region_count_still_report_every_region_s_leader_to_placement()
+    {
+        await using var cluster = await KvCluster.StartAsync(SchedulerConfig($"akka-raft.placement.heartbeat-batch-regions = 3\n{EightRegions}"));
+        await PreloadAsync(cluster, "", 16, 16);
+        await AwaitAssertAsync(async () =>
+        {
+            var placed = await cluster.Node(1).Placement.Ask<PlacementLookupReply>(new PlacementLookup(PlacementLookupKind.All, [], 0), TimeSpan.FromSeconds(10));
+            Assert.Equal(8, placed.Regions.Length);
+            foreach (var region in placed.Regions)
+                Assert.Equal(await cluster.LeaderNodeAsync(region.Id), region.LeaderStore);
+        }, Patience);
+    }
+
+    [Fact]
     public async Task Removing_a_store_moves_every_replica_off_it_and_marks_it_removed()
     {
         await using var cluster = await KvCluster.StartAsync(SchedulerConfig(), nodeCount: 4);

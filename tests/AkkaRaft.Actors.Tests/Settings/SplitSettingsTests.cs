@@ -30,6 +30,7 @@ public sealed class SplitSettingsTests
     [InlineData("akka-raft.region.split-size = 96MiB", "akka-raft.region.split-size")]
     [InlineData("akka-raft.region.split-size = -5", "akka-raft.region.split-size")]
     [InlineData("akka-raft.region.split-check-interval = 0s", "akka-raft.region.split-check-interval")]
+    [InlineData("akka-raft.placement.heartbeat-batch-regions = 0", "akka-raft.placement.heartbeat-batch-regions")]
     public void Invalid_split_settings_are_rejected_naming_the_key(string hocon, string key)
     {
         var error = Assert.Throws<RaftSettingsException>(() => RegionSettings.Create(ConfigurationFactory.ParseString(hocon)));
