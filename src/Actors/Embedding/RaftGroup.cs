@@ -41,7 +41,12 @@ public sealed class RaftGroup<TMachine, TCommand, TResult>
         if (data is null || data.Length == 0)
             throw new ArgumentException($"the codec encoded {command} to no bytes; Raft reserves empty entries for its own no-ops", nameof(command));
         var result = await Node.ProposeAsync(GroupId, data, cancellationToken).ConfigureAwait(false);
-        return result.Succeeded ? RaftResult<TResult>.Success((TResult)result.Value!, result.Index) : result.As<TResult>();
+        return result switch
+        {
+            { Succeeded: false } => result.As<TResult>(),
+            { Value: UndecodableCommand undecodable } => RaftResult<TResult>.Fail(RaftFailure.Refused, 0, $"applied at {result.Index} as a no-op: {undecodable.Reason}"),
+            _ => RaftResult<TResult>.Success((TResult)result.Value!, result.Index),
+        };
     }
 
     /// <summary>

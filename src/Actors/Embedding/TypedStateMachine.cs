@@ -30,9 +30,13 @@ public interface IRaftStateMachine<in TCommand, out TResult>
     void Restore(ReadOnlySpan<byte> snapshot);
 }
 
+/// <summary>The result of a committed entry the group's codec could not decode: it changed nothing.</summary>
+public sealed record UndecodableCommand(string Reason);
+
 /// <summary>
 /// Runs an <see cref="IRaftStateMachine{TCommand, TResult}"/> as the untyped <see cref="IRaftStateMachine"/> a group applies
-/// to: decodes each committed entry, counts the applied index and prefixes snapshots with it.
+/// to: decodes each committed entry (one that does not decode is skipped, answering <see cref="UndecodableCommand"/>) and
+/// counts the applied index.
 /// </summary>
 public sealed class TypedStateMachine<TMachine, TCommand, TResult> : IRaftStateMachine
     where TMachine : IRaftStateMachine<TCommand, TResult>
@@ -60,7 +64,19 @@ public sealed class TypedStateMachine<TMachine, TCommand, TResult> : IRaftStateM
         var results = new object?[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            results[i] = Machine.Apply(_codec.Decode(batch[i].Data), batch[i].Index);
+            TCommand command;
+            try
+            {
+                command = _codec.Decode(batch[i].Data);
+            }
+            catch (FormatException e)
+            {
+                // Bytes the codec did not write (proposed through the untyped API): skipped the same way on every replica.
+                results[i] = new UndecodableCommand(e.Message);
+                AppliedIndex = batch[i].Index;
+                continue;
+            }
+            results[i] = Machine.Apply(command, batch[i].Index);
             AppliedIndex = batch[i].Index;
         }
         return results;

@@ -88,6 +88,21 @@ public sealed class TypedGroupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Bytes_the_codec_cannot_decode_change_nothing_and_the_group_keeps_serving()
+    {
+        var node = AkkaRaftExtension.Get(Sys).StartNode(1);
+        var group = await node.CreateGroupAsync<Adder, long, long>(25, 1, SinglePeer, () => new Adder(), new Int64Codec());
+        await ProposeUntilLeaderAsync(group, 2);
+
+        var raw = await node.ProposeAsync(25, [1, 2, 3], CancellationToken.None);
+        var skipped = Assert.IsType<UndecodableCommand>(raw.Value);
+        Assert.Contains("expected 8 bytes", skipped.Reason, StringComparison.Ordinal);
+
+        Assert.Equal(5, (await group.ProposeAsync(3)).Value);
+        Assert.Equal(5, (await group.ReadAsync(m => m.Total)).Value);
+    }
+
+    [Fact]
     public async Task A_cancelled_token_ends_the_call_with_OperationCanceledException()
     {
         var node = AkkaRaftExtension.Get(Sys).StartNode(1);
