@@ -133,6 +133,22 @@ public sealed class PendingCalls<TReply> where TReply : class
         }
     }
 
+    /// <summary>Ends every waiting call with null at once (its owner is closing); later calls still work.</summary>
+    public void EndAll()
+    {
+        List<Call> ended;
+        lock (_gate)
+        {
+            ended = [.. _calls.Values];
+            _calls.Clear();
+        }
+        foreach (var call in ended)
+        {
+            call.Cancellation.Dispose();
+            call.TrySetResult(null);
+        }
+    }
+
     private Call? Remove(long id)
     {
         lock (_gate) return _calls.Remove(id, out var call) ? call : null;

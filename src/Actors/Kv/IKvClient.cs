@@ -53,15 +53,23 @@ public sealed record RegionSummary(ulong Id, byte[] StartKey, byte[] EndKey, str
 
 /// <summary>
 /// A linearizable key-value client over all regions: resolves key → region → leader, retries through region changes
-/// and leader changes within its deadline, and answers with one <see cref="KvReply"/> per request.
+/// and leader changes within its deadline, and answers with one <see cref="KvReply"/> per request. Disposing it ends its
+/// waiting requests (a write among them answers <see cref="KvErrorCode.OutcomeUnknown"/>) and refuses new ones.
 /// </summary>
-public interface IKvClient
+public interface IKvClient : IAsyncDisposable
 {
     /// <summary>GET key.</summary>
     Task<KvReply> GetAsync(byte[] key, CancellationToken cancellationToken = default);
 
+    /// <summary>GET key, the key given as memory (copied once into the request).</summary>
+    Task<KvReply> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) => GetAsync(key.ToArray(), cancellationToken);
+
     /// <summary>SET key value [EX|PX] [NX|XX] [GET].</summary>
     Task<KvReply> SetAsync(byte[] key, byte[] value, SetOptions options = default, CancellationToken cancellationToken = default);
+
+    /// <summary>SET key value, key and value given as memory (copied once into the request).</summary>
+    Task<KvReply> SetAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, SetOptions options = default, CancellationToken cancellationToken = default) =>
+        SetAsync(key.ToArray(), value.ToArray(), options, cancellationToken);
 
     /// <summary>DEL keys (keys may span regions); the number of keys removed.</summary>
     Task<KvReply> DeleteAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default);
@@ -83,4 +91,7 @@ public interface IKvClient
 
     /// <summary>The regions as currently known.</summary>
     Task<IReadOnlyList<RegionSummary>> RegionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Default for clients that hold nothing to release (test doubles).</summary>
+    ValueTask IAsyncDisposable.DisposeAsync() => ValueTask.CompletedTask;
 }

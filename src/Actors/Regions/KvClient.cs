@@ -35,6 +35,7 @@ public sealed class KvClient : IKvClient
     private readonly object _cacheGate = new();
     private RoutingTable _cache = RoutingTable.Empty;
     private int _leaderGuess;
+    private int _disposed;
 
     /// <summary>
     /// A router of <paramref name="system"/> sending through the local <paramref name="store"/> and asking the local
@@ -67,6 +68,25 @@ public sealed class KvClient : IKvClient
         ArgumentNullException.ThrowIfNull(key);
         var reply = await CallAsync([key], r => Request(r, new GetCommand(r.Id, r.Epoch, key)), false, StartDeadline(), cancellationToken).ConfigureAwait(false);
         return StoreReplies.ToKvReply(reply);
+    }
+
+    /// <inheritdoc />
+    public Task<KvReply> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) => GetAsync(key.ToArray(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<KvReply> SetAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, SetOptions options = default, CancellationToken cancellationToken = default) =>
+        SetAsync(key.ToArray(), value.ToArray(), options, cancellationToken);
+
+    /// <summary>
+    /// Stops this router's inbox and ends its waiting requests (a write among them answers OutcomeUnknown: it may have been
+    /// applied); later requests throw <see cref="ObjectDisposedException"/>. The node's store and regions keep running.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return ValueTask.CompletedTask;
+        _calls.EndAll();
+        _inbox.Tell(PoisonPill.Instance);
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -209,6 +229,7 @@ public sealed class KvClient : IKvClient
         for (var attempt = 0; ; attempt++)
         {
             ct.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
             if (deadline.IsOver(_clock)) return StoreReplies.AtDeadline(last);
             var region = await ResolveAsync(keys[0], deadline, ct).ConfigureAwait(false);
             if (region is null) return StoreReplies.AtDeadline(StoreReply.Of(StoreReplyKind.Retry, $"no region for key {KeyText.Quote(keys[0])} within the deadline; last error: {last.Detail}"));

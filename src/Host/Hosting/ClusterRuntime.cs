@@ -318,11 +318,13 @@ public sealed partial class ClusterRuntime : IAsyncDisposable
 
     private static async Task<GroupStatus?> TryStatusAsync(KvNode node, ulong groupId)
     {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
-            return await node.Raft.StatusAsync(groupId, TimeSpan.FromSeconds(2)).ConfigureAwait(false) as GroupStatus;
+            var status = await node.Raft.StatusAsync(groupId, deadline.Token).ConfigureAwait(false);
+            return status.Succeeded ? status.Value : null;
         }
-        catch (AskTimeoutException)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             return null;
         }

@@ -4,10 +4,10 @@ using Akka.Configuration;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Actors.Regions;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Kv;
 using AkkaRaft.Core.Raft;
 using AkkaRaft.Core.Regions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Regions;
 
@@ -31,14 +31,14 @@ internal sealed class KvCluster : IAsyncDisposable
     private readonly List<KvNode> _kv;
     private readonly Func<ulong, TimeProvider?> _clocks;
 
-    private KvCluster(LoopbackNodes nodes, List<KvNode> kv, Func<ulong, TimeProvider?> clocks)
+    private KvCluster(LoopbackCluster nodes, List<KvNode> kv, Func<ulong, TimeProvider?> clocks)
     {
         Nodes = nodes;
         _kv = kv;
         _clocks = clocks;
     }
 
-    public LoopbackNodes Nodes { get; }
+    public LoopbackCluster Nodes { get; }
 
     public IReadOnlyList<KvNode> Kv => _kv;
 
@@ -53,7 +53,7 @@ internal sealed class KvCluster : IAsyncDisposable
     {
         var config = extra is null ? FastTiming : extra.WithFallback(FastTiming);
         clocks ??= _ => null;
-        var nodes = await LoopbackNodes.StartAsync(nodeCount, config, rootDir: rootDir);
+        var nodes = await LoopbackCluster.StartAsync(nodeCount, config, rootDir: rootDir);
         var kv = Enumerable.Range(0, nodeCount).Select(i => AkkaRaftKv.StartNode(nodes[i], (ulong)i + 1, InitialNodes, clocks((ulong)i + 1))).ToList();
         var cluster = new KvCluster(nodes, kv, clocks);
         await cluster.WarmUpAsync();
@@ -75,7 +75,7 @@ internal sealed class KvCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Restarts node <paramref name="nodeId"/> alone on its data (see <see cref="LoopbackNodes.RestartAsync"/>) and starts its KV node again.</summary>
+    /// <summary>Restarts node <paramref name="nodeId"/> alone on its data (see <see cref="LoopbackCluster.RestartAsync"/>) and starts its KV node again.</summary>
     public async Task RestartNodeAsync(ulong nodeId)
     {
         var index = (int)nodeId - 1;

@@ -6,6 +6,7 @@ using AkkaRaft.Actors.Kv;
 using Xunit;
 using Xunit.Abstractions;
 using static AkkaRaft.Actors.Tests.Regions.KvCluster;
+using AkkaRaft.TestKit.Linearizability;
 
 namespace AkkaRaft.Actors.Tests.Regions;
 

@@ -10,6 +10,7 @@ using Xunit;
 using Xunit.Abstractions;
 using static AkkaRaft.Actors.Tests.Regions.KvCluster;
 using static AkkaRaft.Actors.Tests.Regions.MoveSteps;
+using AkkaRaft.TestKit.Linearizability;
 
 namespace AkkaRaft.Actors.Tests.Regions;
 

@@ -5,6 +5,7 @@ using System.Text;
 using AkkaRaft.Actors.Kv;
 using Xunit.Abstractions;
 using static AkkaRaft.Actors.Tests.Regions.KvCluster;
+using AkkaRaft.TestKit.Linearizability;
 
 namespace AkkaRaft.Actors.Tests.Regions;
 

@@ -8,6 +8,7 @@ using Xunit;
 using Xunit.Abstractions;
 using static AkkaRaft.Actors.Tests.Regions.KvCluster;
 using static AkkaRaft.Actors.Tests.Regions.SplitSteps;
+using AkkaRaft.TestKit.Linearizability;
 
 namespace AkkaRaft.Actors.Tests.Regions;
 

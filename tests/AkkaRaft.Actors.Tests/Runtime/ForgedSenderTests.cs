@@ -1,9 +1,9 @@
 using Akka.Actor;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Raft;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -16,7 +16,7 @@ public sealed class ForgedSenderTests(ITestOutputHelper output) : Akka.TestKit.X
     [Fact]
     public async Task A_batch_claiming_another_nodes_id_is_dropped_and_one_naming_its_real_sender_is_delivered()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3);
+        await using var nodes = await LoopbackCluster.StartAsync(3);
         var driver = await GroupDriver.StartAsync(this, nodes, Group);
         var leader = await driver.LeaderAsync(Group);
         var target = driver.Handles.First(h => h.NodeId != leader.PeerId).NodeId;

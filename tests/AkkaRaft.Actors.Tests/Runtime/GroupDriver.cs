@@ -3,14 +3,14 @@ using System.Collections.Concurrent;
 using System.Text;
 using Akka.TestKit;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Raft;
 using Xunit;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
 /// <summary>
-/// Drives Raft groups on a <see cref="LoopbackNodes"/> cluster from a test: node i runs Raft node i + 1 and hosts peer
+/// Drives Raft groups on a <see cref="LoopbackCluster"/> cluster from a test: node i runs Raft node i + 1 and hosts peer
 /// i + 1 of every group; each replica's <see cref="RecordingStateMachine"/> is kept so tests can compare contents.
 /// </summary>
 internal sealed class GroupDriver
@@ -32,7 +32,7 @@ internal sealed class GroupDriver
     public Dictionary<ulong, ulong> Peers => Handles.ToDictionary(h => h.NodeId, h => h.NodeId);
 
     /// <summary>Starts the Raft node of every cluster node and creates <paramref name="groupIds"/> on all of them.</summary>
-    public static async Task<GroupDriver> StartAsync(TestKitBase kit, LoopbackNodes nodes, params ulong[] groupIds)
+    public static async Task<GroupDriver> StartAsync(TestKitBase kit, LoopbackCluster nodes, params ulong[] groupIds)
     {
         var handles = Enumerable.Range(0, nodes.Count).Select(i => AkkaRaftExtension.Get(nodes[i]).StartNode((ulong)i + 1)).ToList();
         var driver = new GroupDriver(kit, handles);

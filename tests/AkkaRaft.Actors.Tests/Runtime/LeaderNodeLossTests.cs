@@ -1,9 +1,9 @@
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Raft;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -29,7 +29,7 @@ public sealed class LeaderNodeLossTests(ITestOutputHelper output) : Akka.TestKit
     [Fact]
     public async Task A_crashed_leaders_node_is_replaced_by_a_survivor_without_waiting_for_an_election_timeout()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, NoTimeoutInSight);
+        await using var nodes = await LoopbackCluster.StartAsync(3, NoTimeoutInSight);
         var driver = await GroupDriver.StartAsync(this, nodes);
         await driver.CreateGroupAsync(Group, campaignOn: 1);
         var oldLeader = await driver.LeaderAsync(Group);

@@ -1,8 +1,8 @@
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -22,7 +22,7 @@ public sealed class LeaseReadTests(ITestOutputHelper output) : Akka.TestKit.Xuni
               check-quorum = on
             }
             """);
-        await using var nodes = await LoopbackNodes.StartAsync(3, config);
+        await using var nodes = await LoopbackCluster.StartAsync(3, config);
         var driver = await GroupDriver.StartAsync(this, nodes, 1);
         await driver.ProposeUntilAcceptedAsync(1, "before-sleep");
         var leader = await driver.LeaderAsync(1);

@@ -2,12 +2,12 @@ using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Kv;
 using AkkaRaft.Core.Raft;
 using AkkaRaft.Core.Regions;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -42,7 +42,7 @@ public sealed class RaftGroupBootstrapTests(ITestOutputHelper output) : Akka.Tes
     [Fact]
     public async Task A_replica_created_without_the_split_data_waits_for_the_leaders_snapshot_instead_of_voting_with_an_empty_state()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, FastTicks);
+        await using var nodes = await LoopbackCluster.StartAsync(3, FastTicks);
         var handles = Enumerable.Range(0, 3).Select(i => AkkaRaftExtension.Get(nodes[i]).StartNode((ulong)i + 1)).ToList();
 
         // Node 3 learns of the region before its own split applied: it has no data, so it must not count as a voter yet.

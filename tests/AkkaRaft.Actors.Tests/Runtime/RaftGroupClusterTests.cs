@@ -1,10 +1,10 @@
 using System.Text;
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Raft;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -24,7 +24,7 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
     [Fact]
     public async Task Three_nodes_elect_a_leader_and_every_replica_applies_acknowledged_proposals()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, FastTicks);
+        await using var nodes = await LoopbackCluster.StartAsync(3, FastTicks);
         var handles = await StartGroup(nodes, groupId: 1);
 
         var acknowledged = new List<string>();
@@ -55,7 +55,7 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
     [Fact]
     public async Task Proposal_to_a_follower_is_refused_with_a_leader_hint_and_unknown_group_is_a_typed_error()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, FastTicks);
+        await using var nodes = await LoopbackCluster.StartAsync(3, FastTicks);
         var handles = await StartGroup(nodes, groupId: 7);
         var leader = await LeaderOf(handles, 7);
         var follower = handles.First(h => h.NodeId != leader);
@@ -74,7 +74,7 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
     public async Task An_idle_group_hibernates_on_every_replica_and_a_proposal_wakes_it()
     {
         var sleepy = ConfigurationFactory.ParseString("akka-raft.hibernate-after-ticks = 15").WithFallback(FastTicks);
-        await using var nodes = await LoopbackNodes.StartAsync(3, sleepy);
+        await using var nodes = await LoopbackCluster.StartAsync(3, sleepy);
         var handles = await StartGroup(nodes, groupId: 3);
         await ProposeUntilAccepted(handles, 3, "before-sleep");
 
@@ -95,7 +95,7 @@ public sealed class RaftGroupClusterTests(ITestOutputHelper output) : Akka.TestK
         Assert.Equal(termWhileAsleep, Assert.IsType<GroupStatus>(await handles[(int)leader - 1].StatusAsync(3)).Term);
     }
 
-    internal static async Task<List<RaftNodeHandle>> StartGroup(LoopbackNodes nodes, ulong groupId)
+    internal static async Task<List<RaftNodeHandle>> StartGroup(LoopbackCluster nodes, ulong groupId)
     {
         var handles = new List<RaftNodeHandle>();
         for (var i = 0; i < nodes.Count; i++)

@@ -1,9 +1,9 @@
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Raft;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -23,7 +23,7 @@ public sealed class RaftGroupFailoverTests(ITestOutputHelper output) : Akka.Test
     [Fact]
     public async Task Isolated_leader_is_replaced_by_the_majority_and_after_heal_rejoins_as_follower_with_everything_applied()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, FastTicks);
+        await using var nodes = await LoopbackCluster.StartAsync(3, FastTicks);
         var driver = await GroupDriver.StartAsync(this, nodes, Group);
         var acknowledged = new List<string>();
         for (var i = 0; i < 5; i++)
@@ -67,7 +67,7 @@ public sealed class RaftGroupFailoverTests(ITestOutputHelper output) : Akka.Test
     public async Task Restart_of_every_node_keeps_acknowledged_commands_terms_and_logs(int snapshotEveryEntries)
     {
         var config = ConfigurationFactory.ParseString($"akka-raft.snapshot-every-entries = {snapshotEveryEntries}").WithFallback(FastTicks);
-        var first = await LoopbackNodes.StartAsync(3, config);
+        var first = await LoopbackCluster.StartAsync(3, config);
         var acknowledged = new List<string>();
         var before = new Dictionary<ulong, GroupStatus>();
         try
@@ -87,7 +87,7 @@ public sealed class RaftGroupFailoverTests(ITestOutputHelper output) : Akka.Test
             await first.DisposeAsync();
         }
 
-        await using var second = await LoopbackNodes.StartAsync(3, config, rootDir: first.RootDir);
+        await using var second = await LoopbackCluster.StartAsync(3, config, rootDir: first.RootDir);
         var restarted = await GroupDriver.StartAsync(this, second, Group);
 
         foreach (var (node, old) in before)

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -20,7 +20,7 @@ public sealed class RaftGroupLifecycleTests(ITestOutputHelper output) : Akka.Tes
               hibernate-after-ticks = 20
             }
             """);
-        await using var nodes = await LoopbackNodes.StartAsync(3, config);
+        await using var nodes = await LoopbackCluster.StartAsync(3, config);
         var driver = await GroupDriver.StartAsync(this, nodes, 1);
         await driver.ProposeUntilAcceptedAsync(1, "first");
 
@@ -40,7 +40,7 @@ public sealed class RaftGroupLifecycleTests(ITestOutputHelper output) : Akka.Tes
     public async Task Group_created_at_run_time_serves_proposals_and_after_removal_is_gone_but_recovers_its_journal_when_recreated()
     {
         var config = ConfigurationFactory.ParseString("akka-raft { tick-interval = 50ms, election-ticks = 10, heartbeat-ticks = 2, hibernate-after-ticks = 0 }");
-        await using var nodes = await LoopbackNodes.StartAsync(3, config);
+        await using var nodes = await LoopbackCluster.StartAsync(3, config);
         var driver = await GroupDriver.StartAsync(this, nodes, 1);
         await driver.ProposeUntilAcceptedAsync(1, "g1-a");
 

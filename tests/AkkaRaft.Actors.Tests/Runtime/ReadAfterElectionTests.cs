@@ -1,9 +1,9 @@
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Raft;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -16,7 +16,7 @@ public sealed class ReadAfterElectionTests(ITestOutputHelper output) : Akka.Test
     [Fact]
     public async Task A_linearizable_read_is_served_when_the_last_committed_entry_is_the_new_leaders_no_op()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, FastTicks);
+        await using var nodes = await LoopbackCluster.StartAsync(3, FastTicks);
         var handles = await RaftGroupClusterTests.StartGroup(nodes, groupId: 3);
 
         // No proposal at all: the read index is the leader's no-op, which the state machine never sees.

@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -33,7 +33,7 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
         """));
 
     /// <summary>Starts the group, cuts one follower off and commits 120 writes of 15 KB (1.8 MB) without it.</summary>
-    private async Task<(GroupDriver Driver, ulong Lagging, List<ulong> Connected, List<string> Expected)> LagOneFollowerAsync(LoopbackNodes nodes)
+    private async Task<(GroupDriver Driver, ulong Lagging, List<ulong> Connected, List<string> Expected)> LagOneFollowerAsync(LoopbackCluster nodes)
     {
         var driver = await GroupDriver.StartAsync(this, nodes, Group);
         var leader = (await driver.LeaderAsync(Group)).PeerId;
@@ -55,7 +55,7 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_lagging_follower_catches_up_through_a_streamed_snapshot_that_resumes_after_lost_chunks()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, StreamingConfig("""
+        await using var nodes = await LoopbackCluster.StartAsync(3, StreamingConfig("""
             akka-raft {
               # The lagging replica is cut off only briefly: keep nothing for it, so the leader compacts past it at once.
               follower-catch-up-log-bytes = 0
@@ -111,7 +111,7 @@ public sealed class SnapshotStreamingClusterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_streamed_snapshot_slower_than_the_groups_own_timeout_arrives_while_writes_go_on()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3, StreamingConfig("""
+        await using var nodes = await LoopbackCluster.StartAsync(3, StreamingConfig("""
             akka-raft {
               # Far below the 1.8 MB the lagging replica misses, so it needs a snapshot however fast the writes go; the
               # small writes after that snapshot fit, so the leader keeps them for it while the snapshot streams.

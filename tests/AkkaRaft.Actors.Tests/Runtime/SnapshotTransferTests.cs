@@ -2,10 +2,10 @@ using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaRaft.Actors.Runtime;
-using AkkaRaft.Actors.Tests.Cluster;
 using AkkaRaft.Core.Raft;
 using Xunit;
 using Xunit.Abstractions;
+using AkkaRaft.TestKit;
 
 namespace AkkaRaft.Actors.Tests.Runtime;
 
@@ -62,7 +62,7 @@ public sealed class SnapshotTransferTests(ITestOutputHelper output) : Akka.TestK
               snapshot.chunk-bytes = 16 KiB
             }
             """);
-        await using var nodes = await LoopbackNodes.StartAsync(3, config);
+        await using var nodes = await LoopbackCluster.StartAsync(3, config);
         _driver = await GroupDriver.StartAsync(this, nodes, 11);
         var handles = _driver.Handles;
         var leader = await LeaderOf(handles, 11);

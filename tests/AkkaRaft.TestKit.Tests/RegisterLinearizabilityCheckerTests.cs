@@ -1,6 +1,7 @@
+using AkkaRaft.TestKit.Linearizability;
 using Xunit;
 
-namespace AkkaRaft.Actors.Tests.Regions;
+namespace AkkaRaft.TestKit.Tests;
 
 public sealed class RegisterLinearizabilityCheckerTests
 {
@@ -53,5 +54,24 @@ public sealed class RegisterLinearizabilityCheckerTests
         Assert.Null(RegisterLinearizabilityChecker.Check([unknown, Op(2, RegisterOpKind.Get, 0, null, 10, 20)]));
         Assert.Null(RegisterLinearizabilityChecker.Check([unknown, Op(2, RegisterOpKind.Get, 0, 1, 10, 20)]));
         Assert.NotNull(RegisterLinearizabilityChecker.Check([unknown, Op(2, RegisterOpKind.Get, 0, 1, 10, 20), Op(2, RegisterOpKind.Get, 0, null, 30, 40)]));
+    }
+
+    [Fact]
+    public void A_history_refuses_operations_past_its_capacity_and_reads_with_unknown_outcome()
+    {
+        var history = new RegisterHistory(capacity: 2);
+        history.Completed(1, "k", RegisterOpKind.Set, 1, null, RegisterHistory.Now());
+        history.Unknown(1, "k", RegisterOpKind.Increment, 1, RegisterHistory.Now());
+        Assert.Throws<ArgumentException>(() => new RegisterHistory().Unknown(1, "k", RegisterOpKind.Get, 0, 0));
+        var full = Assert.Throws<InvalidOperationException>(() => history.Completed(2, "k", RegisterOpKind.Get, 0, 1, RegisterHistory.Now()));
+        Assert.Contains("full", full.Message, StringComparison.Ordinal);
+        Assert.Equal(2, history.Count);
+        Assert.Null(history.Check());
+    }
+
+    [Fact]
+    public void The_checker_refuses_an_operation_that_returns_before_it_was_invoked()
+    {
+        Assert.Throws<ArgumentException>(() => RegisterLinearizabilityChecker.Check([Op(1, RegisterOpKind.Set, 1, null, 10, 5)]));
     }
 }

@@ -3,14 +3,14 @@ using Akka.Cluster;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace AkkaRaft.Actors.Tests.Cluster;
+namespace AkkaRaft.TestKit.Tests;
 
-public sealed class LoopbackNodesTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
+public sealed class LoopbackClusterTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
 {
     [Fact]
     public async Task Three_nodes_form_a_cluster_and_a_blackhole_cuts_then_restores_delivery_between_two_of_them()
     {
-        await using var nodes = await LoopbackNodes.StartAsync(3);
+        await using var nodes = await LoopbackCluster.StartAsync(3);
 
         await AwaitAssertAsync(() =>
         {

@@ -1,12 +1,15 @@
 using System.Text;
 
-namespace AkkaRaft.Actors.Tests.Regions;
+namespace AkkaRaft.TestKit.Linearizability;
 
-/// <summary>What a client did to one key.</summary>
-internal enum RegisterOpKind
+/// <summary>What a client did to one register (key).</summary>
+public enum RegisterOpKind
 {
+    /// <summary>Wrote <see cref="RegisterOp.Argument"/>.</summary>
     Set,
+    /// <summary>Read <see cref="RegisterOp.Output"/> (null: the register was empty).</summary>
     Get,
+    /// <summary>Added <see cref="RegisterOp.Argument"/> (an empty register counts as 0) and saw the sum as <see cref="RegisterOp.Output"/>.</summary>
     Increment,
 }
 
@@ -15,10 +18,19 @@ internal enum RegisterOpKind
 /// is unknown (a write that timed out) has <see cref="Returned"/> = <see cref="long.MaxValue"/> and no output: it may
 /// have taken effect at any point after its invocation, or never (placing it last is the same as never).
 /// </summary>
-internal sealed record RegisterOp(int Client, string Key, RegisterOpKind Kind, long Argument, long? Output, long Invoked, long Returned)
+/// <param name="Client">Who issued it (for the report).</param>
+/// <param name="Key">The register it touched; registers are checked independently.</param>
+/// <param name="Kind">Set, Get or Increment.</param>
+/// <param name="Argument">The value set, or the amount added; ignored for Get.</param>
+/// <param name="Output">What a Get read or an Increment answered; null for a Set, an empty register, or an unknown outcome.</param>
+/// <param name="Invoked">Monotonic timestamp (e.g. <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>) before the request was sent.</param>
+/// <param name="Returned">Monotonic timestamp after the answer came; <see cref="long.MaxValue"/> when the outcome is unknown.</param>
+public sealed record RegisterOp(int Client, string Key, RegisterOpKind Kind, long Argument, long? Output, long Invoked, long Returned)
 {
+    /// <summary>True when the operation may or may not have taken effect (a write that timed out).</summary>
     public bool IsUnknown => Returned == long.MaxValue;
 
+    /// <inheritdoc />
     public override string ToString() => Kind switch
     {
         RegisterOpKind.Set => $"c{Client} SET {Key} {Argument}",
@@ -30,12 +42,17 @@ internal sealed record RegisterOp(int Client, string Key, RegisterOpKind Kind, l
 /// <summary>
 /// Wing–Gong linearizability check (with Lowe's memoization of visited (linearized set, state) pairs) of a history of
 /// SET/GET/INCRBY on single registers. Keys are independent (linearizability is local), so each key is checked alone.
+/// The search is exponential in the number of concurrent operations per key: keep a few clients per key and at most a
+/// few thousand operations per key.
 /// </summary>
-internal static class RegisterLinearizabilityChecker
+public static class RegisterLinearizabilityChecker
 {
     /// <summary>Null when every key's history is linearizable; otherwise a description of the first key that is not.</summary>
     public static string? Check(IReadOnlyList<RegisterOp> history)
     {
+        ArgumentNullException.ThrowIfNull(history);
+        if (history.Any(op => op is null || op.Returned < op.Invoked))
+            throw new ArgumentException("every operation must be non-null and return no earlier than it was invoked", nameof(history));
         foreach (var perKey in history.GroupBy(op => op.Key))
         {
             var ops = perKey.OrderBy(op => op.Invoked).ToList();
@@ -49,8 +66,8 @@ internal static class RegisterLinearizabilityChecker
         return null;
     }
 
-    /// <summary>The register model: the state after <paramref name="op"/>, or false when its output contradicts the state.</summary>
-    internal static bool Step(long? state, RegisterOp op, out long? next)
+    /// <summary>The register model: the state after <paramref name="op"/>, or false when its output contradicts <paramref name="state"/>.</summary>
+    public static bool Step(long? state, RegisterOp op, out long? next)
     {
         switch (op.Kind)
         {
