@@ -19,6 +19,10 @@ public class CoreRegressionTests
     [Fact]
     public void Seed_443_follower_whose_appends_were_all_lost_catches_up_after_heartbeats() => AssertSeedPasses(443);
 
+    /// <summary>Hand-written: SnapshotTests.A_follower_that_installed_a_snapshot_the_log_was_compacted_past_meanwhile_is_sent_the_newer_one_at_once.</summary>
+    [Fact]
+    public void Seed_6474_follower_that_installed_a_snapshot_older_than_the_leader_s_log_start_gets_the_newer_snapshot() => AssertSeedPasses(6474);
+
     [Fact]
     public void Follower_in_replicate_state_with_a_full_window_of_lost_appends_catches_up_on_the_next_heartbeat()
     {

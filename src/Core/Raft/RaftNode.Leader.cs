@@ -128,6 +128,11 @@ public sealed partial class RaftNode
                 progress.BecomeProbe();
                 progress.BecomeReplicate();
                 break;
+            case ProgressState.Snapshot when progress.Match >= progress.PendingSnapshot:
+                // The follower installed the snapshot, but the log was compacted past it meanwhile: probe, which sends the
+                // newer snapshot now instead of waiting for the snapshot to be reported lost.
+                progress.BecomeProbe();
+                break;
             case ProgressState.Replicate:
                 progress.Inflights.FreeLE(m.Index);
                 break;

@@ -73,6 +73,23 @@ public class SnapshotTests
         Assert.Equal(Enumerable.Range(6, 6).Select(i => (ulong)i), append.Entries.Select(e => e.Index));
     }
 
+    /// <summary>Regression (simulator seed 6474): the leader waited for the snapshot to be reported lost before sending the newer one.</summary>
+    [Fact]
+    public void A_follower_that_installed_a_snapshot_the_log_was_compacted_past_meanwhile_is_sent_the_newer_one_at_once()
+    {
+        var r = CompactedLeader();
+        r.BecomeLeader(2);
+        r.StepAndDrain(AppendResp(2, 1, 2, 10, reject: true));
+        r.Storage.CreateSnapshot(8, Three, Bytes("state@8"));
+        r.Storage.Compact(8);
+
+        var messages = r.StepAndDrain(AppendResp(2, 1, 2, 5));
+        var snap = Assert.Single(messages.OfType(MessageType.Snapshot));
+        Assert.Equal((2UL, 8UL), (snap.To, snap.Snapshot!.Metadata.Index));
+        var progress = r.Node.Tracker.Progress[2];
+        Assert.Equal((ProgressState.Snapshot, 8UL, 5UL), (progress.State, progress.PendingSnapshot, progress.Match));
+    }
+
     [Fact]
     public void Follower_restores_a_newer_snapshot_and_acknowledges_it_after_persisting()
     {
