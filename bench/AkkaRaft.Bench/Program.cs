@@ -1,12 +1,13 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal|rolling-restart|churn] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|kv|split|move|journal|rolling-restart|churn] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--get-percent P] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
 // `--profile FILE` (write, kv): an EventPipe trace (CPU samples, GC) of the measured window only; see bench/README.md.
 // `report FILE [--cpu-us-per-write X] [--top N]`: where the busy samples of such a trace went (areas, methods), as JSON.
 // `write` (alias `runtime`): three nodes on loopback Akka.Remote with SQLite journals, one group, closed-loop clients;
 // it also kills the leader's node at the end and reports failover_ms.
-// `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys.
+// `kv`: the embedded 3-node KV cluster with R initial regions (--regions, default 2 here), C clients SETting random keys;
+// --get-percent P (0..100, default 0) makes that share of operations linearizable GETs (the read/mixed workload).
 // `split`: the same cluster from one region, split size --split-size-kb (default 1024), C clients SETting fresh keys; times splits.
 // `move`: one region on nodes 1..3 filled to --fill-mb (default 64) of 1 KiB values, C clients SETting fresh keys while one
 // replica moves to a fourth node; times the snapshot, the catch-up and the move.
@@ -33,7 +34,7 @@ object result = scenario switch
     "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
     "idle" => await IdleScenario.Run(regions, TimeSpan.FromSeconds(seconds)),
     "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload, profile),
-    "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds), profile),
+    "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds), profile, PercentOption("--get-percent")),
     "split" => await SplitScenario.Run(clients, payload, IntOption("--split-size-kb", 1024), TimeSpan.FromSeconds(seconds)),
     "move" => await MoveScenario.Run(clients, payload, IntOption("--fill-mb", 64)),
     "report" => ProfileReport.Run(args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? throw new ArgumentException("report needs a .nettrace file"),
@@ -58,6 +59,14 @@ string? StringOption(string name)
     if (i < 0) return null;
     if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"{name} needs a value");
     return args[i + 1];
+}
+
+int PercentOption(string name)
+{
+    var value = StringOption(name);
+    if (value is null) return 0;
+    if (!int.TryParse(value, out var percent) || percent is < 0 or > 100) throw new ArgumentException($"{name} needs an integer from 0 to 100");
+    return percent;
 }
 
 int IntOption(string name, int fallback)
