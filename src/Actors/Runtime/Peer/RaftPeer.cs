@@ -125,8 +125,8 @@ public sealed partial class RaftPeer<TReplyTo>
 
     /// <summary>
     /// Linearizable read: <paramref name="query"/> runs on the leader once the read index is applied. The read joins the
-    /// batch of reads that arrived since the last <see cref="FlushReads"/>; the first read of a batch asks the host for a
-    /// flush (<see cref="ScheduleReadFlush"/>), which asks Raft for one read index for the whole batch.
+    /// batch of reads that arrived since the last flush; the first read of a batch asks the host for a flush
+    /// (<see cref="ScheduleReadFlush"/>), and the next input other than a read flushes too: one read index for the batch.
     /// </summary>
     public IReadOnlyList<PeerEffect> Read(Func<IRaftStateMachine, object?> query, TReplyTo replyTo)
     {
@@ -134,7 +134,9 @@ public sealed partial class RaftPeer<TReplyTo>
         if (RefuseWhenDestroyed(replyTo)) return Finish();
         WakeForRequest();
         HandleRead(query, replyTo);
-        return Handled();
+        // Not Handled(): that would ask for the batch at once; reads right behind this one join it instead.
+        Pump();
+        return Finish();
     }
 
     /// <summary>
@@ -367,6 +369,8 @@ public sealed partial class RaftPeer<TReplyTo>
     // Every input ends like this: Readies are handled until one needs a durable write.
     private IReadOnlyList<PeerEffect> Handled()
     {
+        // Any other input is a flush point too: queued reads never wait behind other work for the host's flush.
+        if (_node is not null && !IsDestroyed && _pending.QueuedReads > 0) AskReadIndexForBatch();
         Pump();
         return Finish();
     }
