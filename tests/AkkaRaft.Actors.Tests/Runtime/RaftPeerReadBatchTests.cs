@@ -49,6 +49,28 @@ public sealed class RaftPeerReadBatchTests
     }
 
     [Fact]
+    public void Reads_queued_before_another_input_are_asked_for_by_it_without_waiting_for_the_flush_message()
+    {
+        var h = new PeerHarness(3);
+        ProposeAndAwaitAcknowledgement(h, "a");
+        var sentBefore = h.Sent.Count;
+
+        for (var i = 0; i < 3; i++) h.Read(1, $"read {i}");
+        h.Propose(1, "b", "write b");
+
+        var round = ReadHeartbeatsFrom(h, 1, sentBefore);
+        Assert.Equal([2UL, 3UL], round.Select(m => m.To).Order());
+        Assert.Single(round.Select(m => Convert.ToHexString(m.Context)).Distinct());
+        h.Settle();
+        Assert.Single(ReadHeartbeatsFrom(h, 1, sentBefore).Select(m => Convert.ToHexString(m.Context)).Distinct());
+        for (var i = 0; i < 3; i++)
+        {
+            var seen = Assert.IsType<List<string>>(Assert.IsType<ReadSucceeded>(Assert.Single(h.AnswersTo($"read {i}"))).Value);
+            Assert.Equal("a", seen[0]);
+        }
+    }
+
+    [Fact]
     public void Reads_handed_in_one_after_another_take_a_heartbeat_round_each()
     {
         var h = new PeerHarness(3);
