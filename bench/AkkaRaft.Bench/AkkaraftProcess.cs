@@ -26,6 +26,9 @@ public sealed class AkkaraftProcess : IAsyncDisposable
     /// <summary>The akkaraft executable built next to this assembly (the Host project is referenced).</summary>
     public static string AkkaraftDll => Path.Combine(AppContext.BaseDirectory, "akkaraft.dll");
 
+    /// <summary>The process id (of `dotnet`, which runs the host in its own process).</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>Everything the process wrote so far (stdout and stderr interleaved).</summary>
     public string Output
     {

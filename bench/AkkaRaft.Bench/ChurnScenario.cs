@@ -306,7 +306,7 @@ public static class ChurnScenario
 
     private static string SamplePath(int node) => Path.Combine(RepositoryRoot(), "hocon", $"node-{node}.conf");
 
-    private static string DefaultHostDll() => Path.Combine(RepositoryRoot(), "src", "Host", "bin", "Release", "net10.0", "akkaraft.dll");
+    internal static string DefaultHostDll() => Path.Combine(RepositoryRoot(), "src", "Host", "bin", "Release", "net10.0", "akkaraft.dll");
 
     /// <summary>The 1-minute load average (Linux), or -1 where unknown: the machine is shared, so every figure says how busy it was.</summary>
     private static double LoadAverage()

@@ -17,7 +17,8 @@ namespace AkkaRaft.Bench;
 /// <summary>
 /// The KV store as the host embeds it: three clustered actor systems in this process (loopback, SQLite journals),
 /// <c>AkkaRaftKv.StartNode</c> on each, R initial regions from R-1 split keys spread evenly over "k0000".."k9999";
-/// then C closed-loop clients SET random keys (spread over all regions) through node 1's router.
+/// then C closed-loop clients SET random keys (spread over all regions) through node 1's router; with a GET share
+/// (<c>--get-percent</c>), that share of operations are linearizable GETs of random keys instead.
 /// </summary>
 public static class KvScenario
 {
@@ -27,7 +28,7 @@ public static class KvScenario
     private static readonly bool InMemory = Environment.GetEnvironmentVariable("AKKARAFT_BENCH_JOURNAL") == "inmem";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration, string? profilePath = null)
+    public static async Task<KvBenchResult> Run(int regions, int clients, int payloadBytes, TimeSpan duration, string? profilePath = null, int getPercent = 0)
     {
         var rootDir = BenchSupport.NewDataDir();
         var ids = Enumerable.Range(1, Nodes).Select(i => (ulong)i).ToList();
@@ -50,9 +51,10 @@ public static class KvScenario
             var electedMs = electionWatch.Elapsed.TotalMilliseconds;
 
             var client = nodes[0].Client;
-            await Load(client, TimeSpan.FromSeconds(1), clients, payloadBytes);
+            // The warm-up only writes: GETs then find many of the keys set.
+            await Load(client, TimeSpan.FromSeconds(1), clients, payloadBytes, getPercent: 0);
             // CPU of the whole process (all three nodes, router included) over the measured window only.
-            var ((ops, errors, latenciesMs, elapsed), window) = await MeasuredWindow.RunAsync(profilePath, () => Load(client, duration, clients, payloadBytes));
+            var ((ops, errors, latenciesMs, elapsed), window) = await MeasuredWindow.RunAsync(profilePath, () => Load(client, duration, clients, payloadBytes, getPercent));
             latenciesMs.Sort();
             // Requests to a region led elsewhere cross Akka.Remote both ways: say how many regions node 1 (the router's) led.
             var led = (await client.RegionsAsync()).Count(r => r.LeaderStore == nodes[0].NodeId);
@@ -62,6 +64,7 @@ public static class KvScenario
                 Regions = regions,
                 Clients = clients,
                 Payload = payloadBytes,
+                GetPercent = getPercent,
                 OpsPerSecond = Math.Round(ops / elapsed),
                 P50Ms = BenchSupport.Percentile(latenciesMs, 0.50),
                 P99Ms = BenchSupport.Percentile(latenciesMs, 0.99),
@@ -158,7 +161,7 @@ public static class KvScenario
     }
 
     private static async Task<(long Ops, long Errors, List<double> LatenciesMs, double Elapsed)> Load(
-        IKvClient client, TimeSpan duration, int clients, int payloadBytes)
+        IKvClient client, TimeSpan duration, int clients, int payloadBytes, int getPercent)
     {
         var latencies = new ConcurrentBag<List<double>>();
         long ops = 0;
@@ -174,7 +177,7 @@ public static class KvScenario
             {
                 var key = keys[Random.Shared.Next(KeySpace)];
                 var start = Stopwatch.GetTimestamp();
-                var reply = await client.SetAsync(key, value);
+                var reply = Random.Shared.Next(100) < getPercent ? await client.GetAsync(key) : await client.SetAsync(key, value);
                 if (reply is KvReply.Error)
                 {
                     Interlocked.Increment(ref errors);
@@ -192,13 +195,14 @@ public static class KvScenario
 
 }
 
-/// <summary>JSON line of the kv scenario (ops and latencies count successful SETs; errors are KvReply.Error answers).</summary>
+/// <summary>JSON line of the kv scenario (ops and latencies count successful SETs and GETs; errors are KvReply.Error answers).</summary>
 public sealed record KvBenchResult
 {
     [JsonPropertyName("scenario")] public string Scenario { get; init; } = "kv";
     [JsonPropertyName("regions")] public int Regions { get; init; }
     [JsonPropertyName("clients")] public int Clients { get; init; }
     [JsonPropertyName("payload")] public int Payload { get; init; }
+    [JsonPropertyName("get_pct")] public int GetPercent { get; init; }
     [JsonPropertyName("ops_per_sec")] public double OpsPerSecond { get; init; }
     [JsonPropertyName("p50_ms")] public double P50Ms { get; init; }
     [JsonPropertyName("p99_ms")] public double P99Ms { get; init; }

@@ -105,12 +105,16 @@ public static class RuntimeScenario
                 }
                 """)
             .WithFallback(ConfigurationFactory.ParseString(extraHocon))
+            .WithFallback(ConfigurationFactory.ParseString(Environment.GetEnvironmentVariable(ExtraHoconVariable) ?? ""))
             .WithFallback(Environment.GetEnvironmentVariable("AKKARAFT_BENCH_JOURNAL") == "inmem"
                 ? InMemoryJournal(dataDir)
                 : SqlitePersistenceConfig.For(dataDir, name))
             .WithFallback(RaftReferenceConfig.Value);
         return ActorSystem.Create("akkaraft-bench", config);
     }
+
+    // AKKARAFT_BENCH_HOCON: extra settings for every node of the write scenario (e.g. the host's own akka.scheduler.tick-duration).
+    internal const string ExtraHoconVariable = "AKKARAFT_BENCH_HOCON";
 
     // AKKARAFT_BENCH_JOURNAL=inmem: the runtime without disk, to see what the journal costs.
     internal static Config InMemoryJournal(string dataDir) => ConfigurationFactory.ParseString(

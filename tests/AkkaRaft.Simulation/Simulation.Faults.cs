@@ -159,11 +159,15 @@ public sealed partial class Simulation
         {
             var live = group.Live.ToList();
             if (live.Count == 0) return;
-            // Mostly at the leader (which serves reads), sometimes anywhere (refused there).
+            // Mostly at the leader (which serves reads), sometimes anywhere (refused there); one to three at once, sharing one
+            // read index (the count comes from the request counter: no extra draw from the seed's Random).
             var replica = leader is not null && _random.Next(4) != 0 ? leader : live[_random.Next(live.Count)];
-            var request = NewRequest(RequestKind.Read, replica, readFloor: InvariantChecker.ReadFloor(group));
-            if (Tracing) Log($"{replica} {request} (floor {request.ReadFloor})");
-            Execute(replica, replica.Peer!.Read(sm => ((SimulatedStateMachine)sm).Read(), request.Id));
+            for (var reads = 1 + (int)(_nextRequest % 3); reads > 0; reads--)
+            {
+                var request = NewRequest(RequestKind.Read, replica, readFloor: InvariantChecker.ReadFloor(group));
+                if (Tracing) Log($"{replica} {request} (floor {request.ReadFloor})");
+                Execute(replica, replica.Peer!.Read(sm => ((SimulatedStateMachine)sm).Read(), request.Id));
+            }
         }
     }
 

@@ -117,6 +117,10 @@ public sealed partial class Simulation
                     Count(hibernation.Asleep ? "hibernation.sleeps" : "hibernation.wakes");
                     if (Tracing) Log($"{replica} {(hibernation.Asleep ? "hibernates" : "wakes up")}");
                     break;
+                case ScheduleReadFlush:
+                    // The actor tells itself: the flush comes after what is already in its mailbox (this step's ticks and deliveries).
+                    _readFlushes.Add((replica, replica.Incarnation));
+                    break;
                 case LogLine line:
                     if (Tracing) Log($"{replica} {line.Level}: {line.Text}");
                     break;
@@ -152,6 +156,19 @@ public sealed partial class Simulation
             journal.SnapshotsInFlight.RemoveAt(0);
             journal.Snapshots.Add((sequenceNr, snapshot));
             Execute(replica, replica.Peer.SnapshotSaved(sequenceNr));
+        }
+    }
+
+    /// <summary>Runs the read flushes replicas asked for this step, skipping incarnations that crashed meanwhile.</summary>
+    private void FlushReads()
+    {
+        var due = _readFlushes.ToList();
+        _readFlushes.Clear();
+        foreach (var (replica, incarnation) in due)
+        {
+            if (replica.Peer is null || replica.Incarnation != incarnation) continue;
+            Count("read.flushes");
+            Execute(replica, replica.Peer.FlushReads());
         }
     }
 

@@ -27,6 +27,8 @@ public sealed partial class Simulation
     private readonly List<TransferReport> _transferReports = [];
     private readonly Dictionary<(ulong Group, ulong Replica, int ToNode), SnapshotStream> _streams = [];
     private readonly List<(long Due, int Node)> _wakeUps = [];
+    // Read flushes asked for (ScheduleReadFlush) and not yet run, with the incarnation that asked.
+    private readonly List<(SimulatedReplica Replica, int Incarnation)> _readFlushes = [];
     private long _step;
     private ulong _traceHash = Hashing.Seed;
     private ulong _nextRequest = 1;
@@ -107,6 +109,7 @@ public sealed partial class Simulation
             Execute(replica, replica.Peer.Tick());
         }
         Deliver();
+        FlushReads();
         var persistChance = faultPhase ? _rates.PersistChance : 1.0;
         foreach (var group in _groups)
         {

@@ -68,7 +68,7 @@ public class SimulationTests(ITestOutputHelper output)
         string[] expected =
         [
             "propose.succeeded", "propose.dropped", "propose.outcomeunknown", "propose.busy", "propose.notleader", "propose.lost",
-            "read.succeeded", "read.notleader", "membership.succeeded", "destroy.destroyed", "destroy.refused", "tombstone.reports",
+            "read.succeeded", "read.notleader", "read.busy", "membership.succeeded", "destroy.destroyed", "destroy.refused", "tombstone.reports",
             "journal.snapshots", "hibernation.sleeps", "hibernation.woken-by-node", "crash.sleeping-leader",
             "stream.sending", "stream.completed", "stream.abandoned", "stream.rejected",
         ];

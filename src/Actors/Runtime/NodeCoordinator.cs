@@ -109,7 +109,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
-        Timers.StartPeriodicTimer(TickTimer, CoordinatorTick.Instance, _settings.TickInterval);
+        EnsureTicking();
         _nodes.Start();
     }
 
@@ -118,7 +118,18 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void TickGroups()
     {
+        // Every group sleeps: the timer stops, so an idle node has no wake-ups of its own; a group waking restarts it.
+        if (_awake.Count == 0)
+        {
+            Timers.Cancel(TickTimer);
+            return;
+        }
         foreach (var group in _awake.Values) group.Tell(GroupTick.Instance);
+    }
+
+    private void EnsureTicking()
+    {
+        if (!Timers.IsTimerActive(TickTimer)) Timers.StartPeriodicTimer(TickTimer, CoordinatorTick.Instance, _settings.TickInterval);
     }
 
     private void SetAwake(ulong groupId, bool awake)
@@ -129,6 +140,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         {
             _hibernating.Remove(groupId);
             _awake[groupId] = group;
+            EnsureTicking();
         }
         else
         {
@@ -146,6 +158,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
             group.Tell(WakeUp.Instance);
             _awake[id] = group;
         }
+        if (_hibernating.Count > 0) EnsureTicking();
         _hibernating.Clear();
     }
 
@@ -355,6 +368,7 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
         Context.Watch(child);
         _groups[create.GroupId] = child;
         _awake[create.GroupId] = child;
+        EnsureTicking();
         _groupOfActor[child] = create.GroupId;
         _unknownGroupsLogged.Remove(create.GroupId);
         if (!_creationWaiters.TryGetValue(create.GroupId, out var waiters)) _creationWaiters[create.GroupId] = waiters = [];

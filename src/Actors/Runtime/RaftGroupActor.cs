@@ -84,6 +84,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             case ReadRequest read:
                 Execute(_peer.Read(read.Query, Sender));
                 break;
+            case FlushReadBatch:
+                Execute(_peer.FlushReads());
+                break;
             case TransferLeadership transfer:
                 Execute(_peer.TransferLeadership(transfer.TransfereePeer, Sender));
                 break;
@@ -165,6 +168,10 @@ public sealed class RaftGroupActor : UntypedPersistentActor
                 case ReportHibernation:
                     _coordinator.Tell(new GroupAwake(_spec.GroupId));
                     break;
+                case ScheduleReadFlush:
+                    // Behind the messages already in the mailbox: reads among them join this batch.
+                    Self.Tell(FlushReadBatch.Instance);
+                    break;
                 case LogLine line:
                     WriteLog(line);
                     break;
@@ -173,6 +180,12 @@ public sealed class RaftGroupActor : UntypedPersistentActor
                     throw new InvalidOperationException($"[group {_spec.GroupId}] unknown peer effect {effect}");
             }
         }
+    }
+
+    // Self-sent flush point of the read batch (see ScheduleReadFlush).
+    private sealed record FlushReadBatch : INoSerializationVerificationNeeded
+    {
+        public static readonly FlushReadBatch Instance = new();
     }
 
     private void MakeDurable(PersistEvent write)

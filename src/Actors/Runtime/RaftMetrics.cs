@@ -22,6 +22,9 @@ public static class RaftMetrics
     /// <summary>Entries per journal write: the group-commit batch size.</summary>
     public static Histogram<long> EntriesPerWrite { get; } = Meter.CreateHistogram<long>("akkaraft_entries_per_write", description: "Entries made durable per journal write");
 
+    /// <summary>Linearizable reads answered by one ReadIndex request: the read batch size.</summary>
+    public static Histogram<long> ReadsPerReadIndex { get; } = Meter.CreateHistogram<long>("akkaraft_reads_per_read_index", description: "Reads sharing one ReadIndex request");
+
     /// <summary>Journal transactions committed (one fsync each), over all groups of the node.</summary>
     public static Counter<long> JournalTransactions { get; } = Meter.CreateCounter<long>("akkaraft_journal_transactions", description: "Journal transactions committed (one fsync each)");
 

@@ -39,6 +39,10 @@ public static class NodeConfig
                   actor-system-terminate.timeout = 8s
                 }
               }
+              # Idle CPU: the scheduler's timer wheel wakes every tick-duration in every actor system (three in embedded
+              # mode), busy or not. The host's timers are 100 ms and longer (Raft ticks, polls, gossip), so 50 ms instead of
+              # Akka's 10 ms loses no precision that matters (see bench/README.md, host-idle).
+              scheduler.tick-duration = 50ms
               actor.provider = cluster
               remote.dot-netty.tcp {
                 hostname = "{{hostname}}"

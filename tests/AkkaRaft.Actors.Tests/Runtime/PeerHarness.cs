@@ -16,6 +16,8 @@ internal sealed class PeerHarness
     private readonly Queue<(ulong FromNode, ulong ToNode, Message Message)> _network = new();
     private readonly Func<PeerOptions, PeerOptions>? _configure;
     private readonly Dictionary<ulong, ulong> _initialPeers;
+    // Replicas whose read flush is due, in the order they asked (a list: a replica asks once per batch).
+    private readonly List<PeerHost> _flushDue = [];
 
     public PeerHarness(int voters, Func<PeerOptions, PeerOptions>? configure = null, ulong campaigner = 1)
     {
@@ -124,6 +126,7 @@ internal sealed class PeerHarness
                     moved = true;
                 }
             }
+            if (FlushDueReads()) moved = true;
             if (_network.Count > 0)
             {
                 DeliverQueued();
@@ -132,6 +135,19 @@ internal sealed class PeerHarness
             if (!moved) return;
         }
         throw new InvalidOperationException("the group does not settle");
+    }
+
+    /// <summary>
+    /// Runs the read flushes replicas asked for (<see cref="ScheduleReadFlush"/>), as an actor reaches the message it told
+    /// itself: every read handed in before this call shares the flush. Returns whether there was one.
+    /// </summary>
+    public bool FlushDueReads()
+    {
+        if (_flushDue.Count == 0) return false;
+        var due = _flushDue.ToList();
+        _flushDue.Clear();
+        foreach (var host in due) Execute(host, host.Peer.FlushReads());
+        return true;
     }
 
     /// <summary>Delivers the messages queued now (not those their delivery produces).</summary>
@@ -204,6 +220,9 @@ internal sealed class PeerHarness
                     break;
                 case DeleteSavedSnapshots delete:
                     host.SavedSnapshots.RemoveAll(s => s.SequenceNr <= delete.ToSequenceNr);
+                    break;
+                case ScheduleReadFlush:
+                    _flushDue.Add(host);
                     break;
                 case ReportHibernation hibernation:
                     host.ReportedAsleep = hibernation.Asleep;

@@ -10,6 +10,13 @@ public sealed class PendingRequestsTests
 
     private static object? NoQuery(AkkaRaft.Core.Raft.IRaftStateMachine _) => null;
 
+    // A batch of one read, asked for: its ReadIndex context.
+    private static byte[] AskRead(PendingRequests<string> pending, string reader)
+    {
+        pending.QueueRead(reader, NoQuery);
+        return pending.TakeOpenReadBatch() ?? throw new InvalidOperationException("no batch to ask for");
+    }
+
     [Fact]
     public void Proposal_queue_refuses_at_its_bound_and_accepts_again_after_an_apply()
     {
@@ -31,8 +38,8 @@ public sealed class PendingRequestsTests
     {
         var pending = new PendingRequests<string>(Group, maxProposals: 5, maxReads: 2, deadlineTicks: 10);
 
-        pending.AddRead("a", NoQuery);
-        pending.AddRead("b", NoQuery);
+        pending.QueueRead("a", NoQuery);
+        AskRead(pending, "b");
 
         Assert.False(pending.CanAcceptRead);
         Assert.True(pending.CanAcceptProposal);
@@ -95,7 +102,7 @@ public sealed class PendingRequestsTests
     {
         var pending = new PendingRequests<string>(Group, 10, 10, deadlineTicks: 3);
         pending.AddProposal(4, 1, "proposer");
-        pending.AddRead("reader", NoQuery);
+        pending.QueueRead("reader", NoQuery);
 
         Assert.Empty(pending.ExpireOneTick());
         Assert.Empty(pending.ExpireOneTick());
@@ -130,7 +137,7 @@ public sealed class PendingRequestsTests
     public void Read_is_served_only_once_it_is_confirmed_and_applied_reaches_its_index()
     {
         var pending = new PendingRequests<string>(Group, 10, 10, 10);
-        var context = pending.AddRead("reader", NoQuery);
+        var context = AskRead(pending, "reader");
 
         Assert.Empty(pending.ReadsReadyAt(100)); // not confirmed by a heartbeat round yet
         pending.ReadIndexConfirmed(context, 8);
@@ -143,12 +150,12 @@ public sealed class PendingRequestsTests
     }
 
     [Fact]
-    public void Reads_are_served_in_arrival_order_and_each_context_confirms_only_its_read()
+    public void Reads_are_served_in_arrival_order_and_each_context_confirms_only_its_batch()
     {
         var pending = new PendingRequests<string>(Group, 10, 10, 10);
-        var c1 = pending.AddRead("first", NoQuery);
-        var c2 = pending.AddRead("second", NoQuery);
-        pending.AddRead("third", NoQuery);
+        var c1 = AskRead(pending, "first");
+        var c2 = AskRead(pending, "second");
+        AskRead(pending, "third");
 
         pending.ReadIndexConfirmed(c2, 3);
         pending.ReadIndexConfirmed(c1, 3);
@@ -158,15 +165,55 @@ public sealed class PendingRequestsTests
     }
 
     [Fact]
+    public void Reads_queued_together_share_one_context_and_are_served_together_in_arrival_order()
+    {
+        var pending = new PendingRequests<string>(Group, 10, 10, 10);
+
+        Assert.True(pending.QueueRead("a", NoQuery));
+        Assert.False(pending.QueueRead("b", NoQuery));
+        Assert.False(pending.QueueRead("c", NoQuery));
+        Assert.Equal(3, pending.QueuedReads);
+        var context = pending.TakeOpenReadBatch();
+        Assert.NotNull(context);
+        Assert.Null(pending.TakeOpenReadBatch());
+        Assert.Equal(0, pending.QueuedReads);
+        // A read after the flush opens the next batch.
+        Assert.True(pending.QueueRead("d", NoQuery));
+
+        pending.ReadIndexConfirmed(context, 4);
+
+        Assert.Equal(["a", "b", "c"], pending.ReadsReadyAt(4).Select(r => r.ReplyTo));
+        Assert.Equal(1, pending.Count);
+    }
+
+    [Fact]
+    public void Reads_of_one_batch_expire_each_at_its_own_deadline_and_an_emptied_batch_is_forgotten()
+    {
+        var pending = new PendingRequests<string>(Group, 10, 10, deadlineTicks: 2);
+        pending.QueueRead("early", NoQuery);
+        pending.ExpireOneTick();
+        pending.QueueRead("late", NoQuery);
+        var context = pending.TakeOpenReadBatch()!;
+
+        Assert.Equal("early", Assert.Single(pending.ExpireOneTick()).ReplyTo);
+        Assert.Equal("late", Assert.Single(pending.ExpireOneTick()).ReplyTo);
+
+        Assert.Equal(0, pending.Count);
+        pending.ReadIndexConfirmed(context, 1);
+        Assert.Empty(pending.ReadsReadyAt(1));
+        Assert.Empty(pending.RemoveReadBatch(context));
+    }
+
+    [Fact]
     public void Removed_or_malformed_read_contexts_change_nothing_else()
     {
         var pending = new PendingRequests<string>(Group, 10, 10, 10);
-        var context = pending.AddRead("reader", NoQuery);
+        var context = AskRead(pending, "reader");
         pending.ReadIndexConfirmed([1, 2, 3], 1);
-        pending.RemoveRead([1, 2, 3]);
+        Assert.Empty(pending.RemoveReadBatch([1, 2, 3]));
         Assert.Equal(1, pending.Count);
 
-        pending.RemoveRead(context);
+        Assert.Equal(["reader"], pending.RemoveReadBatch(context));
 
         Assert.Equal(0, pending.Count);
         pending.ReadIndexConfirmed(context, 1);
@@ -179,11 +226,13 @@ public sealed class PendingRequestsTests
         var pending = new PendingRequests<string>(Group, 10, 10, 10);
         pending.AddProposal(1, 1, "proposerA");
         pending.AddProposal(2, 1, "proposerB");
-        pending.AddRead("reader", NoQuery);
+        AskRead(pending, "reader");
+        pending.QueueRead("queued", NoQuery);
 
-        Assert.Equal(["reader"], pending.DropReads());
+        Assert.Equal(["reader", "queued"], pending.DropReads());
         Assert.Equal(2, pending.Count);
-        pending.AddRead("reader", NoQuery);
+        Assert.Null(pending.TakeOpenReadBatch());
+        pending.QueueRead("reader", NoQuery);
 
         var (proposers, readers) = pending.DropAll();
 

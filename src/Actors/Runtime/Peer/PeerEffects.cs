@@ -36,6 +36,12 @@ public sealed record ReportStarted(bool Tombstoned) : PeerEffect;
 /// <summary>Tell the node the group sleeps (no more ticks, <paramref name="Asleep"/> true) or wants ticks again (false).</summary>
 public sealed record ReportHibernation(bool Asleep) : PeerEffect;
 
+/// <summary>
+/// Call <see cref="RaftPeer{TReplyTo}.FlushReads"/> once the inputs already waiting have been handled (an actor tells
+/// itself): reads arriving meanwhile join the same batch and share one ReadIndex request.
+/// </summary>
+public sealed record ScheduleReadFlush : PeerEffect;
+
 /// <summary>Severity of a <see cref="LogLine"/>.</summary>
 public enum PeerLogLevel : byte
 {

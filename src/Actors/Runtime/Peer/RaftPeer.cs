@@ -123,13 +123,29 @@ public sealed partial class RaftPeer<TReplyTo>
         return Handled();
     }
 
-    /// <summary>Linearizable read: <paramref name="query"/> runs on the leader once the read index is applied.</summary>
+    /// <summary>
+    /// Linearizable read: <paramref name="query"/> runs on the leader once the read index is applied. The read joins the
+    /// batch of reads that arrived since the last flush; the first read of a batch asks the host for a flush
+    /// (<see cref="ScheduleReadFlush"/>), and the next input other than a read flushes too: one read index for the batch.
+    /// </summary>
     public IReadOnlyList<PeerEffect> Read(Func<IRaftStateMachine, object?> query, TReplyTo replyTo)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (RefuseWhenDestroyed(replyTo)) return Finish();
         WakeForRequest("a read");
         HandleRead(query, replyTo);
+        // Not Handled(): that would ask for the batch at once; reads right behind this one join it instead.
+        Pump();
+        return Finish();
+    }
+
+    /// <summary>
+    /// The host's flush point for reads (after the inputs that were waiting when <see cref="ScheduleReadFlush"/> was asked
+    /// for): one ReadIndex request, one context, for every read queued since the last flush.
+    /// </summary>
+    public IReadOnlyList<PeerEffect> FlushReads()
+    {
+        if (!IsDestroyed && _node is not null) AskReadIndexForBatch();
         return Handled();
     }
 
@@ -250,13 +266,34 @@ public sealed partial class RaftPeer<TReplyTo>
             Reply(replyTo, new ProposeFailed(_spec.GroupId, RaftFailure.NotLeader, Node.Leader, $"replica {_spec.PeerId} is not the leader"));
             return;
         }
-        var context = _pending.AddRead(replyTo, query);
+        if (_pending.QueueRead(replyTo, query)) _effects.Add(new ScheduleReadFlush());
+    }
+
+    // Reads that arrived together share one read index: one ReadIndex request and (safe mode) one heartbeat round.
+    private void AskReadIndexForBatch()
+    {
+        var reads = _pending.QueuedReads;
+        if (_pending.TakeOpenReadBatch() is not { } context) return;
+        if (Node.Role != StateRole.Leader)
+        {
+            // Leadership went between the reads' arrival and the flush (a Ready with the new role may still be in the journal).
+            foreach (var replyTo in _pending.RemoveReadBatch(context))
+            {
+                Reply(replyTo, new ProposeFailed(_spec.GroupId, RaftFailure.NotLeader, Node.Leader, $"replica {_spec.PeerId} is no longer the leader"));
+            }
+            return;
+        }
         var result = Node.ReadIndex(context);
         if (!result.Accepted)
         {
-            _pending.RemoveRead(context);
-            Reply(replyTo, new ProposeFailed(_spec.GroupId, ToFailure(result.Refusal), result.LeaderHint, result.Detail ?? ""));
+            foreach (var replyTo in _pending.RemoveReadBatch(context))
+            {
+                Reply(replyTo, new ProposeFailed(_spec.GroupId, ToFailure(result.Refusal), result.LeaderHint, result.Detail ?? ""));
+            }
+            return;
         }
+        RaftMetrics.ReadsPerReadIndex.Record(reads, RaftMetrics.Group(_spec.GroupId));
+        Debug(() => $"[group {_spec.GroupId}] one read index for {reads} reads");
     }
 
     private static RaftFailure ToFailure(RefusalReason reason) => reason switch
@@ -332,6 +369,8 @@ public sealed partial class RaftPeer<TReplyTo>
     // Every input ends like this: Readies are handled until one needs a durable write.
     private IReadOnlyList<PeerEffect> Handled()
     {
+        // Any other input is a flush point too: queued reads never wait behind other work for the host's flush.
+        if (_node is not null && !IsDestroyed && _pending.QueuedReads > 0) AskReadIndexForBatch();
         Pump();
         return Finish();
     }
