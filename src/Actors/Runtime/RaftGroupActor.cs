@@ -241,7 +241,11 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
-        _log.Error(reason, "[group {0}] recovery failed (corrupt or unreadable journal): replica does not start", _spec.GroupId);
+        // The replica stops; its backoff supervisor starts it again from the journal (RaftGroupSupervision).
+        if (reason is Akka.Pattern.OpenCircuitException or TimeoutException)
+            _log.Warning("[group {0}] journal unavailable during recovery ({1}): the replica retries after a backoff", _spec.GroupId, reason.Message);
+        else
+            _log.Error(reason, "[group {0}] recovery failed (corrupt or unreadable journal): the replica retries after a backoff", _spec.GroupId);
         base.OnRecoveryFailure(reason, message);
     }
 }
