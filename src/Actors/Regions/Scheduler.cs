@@ -49,8 +49,6 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, (IReadOnlyList<OperatorView> Running, int Unanswered)> _elsewhere = [];
     private const int MissedRoundsAllowed = 3;
     private PlacementLookupReply? _layout;
-    // Stores this scheduler considers down, to log each change once.
-    private readonly HashSet<ulong> _downStores = [];
     // Placement learns a new leader from the next store heartbeat; until then its view still shows the old one, and a
     // round planned from it would move another leader for the same imbalance. One transfer per two heartbeat intervals.
     private DateTimeOffset _nextLeaderTransferAt = DateTimeOffset.MinValue;
@@ -136,7 +134,6 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         // Running operators go on (every step is epoch-checked, and a deposed node's operator stalls and is cancelled by the
         // operator timeout); a brief leadership flap must not undo half a move. No new ones start here.
         _liveness.Clear();
-        _downStores.Clear();
         _operators.ForgetOrphans();
     }
 
@@ -176,10 +173,10 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     {
         foreach (var store in layout.Stores)
         {
-            var down = _liveness.IsDown(store.StoreId);
-            if (down && _downStores.Add(store.StoreId))
+            if (!_liveness.ChangedSinceLastCall(store.StoreId, out var down)) continue;
+            if (down)
                 _log.Warning("[scheduler] store {0} sent no heartbeat for {1:F1} s: down, its replicas are rebuilt elsewhere", store.StoreId, _liveness.SilentFor(store.StoreId).TotalSeconds);
-            else if (!down && _downStores.Remove(store.StoreId))
+            else
                 _log.Info("[scheduler] store {0} heartbeats again", store.StoreId);
         }
     }

@@ -113,4 +113,28 @@ public sealed class OperatorRegistryTests
         liveness.Clear();
         Assert.False(liveness.IsDown(2));
     }
+
+    [Fact]
+    public void A_store_going_down_and_heartbeating_again_is_reported_once_each_way()
+    {
+        var liveness = new StoreLiveness(TimeSpan.FromSeconds(30), _clock);
+        liveness.Observe(1, 5);
+        Assert.False(liveness.ChangedSinceLastCall(1, out _));
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.True(liveness.ChangedSinceLastCall(1, out var down) && down);
+        Assert.False(liveness.ChangedSinceLastCall(1, out _));
+
+        liveness.Observe(1, 6);
+        Assert.True(liveness.ChangedSinceLastCall(1, out down) && !down);
+        Assert.False(liveness.ChangedSinceLastCall(1, out _));
+
+        // A new active period starts from nothing: a store down again is reported again.
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.True(liveness.ChangedSinceLastCall(1, out _));
+        liveness.Clear();
+        liveness.Observe(1, 6);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.True(liveness.ChangedSinceLastCall(1, out down) && down);
+    }
 }
