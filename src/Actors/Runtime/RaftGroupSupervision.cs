@@ -5,7 +5,7 @@ using AkkaRaft.Actors.Settings;
 namespace AkkaRaft.Actors.Runtime;
 
 /// <summary>A group replica under a backoff supervisor: a journal failure stops it, and it comes back from the journal.</summary>
-public static class RaftGroupSupervision
+internal static class RaftGroupSupervision
 {
     /// <summary>Props of the supervisor wrapping one group actor.</summary>
     public static Props Props(ulong nodeId, CreateGroup spec, Settings.RaftSettings settings, IActorRef coordinator) =>
