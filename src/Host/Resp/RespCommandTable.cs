@@ -48,6 +48,9 @@ internal static class RespCommandTable
         new("setnx", 3, WriteFast, 1, 1, 1, "string", "Sets a key only when it does not exist; 1 if set, else 0."),
         new("setex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in seconds."),
         new("psetex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in milliseconds."),
+        // The typed keyspace (hashes, lists, sets, sorted sets, expiry, more strings): executed through RespSession.Types.
+        .. AkkaRaft.Core.Kv.Redis.RedisCommandTable.All.Select(c =>
+            new RespCommandInfo(c.Name, c.Arity, c.IsWrite ? Write : ["readonly"], c.FirstKey, c.LastKey, c.Step, c.Group, c.Summary)),
     ];
 
     /// <summary>Recognizes a command name (ASCII, any case) without allocating.</summary>
