@@ -72,7 +72,7 @@ internal static class RedisArgs
         if (double.IsNaN(value)) return "nan";
         if (double.IsPositiveInfinity(value)) return "inf";
         if (double.IsNegativeInfinity(value)) return "-inf";
-        if (value == 0) return double.IsNegative(value) ? "-0" : "0";
+        if (value == 0) return "0"; // -0 too, as redis-server 7.0 prints it
         var text = value.ToString("G17", CultureInfo.InvariantCulture);
         var e = text.IndexOf('E', StringComparison.Ordinal);
         if (e < 0) return text;
@@ -87,34 +87,14 @@ internal static class RedisArgs
     public static KvResult.ValueResult DoubleReply(double value) => new(Encoding.ASCII.GetBytes(FormatDouble(value)));
 
     /// <summary>
-    /// INCRBYFLOAT's sum and rendering: Redis adds in long double and prints "%.17Lf" with trailing zeros cut; decimal
-    /// arithmetic gives the same digits for human-sized numbers (0.1 + 0.2 = 0.3); beyond decimal's range, double.
-    /// Null when the result is not finite.
+    /// INCRBYFLOAT's sum and rendering, digit for digit as Redis's (long double sum, "%.17Lf" with trailing zeros cut):
+    /// see <see cref="ExtendedFloat"/>. Null when the sum is not finite (or an operand is inf).
     /// </summary>
     public static byte[]? AddFloats(byte[] current, byte[] increment)
     {
-        const NumberStyles style = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
-        var a = Encoding.ASCII.GetString(current);
-        var b = Encoding.ASCII.GetString(increment);
-        try
-        {
-            if (decimal.TryParse(a, style, CultureInfo.InvariantCulture, out var x) && decimal.TryParse(b, style, CultureInfo.InvariantCulture, out var y))
-            {
-                var sum = Math.Round(x + y, 17, MidpointRounding.ToEven);
-                var fixedText = sum.ToString("F17", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
-                return Encoding.ASCII.GetBytes(fixedText == "-0" ? "0" : fixedText);
-            }
-        }
-        catch (OverflowException)
-        {
-            // Past decimal's range: fall through to double.
-        }
-        if (!TryDouble(current, out var p) || !TryDouble(increment, out var q)) return null;
-        var total = p + q;
-        if (!double.IsFinite(total)) return null;
-        var text = total.ToString("F17", CultureInfo.InvariantCulture);
-        if (text.Contains('.', StringComparison.Ordinal)) text = text.TrimEnd('0').TrimEnd('.');
-        return Encoding.ASCII.GetBytes(text);
+        if (!ExtendedFloat.TryParse(current, out var x) || !ExtendedFloat.TryParse(increment, out var y) || x.IsInfinite || y.IsInfinite) return null;
+        var sum = x + y;
+        return sum.IsInfinite ? null : Encoding.ASCII.GetBytes(sum.ToHumanString());
     }
 
     /// <summary>A bulk reply of text.</summary>

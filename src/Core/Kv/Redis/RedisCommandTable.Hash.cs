@@ -102,7 +102,8 @@ public static partial class RedisCommandTable
 
     private static KvResult HIncrByFloat(RedisKeyspace ks, ImmutableArray<byte[]> a)
     {
-        if (!RedisArgs.TryDouble(a[3], out _)) return RedisErrors.NotFloat;
+        if (!RedisArgs.TryDouble(a[3], out var increment)) return RedisErrors.NotFloat;
+        if (!double.IsFinite(increment)) return RedisErrors.Argument("ERR value is NaN or Infinity");
         if (ks.FindOrCreate(a[1], out RedisHash hash) is { } error) return error;
         byte[] current = "0"u8.ToArray();
         if (hash.TryGet(a[2], out var old))

@@ -132,8 +132,6 @@ public static partial class RedisCommandTable
         for (var i = 1; i < a.Length; i++)
         {
             if (ks.Find(a[i], out RedisSet? set) is { } error) return error;
-            // Redis stops at the first missing key of an intersection: later keys are not even type-checked.
-            if (set is null && operation == SetOperation.Intersect) return new KvResult.ArrayResult([]);
             sets.Add(set);
         }
         IEnumerable<byte[]> result = operation switch

@@ -241,8 +241,7 @@ public static partial class RedisCommandTable
         long count = 1;
         if (a.Length == 3)
         {
-            if (!RedisArgs.TryInteger(a[2], out count)) return RedisErrors.NotInteger;
-            if (count < 0) return RedisErrors.MustBePositive;
+            if (!RedisArgs.TryInteger(a[2], out count) || count < 0) return RedisErrors.MustBePositive;
         }
         if (ks.Find(a[1], out RedisSortedSet? zset, forWrite: true) is { } error) return error;
         var popped = new List<ScoredMember>();
