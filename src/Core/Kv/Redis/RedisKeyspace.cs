@@ -108,8 +108,10 @@ internal sealed class RedisKeyspace
         foreach (var (key, oldCost) in _touched)
         {
             if (!_machine.TryGetEntry(key, NowMs, out var stored) || stored.Value is not RedisCollection collection) continue;
+            // The estimate still holds the cost from when the collection was first touched: bring it up to date, then
+            // remove an emptied collection (which subtracts its current cost).
+            _machine.AdjustSize(KvStateMachine.CostOf(key, stored) - oldCost);
             if (collection.Count == 0) _machine.RemoveEntry(key);
-            else _machine.AdjustSize(KvStateMachine.CostOf(key, stored) - oldCost);
         }
         _touched.Clear();
     }
