@@ -32,11 +32,21 @@ public sealed class RespTypedCommandsTests(EmbeddedHostFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task ListsSetsAndSortedSetsWorkThroughStackExchangeRedis()
+    [Theory]
+    [InlineData(RedisProtocol.Resp2)]
+    [InlineData(RedisProtocol.Resp3)]
+    public async Task ListsSetsAndSortedSetsWorkThroughStackExchangeRedis(RedisProtocol protocol)
     {
-        await using var redis = await host.ConnectRedisAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        {
+            EndPoints = { { "127.0.0.1", host.RespPort } },
+            Protocol = protocol,
+            ConnectTimeout = 15_000,
+            SyncTimeout = 15_000,
+            AsyncTimeout = 15_000,
+        });
         var db = redis.GetDatabase();
+        await db.KeyDeleteAsync(["apple:list", "zebra:set", "zebra:zset"]);
 
         Assert.Equal(3, await db.ListRightPushAsync("apple:list", ["a", "b", "c"]));
         Assert.Equal(4, await db.ListLeftPushAsync("apple:list", "z"));
@@ -73,6 +83,9 @@ public sealed class RespTypedCommandsTests(EmbeddedHostFixture fixture)
         var wrongType = await Assert.ThrowsAsync<RedisServerException>(() => db.StringGetAsync("apple:typed"));
         Assert.Equal("WRONGTYPE Operation against a key holding the wrong kind of value", wrongType.Message);
         await Assert.ThrowsAsync<RedisServerException>(() => db.ListLeftPushAsync("apple:typed", "x"));
+        await db.StringSetAsync("apple:plain", "text");
+        // MGET answers nil for a key of another type, as Redis does.
+        Assert.Equal([null, "text"], (await db.StringGetAsync(["apple:typed", "apple:plain"])).Select(v => (string?)v));
 
         Assert.True(await db.KeyExpireAsync("apple:typed", TimeSpan.FromSeconds(100)));
         var ttl = await db.KeyTimeToLiveAsync("apple:typed");

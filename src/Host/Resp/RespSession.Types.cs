@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Core.Kv.Redis;
 
@@ -8,21 +7,15 @@ namespace AkkaRaft.Host.Resp;
 internal sealed partial class RespSession
 {
     /// <summary>
-    /// Runs a command of <see cref="RedisCommandTable"/>: arity and argument errors are answered here without a round trip
-    /// (in order with the pending replies), everything else goes to the region holding the keys, pipelined like GET/SET.
+    /// Runs a command of <see cref="RedisCommandTable"/>: arity errors are answered here; argument errors (syntax, not a
+    /// number) by the client without going through a region (<see cref="IKvClient.ExecuteAsync"/>); everything else goes
+    /// to the region holding the keys, pipelined like GET/SET, replies in command order.
     /// </summary>
     private async ValueTask ExecuteTypedAsync(RedisCommandSpec spec, byte[][] arguments)
     {
         if (!spec.ArityAccepts(arguments.Length))
         {
             await ReplyErrorAsync($"ERR wrong number of arguments for '{spec.Name}' command");
-            return;
-        }
-
-        var args = ImmutableArray.Create(arguments);
-        if (RedisCommandTable.ArgumentError(args) is { } argumentError)
-        {
-            await ReplyErrorAsync(argumentError);
             return;
         }
 
