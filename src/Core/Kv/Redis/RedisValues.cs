@@ -155,38 +155,52 @@ internal sealed class RedisList : RedisCollection
     public override RedisCollection Clone() => new RedisList(this);
 }
 
-/// <summary>A set of distinct members compared by content.</summary>
+/// <summary>
+/// A set of distinct members compared by content. Enumerated as Redis's small sets are: a set of only integers (at most
+/// <see cref="MaxIntegerSetEntries"/>, Redis's intset) in ascending numeric order, any other in insertion order (Redis
+/// 7.2's listpack); so SMEMBERS answers in the same order on every replica, including one restored from a snapshot.
+/// </summary>
 internal sealed class RedisSet : RedisCollection
 {
-    private readonly HashSet<byte[]> _members;
+    /// <summary>Redis's set-max-intset-entries default.</summary>
+    public const int MaxIntegerSetEntries = 512;
 
-    public RedisSet() => _members = new HashSet<byte[]>(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], LinkedListNode<byte[]>> _index;
+    private readonly LinkedList<byte[]> _order = new();
+    private int _nonIntegers;
 
-    private RedisSet(RedisSet other)
+    public RedisSet() => _index = new Dictionary<byte[], LinkedListNode<byte[]>>(ByteKeyComparer.Instance);
+
+    private RedisSet(RedisSet other) : this()
     {
-        _members = new HashSet<byte[]>(other._members, ByteKeyComparer.Instance);
-        SizeBytes = other.SizeBytes;
+        foreach (var member in other._order) Add(member);
     }
 
     public override RedisType Type => RedisType.Set;
 
-    public override int Count => _members.Count;
+    public override int Count => _index.Count;
 
-    /// <summary>Members in the set's order (deterministic for one history of operations).</summary>
-    public IEnumerable<byte[]> Members => _members;
+    /// <summary>Members: ascending numbers for a small all-integer set, else insertion order.</summary>
+    public IEnumerable<byte[]> Members => _nonIntegers == 0 && _index.Count <= MaxIntegerSetEntries
+        ? _order.OrderBy(m => { KvStateMachine.TryParseInteger(m, out var n); return n; })
+        : _order;
 
-    public bool Contains(byte[] member) => _members.Contains(member);
+    public bool Contains(byte[] member) => _index.ContainsKey(member);
 
     public bool Add(byte[] member)
     {
-        if (!_members.Add(member)) return false;
+        if (_index.ContainsKey(member)) return false;
+        _index.Add(member, _order.AddLast(member));
+        if (!KvStateMachine.TryParseInteger(member, out _)) _nonIntegers++;
         SizeBytes += member.Length + ElementOverheadBytes;
         return true;
     }
 
     public bool Remove(byte[] member)
     {
-        if (!_members.Remove(member)) return false;
+        if (!_index.Remove(member, out var node)) return false;
+        _order.Remove(node);
+        if (!KvStateMachine.TryParseInteger(member, out _)) _nonIntegers--;
         SizeBytes -= member.Length + ElementOverheadBytes;
         return true;
     }
