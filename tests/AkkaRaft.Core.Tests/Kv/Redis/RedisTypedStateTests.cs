@@ -142,7 +142,7 @@ public class RedisTypedStateTests
     }
 
     [Fact]
-    public void SetOff_moves_composite_values_whole_and_the_split_key_counts_their_bytes()
+    public void SplitOff_moves_composite_values_whole_and_the_split_key_counts_their_bytes()
     {
         var t = new RedisTranscript();
         t.Run("SET a small");
