@@ -3,6 +3,7 @@ using Akka.Actor;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Kv.Redis;
 using AkkaRaft.Core.Regions;
 
 namespace AkkaRaft.Actors.Regions;
@@ -16,12 +17,19 @@ namespace AkkaRaft.Actors.Regions;
 /// </summary>
 internal static class StoreReplies
 {
+    /// <summary>
+    /// Largest encoded reply tree a region answers with (below the default 4 MiB remoting frame, which would drop a larger
+    /// reply on its way to another node's router). A larger one (HGETALL of a huge hash) is answered with an error that
+    /// says to read the collection in parts, never dropped.
+    /// </summary>
+    public const int MaxReplyBytes = 3 * 1024 * 1024;
+
     /// <summary>Errors that say the router's view (region, epoch, leader) is outdated or a store is overloaded: certainly not applied, so retried.</summary>
     public static bool IsRoutingError(StoreReplyKind kind) => kind is StoreReplyKind.NotLeader or StoreReplyKind.RegionNotFound
         or StoreReplyKind.KeyNotInRegion or StoreReplyKind.EpochNotMatch or StoreReplyKind.ServerIsBusy or StoreReplyKind.Retry;
 
     /// <summary>True for every kind but the three results (OK, value, integer).</summary>
-    public static bool IsError(StoreReplyKind kind) => kind is not (StoreReplyKind.Ok or StoreReplyKind.Value or StoreReplyKind.Integer);
+    public static bool IsError(StoreReplyKind kind) => kind is not (StoreReplyKind.Ok or StoreReplyKind.Value or StoreReplyKind.Integer or StoreReplyKind.Reply);
 
     /// <summary>The router's answer when a store or replica did not answer within the attempt: a write's fate is unknown, a read changed nothing.</summary>
     public static StoreReply NoAnswer(ulong regionId, string why, bool isWrite) => isWrite
@@ -50,6 +58,7 @@ internal static class StoreReplies
         { Kind: StoreReplyKind.TooLarge } => new KvReply.Error(KvErrorCode.TooLarge, reply.Detail),
         { Kind: StoreReplyKind.OutcomeUnknown } => new KvReply.Error(KvErrorCode.OutcomeUnknown, reply.Detail),
         { Kind: StoreReplyKind.ServerIsBusy } => new KvReply.Error(KvErrorCode.Busy, reply.Detail),
+        { Kind: StoreReplyKind.Reply } => FromReplyTree(reply.Value),
         // Routing errors left at the deadline: certainly not applied.
         _ => new KvReply.Error(KvErrorCode.Unavailable, reply.Detail),
     };
@@ -86,7 +95,40 @@ internal static class StoreReplies
         KvResult.NotAnInteger => StoreReply.Of(StoreReplyKind.NotAnInteger, "value is not an integer or out of range"),
         KvResult.Overflow => StoreReply.Of(StoreReplyKind.Overflow, "increment or decrement would overflow"),
         KvResult.InvalidCommand invalid => StoreReply.Of(StoreReplyKind.InvalidRequest, invalid.Reason),
+        KvResult reply when RedisReplyCodec.CanEncode(reply) => ReplyTree(RedisReplyCodec.Encode(reply), region),
         _ => StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] unexpected result {result?.GetType().Name ?? "null"}"),
+    };
+
+    private static StoreReply ReplyTree(byte[] encoded, Region region) => encoded.Length <= MaxReplyBytes
+        ? new StoreReply(StoreReplyKind.Reply, encoded, 0, 0, [], "")
+        : new StoreReply(StoreReplyKind.Reply, RedisReplyCodec.Encode(new KvResult.ErrorResult(
+            $"ERR [region {region.Id}] reply of {encoded.Length} bytes exceeds the {MaxReplyBytes} bytes a reply may carry; read the collection in parts (LRANGE, ZRANGE ranges)")), 0, 0, [], "");
+
+    /// <summary>Decodes a reply tree carried by a <see cref="StoreReplyKind.Reply"/>.</summary>
+    private static KvReply FromReplyTree(byte[]? encoded)
+    {
+        try
+        {
+            return ToKvReply(RedisReplyCodec.Decode(encoded ?? []));
+        }
+        catch (KvCodecException e)
+        {
+            return new KvReply.Error(KvErrorCode.InvalidRequest, $"undecodable reply: {e.Message}");
+        }
+    }
+
+    /// <summary>A reply tree as the caller's reply.</summary>
+    public static KvReply ToKvReply(KvResult result) => result switch
+    {
+        KvResult.OkResult => KvReply.Ok,
+        KvResult.ValueResult value => new KvReply.Value(value.Data),
+        KvResult.IntegerResult integer => new KvReply.Integer(integer.Value),
+        KvResult.StatusResult status => new KvReply.Status(status.Text),
+        KvResult.ErrorResult error => new KvReply.Error(KvErrorCode.CommandError, error.Message),
+        KvResult.DoubleResult number => new KvReply.Double(number.Value),
+        KvResult.ArrayResult { Items: null } => new KvReply.Array(null),
+        KvResult.ArrayResult array => new KvReply.Array([.. array.Items.Select(ToKvReply)], array.Shape),
+        _ => new KvReply.Error(KvErrorCode.InvalidRequest, $"unexpected result {result.GetType().Name}"),
     };
 
     private static ulong StoreOfPeer(Region region, ulong peerId) =>

@@ -23,7 +23,12 @@ internal static class KvCommandCodec
         IncrBy = 5,
         MSet = 6,
         Split = 7,
+        RedisRead = 8,
+        RedisWrite = 9,
     }
+
+    /// <summary>Most arguments one Redis command may carry (the verb included); a longer vector is refused, not truncated.</summary>
+    public const int MaxRedisArgs = 1 << 20;
 
     // SET flag bits; any other bit set is a decode error so a newer writer cannot be misread silently.
     private const byte HasExpiryFlag = 0x01;
@@ -79,6 +84,12 @@ internal static class KvCommandCodec
                     writer.WriteBytes(pair.Value);
                 }
                 break;
+            case RedisReadCommand read:
+                WriteKeyList(writer, read.Args);
+                break;
+            case RedisWriteCommand redisWrite:
+                WriteKeyList(writer, redisWrite.Args);
+                break;
             case SplitCommand split:
                 writer.WriteBytes(split.SplitKey);
                 writer.WriteVarUInt(split.NewRegionId);
@@ -96,7 +107,7 @@ internal static class KvCommandCodec
         var op = ReadOp(ref reader);
         var regionId = reader.ReadVarUInt("region id");
         var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
-        var nowMs = op is OpCode.Get or OpCode.Exists ? 0 : reader.ReadVarInt("now ms");
+        var nowMs = IsRead(op) ? 0 : reader.ReadVarInt("now ms");
 
         KvCommand command;
         switch (op)
@@ -132,6 +143,12 @@ internal static class KvCommandCodec
                 for (var i = 0; i < pairCount; i++) pairs.Add(new KeyValue(reader.ReadBytes("key"), reader.ReadBytes("value")));
                 command = new MSetCommand(regionId, epoch, nowMs, pairs.MoveToImmutable());
                 break;
+            case OpCode.RedisRead:
+                command = new RedisReadCommand(regionId, epoch, ReadArgs(ref reader));
+                break;
+            case OpCode.RedisWrite:
+                command = new RedisWriteCommand(regionId, epoch, nowMs, ReadArgs(ref reader));
+                break;
             default: // OpCode.Split
                 var splitKey = reader.ReadBytes("split key");
                 var newRegionId = reader.ReadVarUInt("new region id");
@@ -156,7 +173,7 @@ internal static class KvCommandCodec
         var op = ReadOp(ref reader);
         var regionId = reader.ReadVarUInt("region id");
         var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
-        if (op is OpCode.Get or OpCode.Exists) return new KvCommandHeader(false, regionId, epoch, 0, 0);
+        if (IsRead(op)) return new KvCommandHeader(false, regionId, epoch, 0, 0);
         var stampOffset = reader.Position;
         reader.ReadVarInt("now ms");
         return new KvCommandHeader(true, regionId, epoch, stampOffset, reader.Position - stampOffset);
@@ -175,9 +192,13 @@ internal static class KvCommandCodec
         reader.ReadVarUInt("region id");
         reader.ReadVarUInt("epoch conf version");
         reader.ReadVarUInt("epoch version");
-        if (op is not (OpCode.Get or OpCode.Exists)) reader.ReadVarInt("now ms");
+        if (!IsRead(op)) reader.ReadVarInt("now ms");
         switch (op)
         {
+            case OpCode.RedisRead or OpCode.RedisWrite:
+                foreach (var key in Redis.RedisCommandTable.KeysOf(ReadArgs(ref reader)))
+                    if (!region.Contains(key)) return key;
+                return null;
             case OpCode.Get or OpCode.Set or OpCode.IncrBy or OpCode.Split:
                 return Outside(reader.ReadSpan("key"), region);
             case OpCode.Exists or OpCode.Delete:
@@ -222,7 +243,7 @@ internal static class KvCommandCodec
         if (version != FormatVersion)
             throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
         var op = (OpCode)reader.ReadByte("op code");
-        if (op is < OpCode.Get or > OpCode.Split) throw reader.Fail($"unknown op code {(byte)op}");
+        if (op is < OpCode.Get or > OpCode.RedisWrite) throw reader.Fail($"unknown op code {(byte)op}");
         return op;
     }
 
@@ -237,6 +258,8 @@ internal static class KvCommandCodec
         IncrByCommand => OpCode.IncrBy,
         MSetCommand => OpCode.MSet,
         SplitCommand => OpCode.Split,
+        RedisReadCommand => OpCode.RedisRead,
+        RedisWriteCommand => OpCode.RedisWrite,
         _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
     };
 
@@ -250,6 +273,8 @@ internal static class KvCommandCodec
             SetCommand { Condition: > SetCondition.IfPresent } set => $"has unknown condition {(byte)set.Condition}",
             SetCommand { ExpireAtMs: not null, ExpireAfterMs: not null } => "has both an absolute and a relative expiry",
             SplitCommand { NewPeerIds.IsDefault: true } => "has no new peer ids",
+            RedisReadCommand { Args.IsDefaultOrEmpty: true } or RedisWriteCommand { Args.IsDefaultOrEmpty: true } => "needs at least the verb",
+            RedisReadCommand { Args.Length: > MaxRedisArgs } or RedisWriteCommand { Args.Length: > MaxRedisArgs } => $"has more than {MaxRedisArgs} arguments",
             _ => null,
         };
         if (problem is not null) throw new ArgumentException($"{command.GetType().Name} {problem}", nameof(command));
@@ -259,6 +284,18 @@ internal static class KvCommandCodec
     {
         writer.WriteVarUInt((ulong)keys.Length);
         foreach (var key in keys) writer.WriteBytes(key);
+    }
+
+    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead;
+
+    private static ImmutableArray<byte[]> ReadArgs(ref WireReader reader)
+    {
+        var count = reader.ReadCount("argument count", minBytesPerItem: 1);
+        if (count == 0) throw reader.Fail("a Redis command needs at least its verb");
+        if (count > MaxRedisArgs) throw reader.Fail($"{count} arguments exceed {MaxRedisArgs}");
+        var args = ImmutableArray.CreateBuilder<byte[]>(count);
+        for (var i = 0; i < count; i++) args.Add(reader.ReadBytes("argument"));
+        return args.MoveToImmutable();
     }
 
     private static ImmutableArray<byte[]> ReadKeyList(ref WireReader reader)

@@ -47,6 +47,38 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_typed_reply_tree_crosses_nodes_intact_and_maps_to_the_callers_reply()
+    {
+        var tree = new AkkaRaft.Core.Kv.KvResult.ArrayResult(
+        [
+            new AkkaRaft.Core.Kv.KvResult.ValueResult("f"u8.ToArray()),
+            new AkkaRaft.Core.Kv.KvResult.ArrayResult(null),
+            new AkkaRaft.Core.Kv.KvResult.ErrorResult("WRONGTYPE Operation against a key holding the wrong kind of value"),
+            new AkkaRaft.Core.Kv.KvResult.StatusResult("zset"),
+        ]);
+        var reply = new StoreReply(StoreReplyKind.Reply, AkkaRaft.Core.Kv.Redis.RedisReplyCodec.Encode(tree), 0, 0, [], "") { RequestId = 5 };
+        var copy = RoundTripWire(reply);
+        Assert.Equal(StoreReplyKind.Reply, copy.Kind);
+        var mapped = Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Array>(StoreReplies.ToKvReply(copy));
+        Assert.Equal("f"u8.ToArray(), Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Value>(mapped.Items![0]).Data);
+        Assert.Null(Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Array>(mapped.Items[1]).Items);
+        Assert.Equal(AkkaRaft.Actors.Kv.KvErrorCode.CommandError, Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Error>(mapped.Items[2]).Code);
+        Assert.Equal(new AkkaRaft.Actors.Kv.KvReply.Status("zset"), mapped.Items[3]);
+        var garbled = StoreReplies.ToKvReply(reply with { Value = [1, 99] });
+        Assert.Equal(AkkaRaft.Actors.Kv.KvErrorCode.InvalidRequest, Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Error>(garbled).Code);
+    }
+
+    [Fact]
+    public void A_reply_tree_too_large_for_a_remoting_frame_is_answered_as_an_error_not_dropped()
+    {
+        var big = new AkkaRaft.Core.Kv.KvResult.ArrayResult([.. Enumerable.Range(0, 4).Select(_ => (AkkaRaft.Core.Kv.KvResult)new AkkaRaft.Core.Kv.KvResult.ValueResult(new byte[1024 * 1024]))]);
+        var reply = StoreReplies.FromReplica(new AkkaRaft.Actors.Runtime.ReadSucceeded(Sample.Id, big), Sample, 1, isWrite: false);
+        var error = Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Error>(StoreReplies.ToKvReply(reply));
+        Assert.Contains($"exceeds the {StoreReplies.MaxReplyBytes} bytes", error.Message);
+        Assert.True(RoundTripWire(reply).Value!.Length < 1024);
+    }
+
+    [Fact]
     public void Malformed_store_payloads_are_refused_with_a_serialization_error()
     {
         var serializer = (StoreWireSerializer)Sys.Serialization.FindSerializerForType(typeof(StoreReply));
