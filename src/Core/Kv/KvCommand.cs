@@ -191,7 +191,7 @@ internal sealed record SplitCommand(ulong RegionId, RegionEpoch Epoch, long NowM
 /// Any write of the Redis command table (<see cref="Redis.RedisCommandTable"/>) as its argument vector, verb first
 /// (HSET, LPUSH, ZADD, EXPIRE, ...): one replicated command for every verb, executed deterministically on apply.
 /// </summary>
-public sealed record RedisWriteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<byte[]> Args)
+internal sealed record RedisWriteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<byte[]> Args)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />
@@ -208,7 +208,7 @@ public sealed record RedisWriteCommand(ulong RegionId, RegionEpoch Epoch, long N
 }
 
 /// <summary>Any read of the Redis command table (HGET, LRANGE, ZSCORE, TTL, ...), served on the leader like <see cref="GetCommand"/>.</summary>
-public sealed record RedisReadCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> Args) : KvReadCommand(RegionId, Epoch)
+internal sealed record RedisReadCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> Args) : KvReadCommand(RegionId, Epoch)
 {
     /// <inheritdoc />
     protected override string Verb => Args.IsDefaultOrEmpty ? "?" : System.Text.Encoding.UTF8.GetString(Args[0]).ToUpperInvariant();

@@ -109,7 +109,7 @@ internal static class RedisArgs
 }
 
 /// <summary>Redis's number texts, for front ends that render replies.</summary>
-public static class RedisText
+internal static class RedisText
 {
     /// <summary>A score as Redis prints it (%.17g; inf, -inf, nan; 0 for -0).</summary>
     public static string Double(double value) => RedisArgs.FormatDouble(value);

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace AkkaRaft.Core.Kv.Redis;
 
 /// <summary>Generic key commands (expire.c, db.c) that work on every type.</summary>
-public static partial class RedisCommandTable
+internal static partial class RedisCommandTable
 {
     private static IEnumerable<RedisCommandSpec> KeyCommands() =>
     [

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace AkkaRaft.Core.Kv.Redis;
 
 /// <summary>Set commands (t_set.c).</summary>
-public static partial class RedisCommandTable
+internal static partial class RedisCommandTable
 {
     private static IEnumerable<RedisCommandSpec> SetCommands() =>
     [

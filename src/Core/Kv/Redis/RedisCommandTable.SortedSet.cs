@@ -4,7 +4,7 @@ using System.Text;
 namespace AkkaRaft.Core.Kv.Redis;
 
 /// <summary>Sorted set commands (t_zset.c).</summary>
-public static partial class RedisCommandTable
+internal static partial class RedisCommandTable
 {
     private static IEnumerable<RedisCommandSpec> SortedSetCommands() =>
     [

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace AkkaRaft.Core.Kv.Redis;
 
 /// <summary>String commands beyond GET/SET/INCRBY/MSET (t_string.c).</summary>
-public static partial class RedisCommandTable
+internal static partial class RedisCommandTable
 {
     /// <summary>Redis's proto-max-bulk-len default: SETRANGE and APPEND may not grow a string past it.</summary>
     public const long MaxStringBytes = 512L * 1024 * 1024;

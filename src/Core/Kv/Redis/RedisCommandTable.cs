@@ -11,7 +11,7 @@ internal delegate KvResult RedisExecutor(RedisKeyspace keyspace, ImmutableArray<
 /// One Redis command of the typed keyspace: Redis-style <see cref="Arity"/> (negative = at least, the verb counted),
 /// key positions (<see cref="LastKey"/> negative counts from the end), read or write, and its executor.
 /// </summary>
-public sealed class RedisCommandSpec
+internal sealed class RedisCommandSpec
 {
     internal RedisCommandSpec(string name, int arity, int firstKey, int lastKey, int step, bool isWrite, string group, string summary, RedisExecutor execute)
     {
@@ -61,7 +61,7 @@ public sealed class RedisCommandSpec
 /// dedicated GET/SET/DEL/INCRBY/MSET records): verb → arity, key positions, read/write, executor. The RESP layer and the
 /// router learn keys and read/write from here; the state machine runs the executor.
 /// </summary>
-public static partial class RedisCommandTable
+internal static partial class RedisCommandTable
 {
     private static readonly FrozenDictionary<string, RedisCommandSpec> ByName = BuildAll()
         .ToFrozenDictionary(s => s.Name.ToUpperInvariant(), StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace AkkaRaft.Core.Kv.Redis;
 /// varints and length-prefixed bytes. Nesting is bounded by <see cref="MaxDepth"/>; malformed input fails with
 /// <see cref="KvCodecException"/>.
 /// </summary>
-public static class RedisReplyCodec
+internal static class RedisReplyCodec
 {
     /// <summary>The format version written first; decoding any other version fails.</summary>
     public const byte FormatVersion = 1;

@@ -3,7 +3,7 @@ using AkkaRaft.Core.Regions;
 namespace AkkaRaft.Core.Kv.Redis;
 
 /// <summary>The type of a stored value, as Redis's TYPE names it.</summary>
-public enum RedisType : byte
+internal enum RedisType : byte
 {
     /// <summary>A byte string (also integers and floats kept as text).</summary>
     String = 0,
