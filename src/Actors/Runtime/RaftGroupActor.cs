@@ -241,7 +241,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
-        // The replica stops; its backoff supervisor starts it again from the journal (RaftGroupSupervision).
+        // The replica stops; the coordinator starts it again from the journal after a backoff (RaftGroupSupervision).
         if (reason is Akka.Pattern.OpenCircuitException or TimeoutException)
             _log.Warning("[group {0}] journal unavailable during recovery ({1}): the replica retries after a backoff", _spec.GroupId, reason.Message);
         else
