@@ -136,6 +136,7 @@ public class BadInputTests
         { "Id", c => c with { Id = 0 } },
         { "HeartbeatTicks", c => c with { HeartbeatTicks = 0 } },
         { "ElectionTicks", c => c with { ElectionTicks = 1, HeartbeatTicks = 1 } },
+        { "FirstElectionTimeoutTicks", c => c with { FirstElectionTimeoutTicks = -1 } },
         { "MaxInflightMessages", c => c with { MaxInflightMessages = 0 } },
         { "MaxSizePerMessage", c => c with { MaxSizePerMessage = 0 } },
         { "MaxInflightBytes", c => c with { MaxSizePerMessage = 1000, MaxInflightBytes = 10 } },
