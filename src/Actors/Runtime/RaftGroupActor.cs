@@ -38,7 +38,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor
         SnapshotPluginId = settings.SnapshotPluginId;
     }
 
-    private ILoggingAdapter Log => _log ??= Context.GetLogger().WithContext("group", _spec.GroupId);
+    private ILoggingAdapter GroupLog => _log ??= Log.WithContext("group", _spec.GroupId);
 
     /// <inheritdoc />
     /// <remarks>
@@ -118,7 +118,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor
                 Execute(_peer.SnapshotSaved(success.Metadata.SequenceNr));
                 break;
             case SaveSnapshotFailure failure:
-                Log.Warning("[group {0}] snapshot failed, journal kept: {1}", _spec.GroupId, failure.Cause.Message);
+                GroupLog.Warning("[group {0}] snapshot failed, journal kept: {1}", _spec.GroupId, failure.Cause.Message);
                 break;
             case DeleteMessagesSuccess deleted:
                 Execute(_peer.JournalDeleted(deleted.ToSequenceNr));
@@ -126,7 +126,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor
             case DeleteSnapshotsSuccess:
                 break;
             case DeleteMessagesFailure deleteFailure:
-                Log.Warning("[group {0}] journal compaction failed: {1}", _spec.GroupId, deleteFailure.Cause.Message);
+                GroupLog.Warning("[group {0}] journal compaction failed: {1}", _spec.GroupId, deleteFailure.Cause.Message);
                 break;
             default:
                 Unhandled(message);
@@ -216,19 +216,28 @@ public sealed class RaftGroupActor : UntypedPersistentActor
 
     private void WriteLog(LogLine line)
     {
+        // Every replica logs its start at Info: with Info off that must not create its adapter.
+        var level = line.Level switch
+        {
+            PeerLogLevel.Debug => LogLevel.DebugLevel,
+            PeerLogLevel.Info => LogLevel.InfoLevel,
+            PeerLogLevel.Warning => LogLevel.WarningLevel,
+            _ => LogLevel.ErrorLevel,
+        };
+        if (!Log.IsEnabled(level)) return;
         switch (line.Level)
         {
-            case PeerLogLevel.Debug: Log.Debug("{0}", line.Text); break;
-            case PeerLogLevel.Info: Log.Info("{0}", line.Text); break;
-            case PeerLogLevel.Warning: Log.Warning("{0}", line.Text); break;
-            default: Log.Error("{0}", line.Text); break;
+            case PeerLogLevel.Debug: GroupLog.Debug("{0}", line.Text); break;
+            case PeerLogLevel.Info: GroupLog.Info("{0}", line.Text); break;
+            case PeerLogLevel.Warning: GroupLog.Warning("{0}", line.Text); break;
+            default: GroupLog.Error("{0}", line.Text); break;
         }
     }
 
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        Log.Error(cause, "[group {0}] journal write {1} failed; replica stops and restarts from the journal", _spec.GroupId, sequenceNr);
+        GroupLog.Error(cause, "[group {0}] journal write {1} failed; replica stops and restarts from the journal", _spec.GroupId, sequenceNr);
         Execute(_peer.WriteFailed("journal write failed"));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
@@ -236,7 +245,7 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        Log.Error(cause, "[group {0}] journal rejected write {1}; replica stops", _spec.GroupId, sequenceNr);
+        GroupLog.Error(cause, "[group {0}] journal rejected write {1}; replica stops", _spec.GroupId, sequenceNr);
         Execute(_peer.WriteFailed("journal rejected a write"));
         Context.Stop(Self);
     }
@@ -246,9 +255,9 @@ public sealed class RaftGroupActor : UntypedPersistentActor
     {
         // The replica stops; the coordinator starts it again from the journal after a backoff (RaftGroupSupervision).
         if (reason is Akka.Pattern.OpenCircuitException or TimeoutException)
-            Log.Warning("[group {0}] journal unavailable during recovery ({1}): the replica retries after a backoff", _spec.GroupId, reason.Message);
+            GroupLog.Warning("[group {0}] journal unavailable during recovery ({1}): the replica retries after a backoff", _spec.GroupId, reason.Message);
         else
-            Log.Error(reason, "[group {0}] recovery failed (corrupt or unreadable journal): the replica retries after a backoff", _spec.GroupId);
+            GroupLog.Error(reason, "[group {0}] recovery failed (corrupt or unreadable journal): the replica retries after a backoff", _spec.GroupId);
         base.OnRecoveryFailure(reason, message);
     }
 }
