@@ -61,3 +61,21 @@ public sealed class FirstElectionSpreadTests
         throw new InvalidOperationException($"replica {peerId} of group {group} never campaigned");
     }
 }
+
+/// <summary>A staggered group elects in its first term, driven end to end through its peers.</summary>
+public sealed class FirstElectionSpreadHarnessTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(30)]
+    public void A_staggered_group_is_led_in_term_one_by_the_replica_its_id_picks(int hibernateAfterTicks)
+    {
+        var harness = new PeerHarness(3, o => o with { InitialElectionSpreadTicks = 20, HibernateAfterTicks = hibernateAfterTicks }, campaigner: 0);
+        for (var tick = 0; tick < 60 && harness.Hosts.Values.All(h => h.Peer.Raft!.Role != StateRole.Leader); tick++) harness.Tick();
+        var leader = Assert.Single(harness.Hosts.Values, h => h.Peer.Raft!.Role == StateRole.Leader);
+        Assert.Equal(1UL, leader.Peer.Raft!.Term);
+        Assert.Equal((ulong)(PeerHarness.Group % 3) + 1, leader.Peer.PeerId);
+        harness.Tick(200);
+        Assert.All(harness.Hosts.Values, h => Assert.Equal(1UL, h.Peer.Raft!.Term));
+    }
+}
