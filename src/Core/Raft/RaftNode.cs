@@ -10,7 +10,7 @@ public sealed partial class RaftNode
     private static readonly byte[] CampaignTransferContext = "CampaignTransfer"u8.ToArray();
 
     private readonly RaftConfig _config;
-    private SeededRandom _random;
+    private readonly Random _random;
     private readonly RaftLog _log;
     private readonly List<Message> _messages = [];
     private readonly List<Message> _persistedMessages = [];
@@ -24,7 +24,7 @@ public sealed partial class RaftNode
     {
         config.Validate();
         _config = config;
-        _random = new SeededRandom(config.RandomSeed);
+        _random = new Random(config.RandomSeed);
         Id = config.Id;
         _log = new RaftLog(storage, config.MaxApplyBytes);
         Tracker = new ProgressTracker(config.MaxInflightMessages, config.MaxInflightBytes);
