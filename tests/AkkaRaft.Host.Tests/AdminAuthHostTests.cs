@@ -139,7 +139,7 @@ public sealed class AdminAuthHostFixture : IAsyncLifetime
     private readonly string dataDir = EmbeddedHost.NewDataDir();
 
     /// <summary>The host; its Http client sends the token.</summary>
-    public EmbeddedHost Host { get; private set; } = null!;
+    internal EmbeddedHost Host { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
         Host = await EmbeddedHost.StartAsync(dataDir, endpoints: new EndpointOptions(0, 0, null, IPAddress.Loopback) { AdminToken = Token });

@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace AkkaRaft.Host.Tests;
 
 /// <summary>The real host in this process: an embedded three-node cluster with RESP and HTTP admin on free loopback ports.</summary>
-public sealed class EmbeddedHost : IAsyncDisposable
+internal sealed class EmbeddedHost : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly WebApplication app;
@@ -120,7 +120,7 @@ public sealed class EmbeddedHostFixture : IAsyncLifetime
     private readonly string dataDir = EmbeddedHost.NewDataDir();
 
     /// <summary>The host; set once started.</summary>
-    public EmbeddedHost Host { get; private set; } = null!;
+    internal EmbeddedHost Host { get; private set; } = null!;
 
     public async Task InitializeAsync() => Host = await EmbeddedHost.StartAsync(dataDir);
 

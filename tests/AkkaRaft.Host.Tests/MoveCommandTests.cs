@@ -19,7 +19,7 @@ public sealed class FourNodeHostFixture : IAsyncLifetime
     private readonly string dataDir = EmbeddedHost.NewDataDir();
 
     /// <summary>The host; set once started and store 4 is known to the scheduler.</summary>
-    public EmbeddedHost Host { get; private set; } = null!;
+    internal EmbeddedHost Host { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {

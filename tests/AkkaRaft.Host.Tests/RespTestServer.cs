@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace AkkaRaft.Host.Tests;
 
 /// <summary>A RESP endpoint on an ephemeral loopback port, backed by an <see cref="InMemoryKvClient"/>.</summary>
-public sealed class RespTestServer : IAsyncDisposable
+internal sealed class RespTestServer : IAsyncDisposable
 {
     private readonly WebApplication app;
 
@@ -55,7 +55,7 @@ public sealed class RespTestServer : IAsyncDisposable
 public sealed class SharedRespServer : IAsyncLifetime
 {
     /// <summary>The server; set once started.</summary>
-    public RespTestServer Server { get; private set; } = null!;
+    internal RespTestServer Server { get; private set; } = null!;
 
     public async Task InitializeAsync() => Server = await RespTestServer.StartAsync();
 

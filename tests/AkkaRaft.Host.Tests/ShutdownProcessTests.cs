@@ -98,8 +98,14 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
         });
     }
 
+    /// <summary>
+    /// With its peers killed, whether the node's leaders step down (lost quorum) and its cluster leave completes before
+    /// the deadline depends on timing; what holds in every outcome is that it stops within the deadline and either says
+    /// it stopped in time (exit 0) or names what was still pending at the deadline (exit 1). The report of pending work
+    /// itself is pinned deterministically by ShutdownSequenceTests.
+    /// </summary>
     [Fact]
-    public async Task NodeWhosePeersAreGoneReportsWhatIsPendingAtTheDeadlineAndExitsNonZero()
+    public async Task NodeWhosePeersAreGoneStopsWithinItsDeadlineAndReportsWhatWasLeftUndone()
     {
         await using var cluster = await NodeCluster.StartAsync(log, "--shutdown-timeout", "2");
         var last = await cluster.StoreLeadingMostAsync();
@@ -114,9 +120,19 @@ public sealed partial class ShutdownProcessTests(ITestOutputHelper log)
         var output = cluster.Node(last).Output;
         log.WriteLine($"node {last} exited after {clock.Elapsed.TotalSeconds:0.000} s:\n{ShutdownLines(output)}");
         Assert.True(exited, $"node {last} still running 5 s after SIGTERM with a 2 s deadline:\n{output}");
-        Assert.Equal(1, cluster.Node(last).ExitCode);
-        Assert.Contains("shutdown: deadline of 2 s passed", output, StringComparison.Ordinal);
-        Assert.Contains("still pending: ", output, StringComparison.Ordinal);
+        Assert.Contains("shutting down (deadline 2 s)", output, StringComparison.Ordinal);
+        if (cluster.Node(last).ExitCode == 0)
+        {
+            var stopped = StoppedLine().Match(output);
+            Assert.True(stopped.Success, $"exit code 0 without a 'stopped in' line:\n{output}");
+            Assert.True(double.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture) <= 2.0, $"exit code 0 after the 2 s deadline:\n{output}");
+        }
+        else
+        {
+            Assert.Equal(1, cluster.Node(last).ExitCode);
+            Assert.Contains("shutdown: deadline of 2 s passed", output, StringComparison.Ordinal);
+            Assert.Contains("still pending: ", output, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

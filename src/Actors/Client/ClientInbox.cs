@@ -8,7 +8,7 @@ namespace AkkaRaft.Actors.Client;
 /// reply to the <see cref="PendingCalls{TReply}"/> call waiting for its id; a reply nobody waits for (late, after the
 /// call's timeout, or with an unknown id) is dropped and logged at debug level.
 /// </summary>
-public sealed class ClientInbox<TReply> : ReceiveActor where TReply : class, ICorrelatedReply
+internal sealed class ClientInbox<TReply> : ReceiveActor where TReply : class, ICorrelatedReply
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 

@@ -1,7 +1,7 @@
 namespace AkkaRaft.Actors.Client;
 
 /// <summary>A reply that names the request it answers (see <see cref="PendingCalls{TReply}"/>).</summary>
-public interface ICorrelatedReply
+internal interface ICorrelatedReply
 {
     /// <summary>The id <see cref="PendingCalls{TReply}.TryStart"/> gave the request.</summary>
     long RequestId { get; }
@@ -15,7 +15,7 @@ public interface ICorrelatedReply
 /// wait up to one sweep interval past its timeout), or cancelled with the caller's token. A reply for an id that is not
 /// waiting (late, or never issued) is dropped. Thread-safe.
 /// </summary>
-public sealed class PendingCalls<TReply> where TReply : class
+internal sealed class PendingCalls<TReply> where TReply : class
 {
     private readonly object _gate = new();
     private readonly Dictionary<long, Call> _calls = [];

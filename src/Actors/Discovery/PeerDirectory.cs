@@ -6,14 +6,14 @@ using Akka.Remote;
 namespace AkkaRaft.Actors.Discovery;
 
 /// <summary>A hello one node's service sends the same-named service of another node: who it is (its sender is where it lives).</summary>
-public interface IPeerHello
+internal interface IPeerHello
 {
     /// <summary>The sending node's id.</summary>
     ulong NodeId { get; }
 }
 
 /// <summary>What a message did to a <see cref="PeerDirectory"/>, for owners that react (the coordinator wakes hibernating groups).</summary>
-public enum PeerChange : byte
+internal enum PeerChange : byte
 {
     /// <summary>Nothing the owner needs to know.</summary>
     None,
@@ -46,7 +46,7 @@ public enum PeerChange : byte
 /// <see cref="Stop"/> from PreStart and PostStop. Outside a cluster (plain actor systems in tests) nothing is
 /// subscribed and peers are introduced by <see cref="Register"/>.
 /// </remarks>
-public sealed class PeerDirectory
+internal sealed class PeerDirectory
 {
     /// <summary>
     /// How long a node the transport lost counts as unreachable unless it is heard from again: it covers the restart of a

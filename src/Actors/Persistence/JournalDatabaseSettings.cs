@@ -5,7 +5,7 @@ using AkkaRaft.Actors.Settings;
 namespace AkkaRaft.Actors.Persistence;
 
 /// <summary>Settings of a node's journal database (one SQLite file, one writer), read from the journal plugin's section.</summary>
-public sealed record JournalDatabaseSettings
+internal sealed record JournalDatabaseSettings
 {
     /// <summary>Full path of the SQLite file holding the journal and the snapshots.</summary>
     public required string DatabasePath { get; init; }

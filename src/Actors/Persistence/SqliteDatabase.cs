@@ -17,7 +17,7 @@ namespace AkkaRaft.Actors.Persistence;
 /// checkpoints and could lose the last commits on power loss, which Raft forbids (votes and acks must be durable).</item>
 /// </list>
 /// </remarks>
-public static class SqliteDatabase
+internal static class SqliteDatabase
 {
     /// <summary>SQLite's value of PRAGMA synchronous for FULL.</summary>
     public const long SynchronousFull = 2;

@@ -18,7 +18,7 @@ namespace AkkaRaft.Actors.Persistence;
 /// AtomicWrite (OnPersistRejected), the others of the call are written. Tags (<see cref="Tagged"/>) are not kept:
 /// there is no query side. Settings: see the <c>akka.persistence.journal.akkaraft-sqlite</c> section of reference.conf.
 /// </remarks>
-public sealed class SqliteJournal : AsyncWriteJournal
+internal sealed class SqliteJournal : AsyncWriteJournal
 {
     private readonly JournalDatabaseLease _lease;
     private readonly JournalPayloads _payloads;

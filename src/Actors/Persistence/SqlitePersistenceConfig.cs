@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace AkkaRaft.Actors.Persistence;
 
 /// <summary>AkkaRaft's own journal and snapshot store (<see cref="SqliteJournal"/>, <see cref="SqliteSnapshotStore"/>) on one SQLite file per node.</summary>
-public static class SqlitePersistenceConfig
+internal static class SqlitePersistenceConfig
 {
     /// <summary>Plugin id of <see cref="SqliteJournal"/> (its section is in reference.conf).</summary>
     public const string JournalPluginId = "akka.persistence.journal.akkaraft-sqlite";

@@ -14,7 +14,7 @@ namespace AkkaRaft.Actors.Persistence;
 /// A snapshot that cannot be read fails the load (and so the recovery) with a <see cref="JournalStorageException"/>;
 /// it never falls back to an older snapshot or to none, which would replay from a journal already compacted.
 /// </remarks>
-public sealed class SqliteSnapshotStore : SnapshotStore
+internal sealed class SqliteSnapshotStore : SnapshotStore
 {
     private readonly JournalDatabaseLease _lease;
     private readonly JournalPayloads _payloads;

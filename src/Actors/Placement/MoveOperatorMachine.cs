@@ -14,7 +14,7 @@ namespace AkkaRaft.Actors.Placement;
 /// (<see cref="OperatorOutcome.Stale"/>, planned again) and a learner added by a move that fails or is cancelled before
 /// its promotion is removed again — only while the leader still shows it as a learner, so a promoted voter is never taken away.
 /// </summary>
-public sealed class MoveOperatorMachine
+internal sealed class MoveOperatorMachine
 {
     private readonly long _id;
     private readonly PlannedOperator _order;

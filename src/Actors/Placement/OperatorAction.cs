@@ -4,7 +4,7 @@ using AkkaRaft.Actors.Regions;
 namespace AkkaRaft.Actors.Placement;
 
 /// <summary>What a move operator's state machine asks its runner to do next.</summary>
-public abstract record OperatorAction
+internal abstract record OperatorAction
 {
     private OperatorAction()
     {
@@ -28,10 +28,10 @@ public abstract record OperatorAction
 }
 
 /// <summary>How an operator ended: its state and a one-line detail; <see cref="Stale"/> when the region changed under it (planned again).</summary>
-public sealed record OperatorOutcome(OperatorState State, string Detail, bool Stale = false);
+internal sealed record OperatorOutcome(OperatorState State, string Detail, bool Stale = false);
 
 /// <summary>An operator's progress, sent to its scheduler whenever it changes.</summary>
-public sealed record OperatorProgress(
+internal sealed record OperatorProgress(
     long OperatorId, OperatorStep Step, string Detail, ulong LearnerMatch = 0, ulong LeaderLastIndex = 0, long SnapshotBytesSent = 0, long SnapshotBytesTotal = 0)
     : INoSerializationVerificationNeeded;
 
@@ -41,4 +41,4 @@ public sealed record OperatorProgress(
 /// <param name="LeaderSearchRounds">Rounds over the voters (one poll apart) before "no leader found".</param>
 /// <param name="ChangeAttempts">Proposals of one membership change before it "did not go through".</param>
 /// <param name="ReAddLearnerEveryPolls">Catch-up polls without any progress of the learner before its replica is asked for again.</param>
-public sealed record MoveBudgets(int CatchUpDistance, int DestroyAttempts, int LeaderSearchRounds = 50, int ChangeAttempts = 20, int ReAddLearnerEveryPolls = 10);
+internal sealed record MoveBudgets(int CatchUpDistance, int DestroyAttempts, int LeaderSearchRounds = 50, int ChangeAttempts = 20, int ReAddLearnerEveryPolls = 10);

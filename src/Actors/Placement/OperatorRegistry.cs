@@ -7,7 +7,7 @@ namespace AkkaRaft.Actors.Placement;
 /// <param name="OperatorTimeout">An operator that made no progress for this long is cancelled.</param>
 /// <param name="History">Finished operators remembered (oldest dropped first).</param>
 /// <param name="OrphanGrace">How long a learner no operator owns is left alone before it is removed.</param>
-public sealed record OperatorRegistryLimits(TimeSpan OperatorTimeout, int History, TimeSpan OrphanGrace)
+internal sealed record OperatorRegistryLimits(TimeSpan OperatorTimeout, int History, TimeSpan OrphanGrace)
 {
     /// <summary>
     /// The orphan grace for a schedule interval and operator timeout: long enough for an operator of a deposed scheduler to
@@ -23,7 +23,7 @@ public sealed record OperatorRegistryLimits(TimeSpan OperatorTimeout, int Histor
 /// owned by the scheduler actor. Operator ids are unique across schedulers (node id × 1,000,000 + sequence): operators
 /// outlive placement leader changes.
 /// </summary>
-public sealed class OperatorRegistry(ulong nodeId, OperatorRegistryLimits limits, TimeProvider time)
+internal sealed class OperatorRegistry(ulong nodeId, OperatorRegistryLimits limits, TimeProvider time)
 {
     private readonly Dictionary<ulong, Entry> _running = [];
     private readonly LinkedList<OperatorView> _recent = new();

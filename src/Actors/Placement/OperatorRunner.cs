@@ -4,7 +4,7 @@ using AkkaRaft.Actors.Regions;
 namespace AkkaRaft.Actors.Placement;
 
 /// <summary>Where and how long a runner asks: the store and placement actors of this node, attempt timeout, poll interval, rollback budget.</summary>
-public sealed record OperatorEndpoints(IActorRef Store, IActorRef Placement, TimeSpan AttemptTimeout, TimeSpan PollInterval, TimeSpan RollbackBudget);
+internal sealed record OperatorEndpoints(IActorRef Store, IActorRef Placement, TimeSpan AttemptTimeout, TimeSpan PollInterval, TimeSpan RollbackBudget);
 
 /// <summary>
 /// Executes a <see cref="MoveOperatorMachine"/> against the stores and placement: each ask with the attempt timeout (a
@@ -12,7 +12,7 @@ public sealed record OperatorEndpoints(IActorRef Store, IActorRef Placement, Tim
 /// (before the promotion it rolls back); a rollback gets <see cref="OperatorEndpoints.RollbackBudget"/> of its own and is
 /// abandoned past it. Progress is reported whenever it changes.
 /// </summary>
-public static class OperatorRunner
+internal static class OperatorRunner
 {
     /// <summary>Runs <paramref name="machine"/> to its end; never throws for an expected outcome (a failure or a cancel is an outcome).</summary>
     public static async Task<OperatorOutcome> RunAsync(

@@ -5,7 +5,7 @@ namespace AkkaRaft.Actors.Placement;
 /// <c>store-down-after</c>, on the injected clock. Counts restart with each scheduler's activity (a new placement leader
 /// declares a store down only after a full period of its own).
 /// </summary>
-public sealed class StoreLiveness(TimeSpan downAfter, TimeProvider time)
+internal sealed class StoreLiveness(TimeSpan downAfter, TimeProvider time)
 {
     private readonly Dictionary<ulong, (int Count, DateTimeOffset ChangedAt)> _seen = [];
     // Stores last reported down by ChangedSinceLastCall.

@@ -6,7 +6,7 @@ using AkkaRaft.Actors.Runtime;
 namespace AkkaRaft.Actors.Regions;
 
 /// <summary>One node of the key-value store: its Raft node, placement service, store and router.</summary>
-public sealed class KvNode
+internal sealed class KvNode
 {
     private readonly ActorSystem _system;
 
@@ -49,7 +49,7 @@ public sealed class KvNode
 }
 
 /// <summary>Embedding entry point of the range-partitioned, linearizable key-value store.</summary>
-public static class AkkaRaftKv
+internal static class AkkaRaftKv
 {
     private static readonly ConditionalWeakTable<ActorSystem, KvNode> Nodes = [];
     private static readonly object Gate = new();

@@ -6,7 +6,7 @@ namespace AkkaRaft.Actors.Regions;
 // ---- Store-addressed steps of a move operator (cross nodes through the allow-list Hyperion serializer) ----
 
 /// <summary>A message for one store: any store receiving it forwards it to <see cref="TargetStore"/>.</summary>
-public interface IStoreAddressed
+internal interface IStoreAddressed
 {
     /// <summary>The store that must handle the message.</summary>
     ulong TargetStore { get; }
@@ -16,13 +16,13 @@ public interface IStoreAddressed
 /// Creates an empty, uninitialized replica <paramref name="PeerId"/> of <paramref name="Region"/> on the target store: it
 /// cannot vote or campaign and waits for the leader's snapshot. Answered with <see cref="RegionReplicaReply"/>.
 /// </summary>
-public sealed record AddRegionReplica(ulong TargetStore, RegionDescriptor Region, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed;
+internal sealed record AddRegionReplica(ulong TargetStore, RegionDescriptor Region, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed;
 
 /// <summary>
 /// Destroys replica <paramref name="PeerId"/> of region <paramref name="RegionId"/> on the target store once it is no longer a
 /// voter: journal and snapshots deleted, a tombstone kept. Answered with <see cref="RegionReplicaReply"/>.
 /// </summary>
-public sealed record DestroyRegionReplica(ulong TargetStore, ulong RegionId, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed
+internal sealed record DestroyRegionReplica(ulong TargetStore, ulong RegionId, ulong PeerId) : IRaftRemoteMessage, IStoreAddressed
 {
     /// <summary>
     /// The region without this replica (after the change that removed it): a replica that was a voter is destroyed only
@@ -32,7 +32,7 @@ public sealed record DestroyRegionReplica(ulong TargetStore, ulong RegionId, ulo
 }
 
 /// <summary>Answer to <see cref="AddRegionReplica"/> and <see cref="DestroyRegionReplica"/>.</summary>
-public sealed record RegionReplicaReply(bool Ok, string Detail) : IRaftRemoteMessage;
+internal sealed record RegionReplicaReply(bool Ok, string Detail) : IRaftRemoteMessage;
 
 /// <summary>
 /// Proposes an encoded <see cref="Core.Raft.ConfChange"/> in region <paramref name="RegionId"/> through the target store's
@@ -40,11 +40,11 @@ public sealed record RegionReplicaReply(bool Ok, string Detail) : IRaftRemoteMes
 /// dropped and its operator re-plans. <paramref name="PeerIds"/>/<paramref name="PeerStores"/> say where added peers live.
 /// Answered with <see cref="ChangeRegionPeersReply"/> once the change is applied (or refused).
 /// </summary>
-public sealed record ChangeRegionPeers(ulong TargetStore, ulong RegionId, ulong ConfVersion, ulong Version, byte[] Change, ulong[] PeerIds, ulong[] PeerStores)
+internal sealed record ChangeRegionPeers(ulong TargetStore, ulong RegionId, ulong ConfVersion, ulong Version, byte[] Change, ulong[] PeerIds, ulong[] PeerStores)
     : IRaftRemoteMessage, IStoreAddressed;
 
 /// <summary>Outcome of a <see cref="ChangeRegionPeers"/>.</summary>
-public enum ChangePeersStatus : byte
+internal enum ChangePeersStatus : byte
 {
     /// <summary>Applied; <see cref="ChangeRegionPeersReply.Region"/> is the region after it.</summary>
     Ok,
@@ -59,16 +59,16 @@ public enum ChangePeersStatus : byte
 }
 
 /// <summary>Answer to <see cref="ChangeRegionPeers"/>.</summary>
-public sealed record ChangeRegionPeersReply(ChangePeersStatus Status, RegionDescriptor? Region, ulong LeaderStore, string Detail) : IRaftRemoteMessage;
+internal sealed record ChangeRegionPeersReply(ChangePeersStatus Status, RegionDescriptor? Region, ulong LeaderStore, string Detail) : IRaftRemoteMessage;
 
 /// <summary>Asks the target store about its replica of a region (and, on the leader, every peer's match index).</summary>
-public sealed record GetRegionProgress(ulong TargetStore, ulong RegionId) : IRaftRemoteMessage, IStoreAddressed;
+internal sealed record GetRegionProgress(ulong TargetStore, ulong RegionId) : IRaftRemoteMessage, IStoreAddressed;
 
 /// <summary>
 /// Answer to <see cref="GetRegionProgress"/>: whether the store hosts the region, whether its replica leads, the leader's
 /// store (this store when it leads; 0 when unknown), the region as the store knows it, Raft positions, and on the leader each peer's match index.
 /// </summary>
-public sealed record RegionProgressReply(
+internal sealed record RegionProgressReply(
     bool Hosted, bool IsLeader, ulong LeaderStore, RegionDescriptor? Region, ulong Term, ulong Committed, ulong LastIndex,
     ulong[] PeerIds, ulong[] Matched, bool Joint, string Detail) : IRaftRemoteMessage
 {
@@ -93,21 +93,21 @@ public sealed record RegionProgressReply(
 }
 
 /// <summary>Asks the target store's replica (the leader) to hand leadership of a region to the replica on <paramref name="ToStore"/>.</summary>
-public sealed record TransferRegionLeader(ulong TargetStore, ulong RegionId, ulong ToStore) : IRaftRemoteMessage, IStoreAddressed;
+internal sealed record TransferRegionLeader(ulong TargetStore, ulong RegionId, ulong ToStore) : IRaftRemoteMessage, IStoreAddressed;
 
 /// <summary>Answer to <see cref="TransferRegionLeader"/>.</summary>
-public sealed record TransferRegionLeaderReply(bool Ok, string Detail) : IRaftRemoteMessage;
+internal sealed record TransferRegionLeaderReply(bool Ok, string Detail) : IRaftRemoteMessage;
 
 // ---- Operator requests (to any node's scheduler; handled by the placement leader's) ----
 
 /// <summary>Moves region <paramref name="RegionId"/>'s replica from <paramref name="FromStore"/> to <paramref name="ToStore"/>; answered with <see cref="OperatorReply"/>.</summary>
-public sealed record MoveRegion(ulong RegionId, ulong FromStore, ulong ToStore, int Hops = 0) : IRaftRemoteMessage;
+internal sealed record MoveRegion(ulong RegionId, ulong FromStore, ulong ToStore, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Decommissions a store: every replica moves away, then placement marks it removed. Answered with <see cref="OperatorReply"/>.</summary>
-public sealed record RemoveStore(ulong StoreId, int Hops = 0) : IRaftRemoteMessage;
+internal sealed record RemoveStore(ulong StoreId, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Answer to <see cref="MoveRegion"/> and <see cref="RemoveStore"/>: accepted (with the operator id, 0 for a store) or why not.</summary>
-public sealed record OperatorReply(OperatorReplyStatus Status, long OperatorId, string Detail) : IRaftRemoteMessage
+internal sealed record OperatorReply(OperatorReplyStatus Status, long OperatorId, string Detail) : IRaftRemoteMessage
 {
     /// <summary>True when the request was accepted.</summary>
     public bool Accepted => Status == OperatorReplyStatus.Accepted;
@@ -119,18 +119,18 @@ public sealed record OperatorReply(OperatorReplyStatus Status, long OperatorId, 
 /// <summary>Asks for running and recent operators and the stores' view; answered with <see cref="OperatorsReply"/>.</summary>
 /// <remarks><paramref name="Local"/>: this node's scheduler answers with its own operators even when another one is active
 /// (operators started before a placement leader change run on, and are remembered, where they started).</remarks>
-public sealed record GetOperators(int Hops = 0, bool Local = false) : IRaftRemoteMessage;
+internal sealed record GetOperators(int Hops = 0, bool Local = false) : IRaftRemoteMessage;
 
 /// <summary>One operator as the scheduler sees it. Times are Unix milliseconds; Match/LastIndex show a learner catching up.</summary>
-public sealed record OperatorView(
+internal sealed record OperatorView(
     long Id, OperatorKind Kind, ulong RegionId, ulong FromStore, ulong ToStore, OperatorStep Step, OperatorState State, string Detail,
     long StartedAtMs, long FinishedAtMs, ulong LearnerMatch, ulong LeaderLastIndex, long SnapshotBytesSent, long SnapshotBytesTotal) : IRaftRemoteMessage;
 
 /// <summary>A store as the scheduler sees it: state, liveness and how many replicas and leaders it holds.</summary>
-public sealed record StoreView(ulong StoreId, StoreState State, bool Down, long SilentForMs, int Replicas, int Leaders) : IRaftRemoteMessage;
+internal sealed record StoreView(ulong StoreId, StoreState State, bool Down, long SilentForMs, int Replicas, int Leaders) : IRaftRemoteMessage;
 
 /// <summary>Answer to <see cref="GetOperators"/>; <see cref="SchedulerNode"/> is the node whose scheduler answered (0: none active).</summary>
-public sealed record OperatorsReply(OperatorView[] Running, OperatorView[] Recent, StoreView[] Stores, ulong SchedulerNode, string Detail) : IRaftRemoteMessage;
+internal sealed record OperatorsReply(OperatorView[] Running, OperatorView[] Recent, StoreView[] Stores, ulong SchedulerNode, string Detail) : IRaftRemoteMessage;
 
 /// <summary>Introduces a node's scheduler to another's.</summary>
-public sealed record SchedulerHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
+internal sealed record SchedulerHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;

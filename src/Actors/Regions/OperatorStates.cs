@@ -3,7 +3,7 @@ using AkkaRaft.Core.Regions;
 namespace AkkaRaft.Actors.Regions;
 
 /// <summary>Where an operator stands.</summary>
-public enum OperatorState : byte
+internal enum OperatorState : byte
 {
     /// <summary>Still working.</summary>
     Running = 0,
@@ -16,7 +16,7 @@ public enum OperatorState : byte
 }
 
 /// <summary>The step an operator is at (TiKV's operator steps for a replica move, plus cleanup and rollback).</summary>
-public enum OperatorStep : byte
+internal enum OperatorStep : byte
 {
     /// <summary>Started, nothing asked yet.</summary>
     Planned = 0,
@@ -41,7 +41,7 @@ public enum OperatorStep : byte
 }
 
 /// <summary>Outcome of a <see cref="MoveRegion"/> or <see cref="RemoveStore"/> request.</summary>
-public enum OperatorReplyStatus : byte
+internal enum OperatorReplyStatus : byte
 {
     /// <summary>Accepted; an operator started (or the store is being removed).</summary>
     Accepted = 0,
@@ -60,7 +60,7 @@ public enum OperatorReplyStatus : byte
 }
 
 /// <summary>Readable lower-case names of operator kinds, steps and states and of store states, as the admin surface shows them.</summary>
-public static class OperatorText
+internal static class OperatorText
 {
     /// <summary>"manual", "repair", "balance", "cleanup".</summary>
     public static string Text(this OperatorKind kind) => kind switch

@@ -12,7 +12,7 @@ namespace AkkaRaft.Actors.Regions;
 /// leads group 0 it bootstraps the initial layout (once: a repeated bootstrap is a no-op), proposes store heartbeats and
 /// serves lookups as linearizable reads. Elsewhere it forwards lookups and heartbeats to the leader it knows.
 /// </summary>
-public sealed class PlacementService : ReceiveActor, IWithTimers
+internal sealed class PlacementService : ReceiveActor, IWithTimers
 {
     /// <summary>Actor name under /system.</summary>
     public const string Name = "akka-raft-placement";

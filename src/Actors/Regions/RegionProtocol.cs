@@ -7,7 +7,7 @@ namespace AkkaRaft.Actors.Regions;
 // ---- Wire shapes (cross nodes through the allow-list Hyperion serializer) ----
 
 /// <summary>A region as it travels between nodes: range, epoch, peers, and placement's leader and size.</summary>
-public sealed record RegionDescriptor(
+internal sealed record RegionDescriptor(
     ulong Id, byte[] StartKey, byte[] EndKey, ulong ConfVersion, ulong Version,
     ulong[] PeerStores, ulong[] PeerIds, byte[] PeerRoles, ulong LeaderStore, long ApproximateSizeBytes)
 {
@@ -31,7 +31,7 @@ public sealed record RegionDescriptor(
 }
 
 /// <summary>What a <see cref="PlacementLookup"/> asks for.</summary>
-public enum PlacementLookupKind : byte
+internal enum PlacementLookupKind : byte
 {
     /// <summary>The region holding <see cref="PlacementLookup.Key"/>.</summary>
     ByKey,
@@ -45,10 +45,10 @@ public enum PlacementLookupKind : byte
 /// A linearizable region lookup, served by the placement leader; answered with <see cref="PlacementLookupReply"/>. Like every
 /// message to placement, <c>Hops</c> counts the placement services that passed it on (at most two: see PlacementService).
 /// </summary>
-public sealed record PlacementLookup(PlacementLookupKind Kind, byte[] Key, ulong RegionId, int Hops = 0) : IRaftRemoteMessage;
+internal sealed record PlacementLookup(PlacementLookupKind Kind, byte[] Key, ulong RegionId, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Outcome of a <see cref="PlacementLookup"/>.</summary>
-public enum PlacementLookupStatus : byte
+internal enum PlacementLookupStatus : byte
 {
     /// <summary>Regions found (for All: every region).</summary>
     Ok,
@@ -63,7 +63,7 @@ public enum PlacementLookupStatus : byte
 }
 
 /// <summary>Answer to a <see cref="PlacementLookup"/>; <see cref="NextId"/> and <see cref="BootstrappedAtIndex"/> describe the allocator.</summary>
-public sealed record PlacementLookupReply(
+internal sealed record PlacementLookupReply(
     PlacementLookupStatus Status, RegionDescriptor[] Regions, ulong LeaderNode, ulong NextId, ulong BootstrappedAtIndex, string Detail) : IRaftRemoteMessage
 {
     /// <summary>For <see cref="PlacementLookupKind.All"/>: every known store.</summary>
@@ -71,28 +71,28 @@ public sealed record PlacementLookupReply(
 }
 
 /// <summary>A store as placement records it: state, and the Raft index and count of its heartbeats (they change while it is alive).</summary>
-public sealed record StoreDescriptor(ulong StoreId, StoreState State, ulong LastHeartbeatIndex, int HeartbeatCount) : IRaftRemoteMessage;
+internal sealed record StoreDescriptor(ulong StoreId, StoreState State, ulong LastHeartbeatIndex, int HeartbeatCount) : IRaftRemoteMessage;
 
 /// <summary>A store's heartbeat: an encoded <see cref="StoreHeartbeatCommand"/>, proposed by the placement leader.</summary>
-public sealed record StoreHeartbeatReport(ulong StoreId, byte[] Command, int Hops = 0) : IRaftRemoteMessage;
+internal sealed record StoreHeartbeatReport(ulong StoreId, byte[] Command, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Asks the placement leader for <see cref="Count"/> fresh ids (regions and peers share one sequence); answered with <see cref="PlacementIdsReply"/>.</summary>
-public sealed record PlacementAllocateIds(int Count, int Hops = 0) : IRaftRemoteMessage;
+internal sealed record PlacementAllocateIds(int Count, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Ids [<see cref="First"/>, First + Count) when <see cref="Ok"/>; otherwise <see cref="Detail"/> says why (retry).</summary>
-public sealed record PlacementIdsReply(bool Ok, ulong First, int Count, string Detail) : IRaftRemoteMessage;
+internal sealed record PlacementIdsReply(bool Ok, ulong First, int Count, string Detail) : IRaftRemoteMessage;
 
 /// <summary>Reports an applied split to placement: an encoded <see cref="ReportSplitCommand"/>; answered with <see cref="PlacementSplitReply"/>.</summary>
-public sealed record PlacementReportSplit(byte[] Command, int Hops = 0) : IRaftRemoteMessage;
+internal sealed record PlacementReportSplit(byte[] Command, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>
 /// Any other placement update (an encoded <see cref="ReportRegionCommand"/> or <see cref="SetStoreStateCommand"/>), proposed by
 /// the placement leader; answered with <see cref="PlacementSplitReply"/> (Recorded, Rejected, or Unavailable: retry).
 /// </summary>
-public sealed record PlacementUpdate(byte[] Command, int Hops = 0) : IRaftRemoteMessage;
+internal sealed record PlacementUpdate(byte[] Command, int Hops = 0) : IRaftRemoteMessage;
 
 /// <summary>Outcome of a split report or another placement update.</summary>
-public enum PlacementSplitStatus : byte
+internal enum PlacementSplitStatus : byte
 {
     /// <summary>Both halves are recorded (now or before).</summary>
     Recorded,
@@ -103,16 +103,16 @@ public enum PlacementSplitStatus : byte
 }
 
 /// <summary>Answer to a <see cref="PlacementReportSplit"/>.</summary>
-public sealed record PlacementSplitReply(PlacementSplitStatus Status, string Detail) : IRaftRemoteMessage;
+internal sealed record PlacementSplitReply(PlacementSplitStatus Status, string Detail) : IRaftRemoteMessage;
 
 /// <summary>
 /// Manual split of region <see cref="RegionId"/> at <see cref="Key"/> (null: a key near the middle of its data), sent to any
 /// store; the store whose replica leads the region proposes it. Answered with <see cref="SplitRegionReply"/>.
 /// </summary>
-public sealed record SplitRegion(ulong RegionId, byte[]? Key, bool Forwarded = false) : IRaftRemoteMessage;
+internal sealed record SplitRegion(ulong RegionId, byte[]? Key, bool Forwarded = false) : IRaftRemoteMessage;
 
 /// <summary>Outcome of a <see cref="SplitRegion"/>.</summary>
-public enum SplitRegionStatus : byte
+internal enum SplitRegionStatus : byte
 {
     /// <summary>Split applied: <see cref="SplitRegionReply.Regions"/> holds the left and the right region.</summary>
     Ok,
@@ -129,23 +129,23 @@ public enum SplitRegionStatus : byte
 }
 
 /// <summary>Answer to a <see cref="SplitRegion"/>; <see cref="Detail"/> explains errors in words.</summary>
-public sealed record SplitRegionReply(SplitRegionStatus Status, RegionDescriptor[] Regions, string Detail) : IRaftRemoteMessage
+internal sealed record SplitRegionReply(SplitRegionStatus Status, RegionDescriptor[] Regions, string Detail) : IRaftRemoteMessage
 {
     /// <summary>True when the split was applied.</summary>
     public bool IsOk => Status == SplitRegionStatus.Ok;
 }
 
 /// <summary>Introduces a node's placement service to another's.</summary>
-public sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
+internal sealed record PlacementHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
 
 /// <summary>Introduces a node's store to another's.</summary>
-public sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
+internal sealed record StoreHello(ulong NodeId) : IRaftRemoteMessage, Discovery.IPeerHello;
 
 /// <summary>A store asks another for its wall clock; answered with <see cref="ClockEcho"/>, which carries the probe's fields back.</summary>
-public sealed record ClockProbe(ulong FromStore, long SentWallMs, long SentMonotonicMs) : IRaftRemoteMessage;
+internal sealed record ClockProbe(ulong FromStore, long SentWallMs, long SentMonotonicMs) : IRaftRemoteMessage;
 
 /// <summary>Answer to a <see cref="ClockProbe"/>: its fields, and the answering store's wall clock when it answered.</summary>
-public sealed record ClockEcho(ulong FromStore, long SentWallMs, long SentMonotonicMs, long PeerWallMs) : IRaftRemoteMessage;
+internal sealed record ClockEcho(ulong FromStore, long SentWallMs, long SentMonotonicMs, long PeerWallMs) : IRaftRemoteMessage;
 
 /// <summary>
 /// The one request of the client data path: a KV command for one region, sent by a router to its node's store with the
@@ -156,7 +156,7 @@ public sealed record ClockEcho(ulong FromStore, long SentWallMs, long SentMonoto
 /// sends one <see cref="StoreReply"/> carrying <see cref="RequestId"/> straight to the sender.
 /// </summary>
 /// <remarks>Crosses nodes through <see cref="StoreWireSerializer"/> (binary), not Hyperion.</remarks>
-public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version)
+internal sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Command, ulong ConfVersion, ulong Version)
 {
     /// <summary>The router's id for this request, echoed in the reply (0: the sender does not correlate, e.g. an Ask).</summary>
     public long RequestId { get; init; }
@@ -167,7 +167,7 @@ public sealed record StoreRequest(ulong TargetStore, ulong RegionId, byte[]? Com
 /// region path: replica failures (<see cref="Runtime.RaftFailure"/>) and state machine results map into it, and it maps
 /// to the caller's <see cref="Kv.KvErrorCode"/>, in one place (<see cref="StoreReplies"/>).
 /// </summary>
-public enum StoreReplyKind : byte
+internal enum StoreReplyKind : byte
 {
     /// <summary>OK.</summary>
     Ok,
@@ -201,7 +201,7 @@ public enum StoreReplyKind : byte
 
 /// <summary>The one reply of the client data path: answer to the <see cref="StoreRequest"/> numbered <see cref="RequestId"/>.</summary>
 /// <remarks>Crosses nodes through <see cref="StoreWireSerializer"/> (binary), not Hyperion.</remarks>
-public sealed record StoreReply(StoreReplyKind Kind, byte[]? Value, long Number, ulong LeaderStore, RegionDescriptor[] Regions, string Detail)
+internal sealed record StoreReply(StoreReplyKind Kind, byte[]? Value, long Number, ulong LeaderStore, RegionDescriptor[] Regions, string Detail)
     : Client.ICorrelatedReply
 {
     /// <summary>The <see cref="StoreRequest.RequestId"/> answered.</summary>
@@ -217,31 +217,31 @@ public sealed record StoreReply(StoreReplyKind Kind, byte[]? Value, long Number,
 // ---- Local messages ----
 
 /// <summary>Asks a store which regions it hosts; answered with <see cref="HostedRegions"/>.</summary>
-public sealed record GetHostedRegions : INoSerializationVerificationNeeded
+internal sealed record GetHostedRegions : INoSerializationVerificationNeeded
 {
     /// <summary>The instance.</summary>
     public static GetHostedRegions Instance { get; } = new();
 }
 
 /// <summary>The regions a store hosts, as it knows them.</summary>
-public sealed record HostedRegions(ulong StoreId, IReadOnlyList<Region> Regions) : INoSerializationVerificationNeeded;
+internal sealed record HostedRegions(ulong StoreId, IReadOnlyList<Region> Regions) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks a store to send its heartbeat now (tests, operators); the store answers with <see cref="HeartbeatSent"/>.</summary>
-public sealed record SendHeartbeatNow : INoSerializationVerificationNeeded
+internal sealed record SendHeartbeatNow : INoSerializationVerificationNeeded
 {
     /// <summary>The instance.</summary>
     public static SendHeartbeatNow Instance { get; } = new();
 }
 
 /// <summary>A heartbeat with <see cref="RegionCount"/> regions went to placement.</summary>
-public sealed record HeartbeatSent(ulong StoreId, int RegionCount) : INoSerializationVerificationNeeded;
+internal sealed record HeartbeatSent(ulong StoreId, int RegionCount) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks a store about its expiry clock; answered with <see cref="ClockStatus"/>.</summary>
-public sealed record GetClockStatus : INoSerializationVerificationNeeded
+internal sealed record GetClockStatus : INoSerializationVerificationNeeded
 {
     /// <summary>The instance.</summary>
     public static GetClockStatus Instance { get; } = new();
 }
 
 /// <summary>A store's expiry clock: the correction added to its wall clock (0 = agrees with the cluster) and its time now.</summary>
-public sealed record ClockStatus(ulong StoreId, long CorrectionMs, long NowMs) : INoSerializationVerificationNeeded;
+internal sealed record ClockStatus(ulong StoreId, long CorrectionMs, long NowMs) : INoSerializationVerificationNeeded;

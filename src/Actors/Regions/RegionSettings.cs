@@ -8,7 +8,7 @@ using AkkaRaft.Core.Regions;
 namespace AkkaRaft.Actors.Regions;
 
 /// <summary>Typed, validated settings of placement, stores, the router and the initial layout (akka-raft.placement/region/store/router).</summary>
-public sealed record RegionSettings
+internal sealed record RegionSettings
 {
     /// <summary>Interval of store heartbeats to placement.</summary>
     public required TimeSpan HeartbeatInterval { get; init; }

@@ -22,7 +22,7 @@ namespace AkkaRaft.Actors.Regions;
 /// anywhere owns is removed after a grace period. Store liveness clocks restart with a new leader, so
 /// a store is declared down only after a full <c>store-down-after</c> seen by that leader.
 /// </remarks>
-public sealed class Scheduler : ReceiveActor, IWithTimers
+internal sealed class Scheduler : ReceiveActor, IWithTimers
 {
     /// <summary>Actor name under /system.</summary>
     public const string Name = "akka-raft-scheduler";

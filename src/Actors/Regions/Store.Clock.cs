@@ -9,7 +9,7 @@ namespace AkkaRaft.Actors.Regions;
 /// router's clock plays no part). Stores measure each other's wall clocks by round trips; the <see cref="ExpiryClock"/>
 /// corrects this store's time towards the cluster's when it strays beyond <c>max-clock-offset</c>.
 /// </summary>
-public sealed partial class Store
+internal sealed partial class Store
 {
     private const string ClockProbeTimer = "clock-probe";
     private readonly TimeProvider _clock;

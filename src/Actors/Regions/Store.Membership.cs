@@ -13,7 +13,7 @@ namespace AkkaRaft.Actors.Regions;
 /// removal of a replica whose region left this store (journal deleted, tombstone kept). Applied changes are reported to
 /// placement until recorded.
 /// </summary>
-public sealed partial class Store
+internal sealed partial class Store
 {
     // Region id → the highest peer id destroyed on this store: a stale layout never recreates it.
     private readonly Dictionary<ulong, ulong> _tombstones = [];
@@ -327,4 +327,4 @@ public sealed partial class Store
 }
 
 /// <summary>A replica on this node applied a membership change of its region (sent by the replica to its store).</summary>
-public sealed record RegionMembershipApplied(Region Region, bool InTransition) : INoSerializationVerificationNeeded;
+internal sealed record RegionMembershipApplied(Region Region, bool InTransition) : INoSerializationVerificationNeeded;

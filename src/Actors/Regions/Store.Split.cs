@@ -19,7 +19,7 @@ namespace AkkaRaft.Actors.Regions;
 /// region created from placement's layout before its store applied the split (or after a restart with an empty journal)
 /// starts uninitialized and is brought up by the leader's snapshot, never by voting with empty data.
 /// </remarks>
-public sealed partial class Store
+internal sealed partial class Store
 {
     private const string SplitCheckTimer = "split-check";
     private readonly HashSet<ulong> _splitting = [];
@@ -262,4 +262,4 @@ public sealed partial class Store
 }
 
 /// <summary>A replica on this node applied a split: <see cref="Left"/> shrank, <see cref="Right"/> was created (sent by the replica to its store).</summary>
-public sealed record RegionSplitApplied(Region Left, Region Right) : INoSerializationVerificationNeeded;
+internal sealed record RegionSplitApplied(Region Left, Region Right) : INoSerializationVerificationNeeded;

@@ -16,7 +16,7 @@ namespace AkkaRaft.Actors.Regions;
 /// and answers with a value or a typed error. Requests for another store are forwarded there. Reports its regions to
 /// placement every heartbeat interval. Every log line of a region carries <c>[region N]</c>.
 /// </summary>
-public sealed partial class Store : ReceiveActor, IWithTimers
+internal sealed partial class Store : ReceiveActor, IWithTimers
 {
     /// <summary>Actor name under /system.</summary>
     public const string Name = "akka-raft-store";

@@ -7,7 +7,7 @@ namespace AkkaRaft.Actors.Regions;
 /// flight to it ends at once (an unknown outcome for a write, a retry for a read) instead of at its attempt timeout.
 /// Thread-safe: the store actor signals, routers wait on any thread. One source per store id, so bounded by the stores.
 /// </summary>
-public sealed class StoreLossTokens
+internal sealed class StoreLossTokens
 {
     private readonly ConcurrentDictionary<ulong, CancellationTokenSource> _sources = new();
 

@@ -12,7 +12,7 @@ namespace AkkaRaft.Actors.Runtime;
 /// One per node: owns the only timer (ticks awake groups), hosts the group actors, batches outbound Raft messages
 /// per destination node into one envelope per flush, and fans inbound batches out to the groups.
 /// </summary>
-public sealed class NodeCoordinator : ReceiveActor, IWithTimers
+internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
 {
     /// <summary>Actor name under /system.</summary>
     public const string Name = "akka-raft-coordinator";
@@ -491,10 +491,10 @@ public sealed class NodeCoordinator : ReceiveActor, IWithTimers
 }
 
 /// <summary>Tells a coordinator where another node's coordinator is (when not discovered through the cluster).</summary>
-public sealed record RegisterNode(ulong NodeId, IActorRef Coordinator) : INoSerializationVerificationNeeded;
+internal sealed record RegisterNode(ulong NodeId, IActorRef Coordinator) : INoSerializationVerificationNeeded;
 
 /// <summary>A request routed by the coordinator to the group it names.</summary>
-public interface IGroupRequest
+internal interface IGroupRequest
 {
     /// <summary>Target group.</summary>
     ulong GroupId { get; }

@@ -3,7 +3,7 @@ using AkkaRaft.Core.Raft;
 namespace AkkaRaft.Actors.Runtime;
 
 /// <summary>Encodes "peer lives on node" pairs into a membership change's context, so every replica learns where new peers live.</summary>
-public static class PeerNodeCodec
+internal static class PeerNodeCodec
 {
     /// <summary>Encodes the pairs (empty input gives empty bytes).</summary>
     public static byte[] Encode(IReadOnlyDictionary<ulong, ulong> peerNodes)

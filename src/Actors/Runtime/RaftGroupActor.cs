@@ -12,7 +12,7 @@ namespace AkkaRaft.Actors.Runtime;
 /// per Ready), Tell (to the coordinator and to requesters), SaveSnapshot, DeleteMessages, DeleteSnapshots. Recovery
 /// feeds the Akka snapshot and the journal to the peer.
 /// </summary>
-public sealed class RaftGroupActor : UntypedPersistentActor
+internal sealed class RaftGroupActor : UntypedPersistentActor
 {
     private readonly CreateGroup _spec;
     private readonly IActorRef _coordinator;

@@ -5,7 +5,7 @@ namespace AkkaRaft.Actors.Runtime;
 /// doubles with each consecutive failure, with jitter, from the journal. The coordinator supervises its replicas itself
 /// (no backoff supervisor actor per replica: that would double the actors, ~2.8 KB each, on a node with thousands).
 /// </summary>
-public static class RaftGroupSupervision
+internal static class RaftGroupSupervision
 {
     /// <summary>Wait before the first restart.</summary>
     public static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(200);

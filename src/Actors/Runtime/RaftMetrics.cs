@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace AkkaRaft.Actors.Runtime;
 
 /// <summary>AkkaRaft's instruments (System.Diagnostics.Metrics, meter "AkkaRaft"); every measurement of a group carries its group id.</summary>
-public static class RaftMetrics
+internal static class RaftMetrics
 {
     /// <summary>Name of the meter, for listeners and exporters.</summary>
     public const string MeterName = "AkkaRaft";

@@ -30,38 +30,38 @@ public enum RaftFailure : byte
 }
 
 /// <summary>Proposes a command to a group; answered with <see cref="ProposeSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
-public sealed record Propose(ulong GroupId, byte[] Data) : IGroupRequest, INoSerializationVerificationNeeded;
+internal sealed record Propose(ulong GroupId, byte[] Data) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Proposes a membership change to a group; <paramref name="PeerNodes"/> says where added peers live.</summary>
-public sealed record ProposeMembership(ulong GroupId, ConfChange Change, IReadOnlyDictionary<ulong, ulong> PeerNodes) : IGroupRequest, INoSerializationVerificationNeeded;
+internal sealed record ProposeMembership(ulong GroupId, ConfChange Change, IReadOnlyDictionary<ulong, ulong> PeerNodes) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Answer of a group to a proposal or read: <see cref="ProposeSucceeded"/>, <see cref="ReadSucceeded"/> or <see cref="ProposeFailed"/>.</summary>
 public abstract record RaftReply(ulong GroupId);
 
 /// <summary>The command was committed and applied at <paramref name="Index"/>; <paramref name="Result"/> is the state machine's answer.</summary>
-public sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result) : RaftReply(GroupId);
+internal sealed record ProposeSucceeded(ulong GroupId, ulong Index, object? Result) : RaftReply(GroupId);
 
 /// <summary>The command was not applied, or (for <see cref="RaftFailure.OutcomeUnknown"/>) may or may not have been.</summary>
-public sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong LeaderHint, string Detail) : RaftReply(GroupId);
+internal sealed record ProposeFailed(ulong GroupId, RaftFailure Failure, ulong LeaderHint, string Detail) : RaftReply(GroupId);
 
 /// <summary>Linearizable read: <paramref name="Query"/> runs against the state machine once the read index is applied.</summary>
-public sealed record ReadRequest(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
+internal sealed record ReadRequest(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>
 /// Local read of the replica's applied state, answered at once with <see cref="ReadSucceeded"/> (or a
 /// <see cref="ProposeFailed"/>): no ReadIndex, so not linearizable, and it never wakes a hibernating group. For periodic
 /// bookkeeping (store heartbeats, metrics) that must not keep idle groups awake.
 /// </summary>
-public sealed record PeekState(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
+internal sealed record PeekState(ulong GroupId, Func<IRaftStateMachine, object?> Query) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Answer to a <see cref="ReadRequest"/> or <see cref="PeekState"/>.</summary>
-public sealed record ReadSucceeded(ulong GroupId, object? Value) : RaftReply(GroupId);
+internal sealed record ReadSucceeded(ulong GroupId, object? Value) : RaftReply(GroupId);
 
 /// <summary>Asks the leader of a group to hand leadership to <paramref name="TransfereePeer"/>.</summary>
-public sealed record TransferLeadership(ulong GroupId, ulong TransfereePeer) : IGroupRequest, INoSerializationVerificationNeeded;
+internal sealed record TransferLeadership(ulong GroupId, ulong TransfereePeer) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Creates (or recovers) this node's replica of a group. Voters of a new group are <paramref name="InitialPeers"/>.</summary>
-public sealed record CreateGroup(
+internal sealed record CreateGroup(
     ulong GroupId,
     ulong PeerId,
     IReadOnlyDictionary<ulong, ulong> InitialPeers,
@@ -87,7 +87,7 @@ public sealed record CreateGroup(
 }
 
 /// <summary>Raft index and term at which a group created from existing state begins (its initial snapshot).</summary>
-public sealed record GroupBootstrap(ulong Index, ulong Term);
+internal sealed record GroupBootstrap(ulong Index, ulong Term);
 
 /// <summary>The replica is running (answer to <see cref="CreateGroup"/>).</summary>
 public sealed record GroupCreated(ulong GroupId, ulong PeerId)
@@ -101,19 +101,19 @@ public sealed record GroupCreated(ulong GroupId, ulong PeerId)
 /// are deleted and a tombstone kept. Refused (answered with Destroyed = false) while the replica is still a voter unless
 /// <paramref name="Force"/>. Answered with <see cref="GroupDestroyed"/>.
 /// </summary>
-public sealed record DestroyGroup(ulong GroupId, ulong PeerId, bool Force = false) : IGroupRequest, INoSerializationVerificationNeeded;
+internal sealed record DestroyGroup(ulong GroupId, ulong PeerId, bool Force = false) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>Answer to <see cref="DestroyGroup"/>.</summary>
-public sealed record GroupDestroyed(ulong GroupId, ulong PeerId, bool Destroyed, string Detail);
+internal sealed record GroupDestroyed(ulong GroupId, ulong PeerId, bool Destroyed, string Detail);
 
 /// <summary>Stops this node's replica of a group (its journal is kept).</summary>
-public sealed record RemoveGroup(ulong GroupId) : INoSerializationVerificationNeeded;
+internal sealed record RemoveGroup(ulong GroupId) : INoSerializationVerificationNeeded;
 
 /// <summary>The replica was stopped.</summary>
-public sealed record GroupRemoved(ulong GroupId);
+internal sealed record GroupRemoved(ulong GroupId);
 
 /// <summary>Asks for a group's status; answered with <see cref="GroupStatus"/> or <see cref="ProposeFailed"/> (GroupNotFound).</summary>
-public sealed record GetGroupStatus(ulong GroupId) : IGroupRequest, INoSerializationVerificationNeeded;
+internal sealed record GetGroupStatus(ulong GroupId) : IGroupRequest, INoSerializationVerificationNeeded;
 
 /// <summary>A snapshot of one replica's Raft state.</summary>
 public sealed record GroupStatus(
@@ -125,14 +125,14 @@ public sealed record GroupStatus(
 }
 
 /// <summary>Asks the coordinator which groups it hosts; answered with <see cref="HostedGroups"/>.</summary>
-public sealed record GetHostedGroups : INoSerializationVerificationNeeded
+internal sealed record GetHostedGroups : INoSerializationVerificationNeeded
 {
     /// <summary>The instance.</summary>
     public static GetHostedGroups Instance { get; } = new();
 }
 
 /// <summary>Group ids hosted by a node, and those of them that are awake (ticked by the coordinator; the rest sleep).</summary>
-public sealed record HostedGroups(ulong NodeId, IReadOnlyList<ulong> GroupIds)
+internal sealed record HostedGroups(ulong NodeId, IReadOnlyList<ulong> GroupIds)
 {
     /// <summary>The hosted groups the coordinator ticks: not hibernating.</summary>
     public IReadOnlyList<ulong> AwakeGroupIds { get; init; } = [];
@@ -141,13 +141,13 @@ public sealed record HostedGroups(ulong NodeId, IReadOnlyList<ulong> GroupIds)
 // ---- Node-to-node messages (serialized by RaftWireSerializer) ----
 
 /// <summary>All Raft messages from one node to another in one flush.</summary>
-public sealed record RaftBatch(ulong FromNode, IReadOnlyList<GroupMessage> Messages);
+internal sealed record RaftBatch(ulong FromNode, IReadOnlyList<GroupMessage> Messages);
 
 /// <summary>Reply to a message for a group the receiving node does not host.</summary>
-public sealed record UnknownGroupReply(ulong FromNode, ulong GroupId, ulong ToPeer);
+internal sealed record UnknownGroupReply(ulong FromNode, ulong GroupId, ulong ToPeer);
 
 /// <summary>Introduces a node's coordinator to another node's coordinator.</summary>
-public sealed record NodeHello(ulong NodeId) : Discovery.IPeerHello;
+internal sealed record NodeHello(ulong NodeId) : Discovery.IPeerHello;
 
 // ---- Internal signals ----
 

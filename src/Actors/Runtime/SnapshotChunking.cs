@@ -3,16 +3,16 @@ using AkkaRaft.Core.Raft;
 namespace AkkaRaft.Actors.Runtime;
 
 /// <summary>One piece of a Raft snapshot message too large for one envelope.</summary>
-public sealed record SnapshotChunk(ulong FromNode, ulong GroupId, ulong TransferId, int Index, int Count, byte[] Data);
+internal sealed record SnapshotChunk(ulong FromNode, ulong GroupId, ulong TransferId, int Index, int Count, byte[] Data);
 
 /// <summary>
 /// The receiver of a snapshot transfer has every chunk below <paramref name="NextIndex"/> (equal to the chunk count once the
 /// transfer is complete); sent back for every chunk it takes.
 /// </summary>
-public sealed record SnapshotChunkAck(ulong FromNode, ulong GroupId, ulong TransferId, int NextIndex);
+internal sealed record SnapshotChunkAck(ulong FromNode, ulong GroupId, ulong TransferId, int NextIndex);
 
 /// <summary>Cuts an encoded snapshot message into chunks that each fit an envelope.</summary>
-public static class SnapshotChunker
+internal static class SnapshotChunker
 {
     /// <summary>The wire encoding of <paramref name="message"/> that the chunks of a transfer carry.</summary>
     public static byte[] Encode(Message message)
@@ -55,7 +55,7 @@ public static class SnapshotChunker
 /// and a transfer growing past the byte bound is dropped. Remembers the last <see cref="CompletedKept"/> completed
 /// transfers so late duplicates do not start them again.
 /// </summary>
-public sealed class SnapshotAssembler(int maxTransfers, long maxBytes, long maxSnapshotBytes, int chunkBytes)
+internal sealed class SnapshotAssembler(int maxTransfers, long maxBytes, long maxSnapshotBytes, int chunkBytes)
 {
     /// <summary>Completed transfers remembered for duplicate detection.</summary>
     public const int CompletedKept = 64;

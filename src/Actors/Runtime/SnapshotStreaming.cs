@@ -10,7 +10,7 @@ namespace AkkaRaft.Actors.Runtime;
 /// <param name="AckTimeout">Without an ack for this long, a transfer resends from the receiver's next expected chunk.</param>
 /// <param name="MaxOutgoingTransfers">Transfers sending at once.</param>
 /// <param name="MaxQueuedTransfers">Transfers waiting for a slot.</param>
-public sealed record SnapshotStreamLimits(
+internal sealed record SnapshotStreamLimits(
     int ChunkBytes, long MaxBytesPerSecond, int WindowChunks, TimeSpan AckTimeout, int MaxOutgoingTransfers, int MaxQueuedTransfers)
 {
     /// <summary>The limits configured in <paramref name="settings"/>.</summary>
@@ -22,7 +22,7 @@ public sealed record SnapshotStreamLimits(
 /// <summary>
 /// Token bucket on a caller-supplied monotonic clock: fills at <c>bytesPerSecond</c> up to <see cref="Capacity"/>, starts full.
 /// </summary>
-public sealed class TokenBucket
+internal sealed class TokenBucket
 {
     private readonly double _bytesPerSecond;
     private double _tokens;
@@ -73,7 +73,7 @@ public sealed class TokenBucket
 /// <param name="ToNode">Destination node.</param>
 /// <param name="Chunk">The chunk.</param>
 /// <param name="Resend">Whether this chunk went out before.</param>
-public sealed record OutgoingChunk(ulong ToNode, SnapshotChunk Chunk, bool Resend);
+internal sealed record OutgoingChunk(ulong ToNode, SnapshotChunk Chunk, bool Resend);
 
 /// <summary>
 /// The sending side of streamed snapshot transfers, one per (destination node, transfer id): a window of unacknowledged
@@ -88,7 +88,7 @@ public sealed record OutgoingChunk(ulong ToNode, SnapshotChunk Chunk, bool Resen
 /// again on its next probe. The last <see cref="FinishedKept"/> finished
 /// transfers are kept for operators.
 /// </remarks>
-public sealed class OutgoingSnapshots
+internal sealed class OutgoingSnapshots
 {
     /// <summary>Finished transfers kept for <see cref="Finished"/>.</summary>
     public const int FinishedKept = 16;

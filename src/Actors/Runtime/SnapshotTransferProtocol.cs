@@ -3,17 +3,17 @@ using Akka.Actor;
 namespace AkkaRaft.Actors.Runtime;
 
 /// <summary>Asks a node's coordinator for its outgoing snapshot transfers; answered with <see cref="SnapshotTransfers"/>.</summary>
-public sealed record GetSnapshotTransfers : INoSerializationVerificationNeeded
+internal sealed record GetSnapshotTransfers : INoSerializationVerificationNeeded
 {
     /// <summary>The instance.</summary>
     public static GetSnapshotTransfers Instance { get; } = new();
 }
 
 /// <summary>Outgoing snapshot transfers of a node: those queued or sending, and the last few finished ones (newest last).</summary>
-public sealed record SnapshotTransfers(ulong NodeId, IReadOnlyList<SnapshotTransferProgress> Active, IReadOnlyList<SnapshotTransferProgress> Finished);
+internal sealed record SnapshotTransfers(ulong NodeId, IReadOnlyList<SnapshotTransferProgress> Active, IReadOnlyList<SnapshotTransferProgress> Finished);
 
 /// <summary>Where an outgoing snapshot transfer stands.</summary>
-public enum SnapshotTransferState : byte
+internal enum SnapshotTransferState : byte
 {
     /// <summary>Waiting for a free transfer slot.</summary>
     Queued,
@@ -41,7 +41,7 @@ public enum SnapshotTransferState : byte
 /// <param name="StartedAt">When the transfer was offered.</param>
 /// <param name="FinishedAt">When it completed or was given up; null while active.</param>
 /// <param name="ChunksResent">Chunks sent more than once (after an ack timeout or a receiver that lost its partial copy).</param>
-public sealed record SnapshotTransferProgress(
+internal sealed record SnapshotTransferProgress(
     ulong GroupId, ulong ToNode, ulong TransferId, SnapshotTransferState State, long BytesSent, long BytesAcknowledged, long TotalBytes,
     int ChunkCount, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, int ChunksResent);
 

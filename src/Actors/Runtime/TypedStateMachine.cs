@@ -38,7 +38,7 @@ public sealed record UndecodableCommand(string Reason);
 /// to: decodes each committed entry (one that does not decode is skipped, answering <see cref="UndecodableCommand"/>) and
 /// counts the applied index.
 /// </summary>
-public sealed class TypedStateMachine<TMachine, TCommand, TResult> : IRaftStateMachine
+internal sealed class TypedStateMachine<TMachine, TCommand, TResult> : IRaftStateMachine
     where TMachine : IRaftStateMachine<TCommand, TResult>
 {
     private readonly IRaftCodec<TCommand> _codec;

@@ -12,7 +12,7 @@ namespace AkkaRaft.Actors.Serialization;
 /// Every payload starts with a format version; unknown versions, manifests and malformed bytes fail with a
 /// <see cref="SerializationException"/> that says what was wrong.
 /// </summary>
-public sealed class RaftWireSerializer : SerializerWithStringManifest
+internal sealed class RaftWireSerializer : SerializerWithStringManifest
 {
     /// <summary>Identifier written next to every payload; never change it once data exists.</summary>
     public const int SerializerId = 4712;

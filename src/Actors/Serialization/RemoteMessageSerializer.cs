@@ -20,7 +20,7 @@ namespace AkkaRaft.Actors.Serialization;
 /// trusts forged counts and would spin over an exhausted MemoryStream); trailing bytes are refused; every failure is a
 /// <see cref="SerializationException"/>.
 /// </remarks>
-public sealed partial class RemoteMessageSerializer : Akka.Serialization.Serializer
+internal sealed partial class RemoteMessageSerializer : Akka.Serialization.Serializer
 {
     /// <summary>Identifier written next to every payload; never change it once data exists.</summary>
     public const int SerializerId = 4711;

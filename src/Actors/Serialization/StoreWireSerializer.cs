@@ -14,7 +14,7 @@ namespace AkkaRaft.Actors.Serialization;
 /// fail with a <see cref="SerializationException"/> saying what was wrong. Limits: at most
 /// <see cref="MaxRegions"/> regions in a reply, at most <see cref="MaxPeers"/> peers in a region.
 /// </summary>
-public sealed class StoreWireSerializer : SerializerWithStringManifest
+internal sealed class StoreWireSerializer : SerializerWithStringManifest
 {
     /// <summary>Identifier written next to every payload; never change it once data exists.</summary>
     public const int SerializerId = 4713;

@@ -4,7 +4,7 @@ using Akka.Configuration;
 namespace AkkaRaft.Actors.Settings;
 
 /// <summary>The embedded hocon/reference.conf: defaults for akka-raft and its serializer bindings.</summary>
-public static class RaftReferenceConfig
+internal static class RaftReferenceConfig
 {
     /// <summary>Logical name of the embedded resource (set in AkkaRaft.Actors.csproj).</summary>
     public const string ResourceName = "AkkaRaft.reference.conf";

@@ -17,7 +17,7 @@ namespace AkkaRaft.Actors.Transport;
 /// host names are not consulted, so a self-signed cluster certificate is enough and a certificate from any public CA is not.
 /// A node without it can neither join nor deliver a single message: the TLS handshake fails before Akka reads a byte.
 /// </summary>
-public static class ClusterTls
+internal static class ClusterTls
 {
     /// <summary>Further peer certificates (SHA-256 fingerprints, hex) accepted besides the node's own, e.g. during a rotation.</summary>
     public const string TrustedCertificatesKey = "akka-raft.remote.trusted-certificates";

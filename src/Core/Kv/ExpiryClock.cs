@@ -14,7 +14,7 @@ namespace AkkaRaft.Core.Kv;
 /// A bound in the state machine ("a stamp at most N seconds past the last one") cannot tell an idle region from a fast
 /// clock: after an idle hour its clock would trail real time, and reads would keep keys an hour past their expiry.
 /// </remarks>
-public sealed class ExpiryClock
+internal sealed class ExpiryClock
 {
     private readonly Dictionary<ulong, Sample> _peers = [];
     private long _last = long.MinValue;

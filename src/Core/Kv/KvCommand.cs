@@ -4,7 +4,7 @@ using AkkaRaft.Core.Regions;
 namespace AkkaRaft.Core.Kv;
 
 /// <summary>SET's existence condition.</summary>
-public enum SetCondition : byte
+internal enum SetCondition : byte
 {
     /// <summary>Always set.</summary>
     None = 0,
@@ -15,7 +15,7 @@ public enum SetCondition : byte
 }
 
 /// <summary>A key-value pair of MSET.</summary>
-public readonly record struct KeyValue(byte[] Key, byte[] Value)
+internal readonly record struct KeyValue(byte[] Key, byte[] Value)
 {
     /// <summary>Content equality of both arrays.</summary>
     public bool Equals(KeyValue other) =>
@@ -29,7 +29,7 @@ public readonly record struct KeyValue(byte[] Key, byte[] Value)
 /// A command for one region, stamped with the region id and epoch the router chose it by, so a replica can
 /// reject it when the region has changed since. Keys and values compare by content.
 /// </summary>
-public abstract record KvCommand(ulong RegionId, RegionEpoch Epoch)
+internal abstract record KvCommand(ulong RegionId, RegionEpoch Epoch)
 {
     /// <summary>Every key the command touches (all must lie in the region).</summary>
     public abstract IEnumerable<byte[]> Keys { get; }
@@ -46,17 +46,17 @@ public abstract record KvCommand(ulong RegionId, RegionEpoch Epoch)
 }
 
 /// <summary>A read served by <see cref="KvStateMachine.Read"/> on the leader, never through the log.</summary>
-public abstract record KvReadCommand(ulong RegionId, RegionEpoch Epoch) : KvCommand(RegionId, Epoch);
+internal abstract record KvReadCommand(ulong RegionId, RegionEpoch Epoch) : KvCommand(RegionId, Epoch);
 
 /// <summary>
 /// A write proposed through Raft. <see cref="NowMs"/> is the time the region leader's store stamped it with when it
 /// proposed it (entries journaled by older builds carry the router's clock instead); the state machine's clock is the
 /// highest stamp applied, so expiry decisions on apply are the same on every replica.
 /// </summary>
-public abstract record KvWriteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs) : KvCommand(RegionId, Epoch);
+internal abstract record KvWriteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs) : KvCommand(RegionId, Epoch);
 
 /// <summary>GET key.</summary>
-public sealed record GetCommand(ulong RegionId, RegionEpoch Epoch, byte[] Key) : KvReadCommand(RegionId, Epoch)
+internal sealed record GetCommand(ulong RegionId, RegionEpoch Epoch, byte[] Key) : KvReadCommand(RegionId, Epoch)
 {
     /// <inheritdoc />
     protected override string Verb => "GET";
@@ -72,7 +72,7 @@ public sealed record GetCommand(ulong RegionId, RegionEpoch Epoch, byte[] Key) :
 }
 
 /// <summary>EXISTS key [key ...]: counts present keys, a repeated key counting each time.</summary>
-public sealed record ExistsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> KeyList) : KvReadCommand(RegionId, Epoch)
+internal sealed record ExistsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> KeyList) : KvReadCommand(RegionId, Epoch)
 {
     /// <inheritdoc />
     protected override string Verb => "EXISTS";
@@ -92,7 +92,7 @@ public sealed record ExistsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableA
 /// once this command's stamp is applied; <see cref="ExpireAtMs"/> is an absolute time on that clock (written by older
 /// routers). At most one of the two; neither means no expiry.
 /// </summary>
-public sealed record SetCommand(
+internal sealed record SetCommand(
     ulong RegionId, RegionEpoch Epoch, long NowMs,
     byte[] Key, byte[] Value, long? ExpireAtMs = null, SetCondition Condition = SetCondition.None, bool GetOld = false, long? ExpireAfterMs = null)
     : KvWriteCommand(RegionId, Epoch, NowMs)
@@ -114,7 +114,7 @@ public sealed record SetCommand(
 }
 
 /// <summary>DEL key [key ...]: answers the number of keys removed.</summary>
-public sealed record DeleteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<byte[]> KeyList)
+internal sealed record DeleteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<byte[]> KeyList)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />
@@ -131,7 +131,7 @@ public sealed record DeleteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs
 }
 
 /// <summary>INCRBY key delta (INCR/DECR/DECRBY are special cases): answers the new value; keeps the key's expiry.</summary>
-public sealed record IncrByCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, byte[] Key, long Delta)
+internal sealed record IncrByCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, byte[] Key, long Delta)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />
@@ -149,7 +149,7 @@ public sealed record IncrByCommand(ulong RegionId, RegionEpoch Epoch, long NowMs
 }
 
 /// <summary>MSET key value [key value ...]: sets all atomically, clearing expiries.</summary>
-public sealed record MSetCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<KeyValue> Pairs)
+internal sealed record MSetCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<KeyValue> Pairs)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />
@@ -169,7 +169,7 @@ public sealed record MSetCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, 
 /// Admin command: split the region at <see cref="SplitKey"/>; the right half becomes region
 /// <see cref="NewRegionId"/> with one new peer id per current peer, on the same stores, in peer order.
 /// </summary>
-public sealed record SplitCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, byte[] SplitKey, ulong NewRegionId, ImmutableArray<ulong> NewPeerIds)
+internal sealed record SplitCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, byte[] SplitKey, ulong NewRegionId, ImmutableArray<ulong> NewPeerIds)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />

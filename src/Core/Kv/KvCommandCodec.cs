@@ -9,7 +9,7 @@ namespace AkkaRaft.Core.Kv;
 /// Commands are journaled, so every encoding ever written must keep decoding: new fields come behind new flag bits
 /// (e.g. SET's relative expiry), which older builds refuse as unknown rather than misread.
 /// </summary>
-public static class KvCommandCodec
+internal static class KvCommandCodec
 {
     /// <summary>The format version written first; decoding any other version fails.</summary>
     public const byte FormatVersion = 1;

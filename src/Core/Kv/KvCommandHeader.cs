@@ -11,4 +11,4 @@ namespace AkkaRaft.Core.Kv;
 /// <param name="Epoch">The region's epoch as the router knew it.</param>
 /// <param name="StampOffset">Byte offset of a write's time stamp (NowMs); 0 for reads.</param>
 /// <param name="StampLength">Byte length of that stamp; 0 for reads.</param>
-public readonly record struct KvCommandHeader(bool IsWrite, ulong RegionId, RegionEpoch Epoch, int StampOffset, int StampLength);
+internal readonly record struct KvCommandHeader(bool IsWrite, ulong RegionId, RegionEpoch Epoch, int StampOffset, int StampLength);

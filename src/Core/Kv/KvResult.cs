@@ -3,7 +3,7 @@ using AkkaRaft.Core.Regions;
 namespace AkkaRaft.Core.Kv;
 
 /// <summary>The answer to a KV command: a value or a typed error the caller can act on (never an exception).</summary>
-public abstract record KvResult
+internal abstract record KvResult
 {
     private KvResult()
     {

@@ -9,7 +9,7 @@ namespace AkkaRaft.Core.Kv;
 /// entry count, entries in key order (key, value, flags, [expiry]), then an FNV-1a 64 checksum of everything before it.
 /// Expired entries are left out: the logical clock in the snapshot already hides them.
 /// </remarks>
-public sealed partial class KvStateMachine
+internal sealed partial class KvStateMachine
 {
     /// <summary>The snapshot format version written; restoring any other fails.</summary>
     public const byte SnapshotFormatVersion = 1;

@@ -18,7 +18,7 @@ namespace AkkaRaft.Core.Kv;
 /// hour fast (the apply cannot), so the bound is kept where stamps are made (see <see cref="ExpiryClock"/>). A stamp
 /// behind the clock changes nothing. Relative expiries (EX/PX) count from the clock after the stamp is applied.
 /// </remarks>
-public sealed partial class KvStateMachine : IRaftStateMachine
+internal sealed partial class KvStateMachine : IRaftStateMachine
 {
     /// <summary>Bytes counted per entry on top of its key and value (tree node, entry fields).</summary>
     public const int EntryOverheadBytes = 48;

@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>The durable part of a replica's log and state, owned by the runtime (journal) or by tests (memory).</summary>
-public interface IRaftStorage
+internal interface IRaftStorage
 {
     /// <summary>Hard state and membership recorded so far.</summary>
     (HardState HardState, ConfState ConfState) InitialState();
@@ -23,4 +23,4 @@ public interface IRaftStorage
 }
 
 /// <summary>Thrown when a storage request violates its contract (a bug in the caller, not an expected outcome).</summary>
-public sealed class RaftStorageException(string message) : InvalidOperationException(message);
+internal sealed class RaftStorageException(string message) : InvalidOperationException(message);

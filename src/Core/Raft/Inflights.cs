@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>Sliding window of appends sent to one follower and not yet acknowledged, bounded in count and bytes.</summary>
-public sealed class Inflights
+internal sealed class Inflights
 {
     // Created by the first append: a follower's progress (every replica keeps one per peer) holds none while idle.
     private Queue<(ulong Index, ulong Bytes)>? _window;

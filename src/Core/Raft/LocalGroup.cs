@@ -5,7 +5,7 @@ namespace AkkaRaft.Core.Raft;
 /// <see cref="MemoryStorage"/>, messages are delivered in order, committed entries are reported. Used by the demo
 /// and by the core benchmark as the ceiling without I/O.
 /// </summary>
-public sealed class LocalGroup
+internal sealed class LocalGroup
 {
     private readonly SortedDictionary<ulong, RaftNode> _replicas = [];
     private readonly Dictionary<ulong, MemoryStorage> _storages = [];

@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>Computes the next membership from the current one and a change, or says why it is not allowed (etcd's confchange.Changer).</summary>
-public sealed class MembershipChanger
+internal sealed class MembershipChanger
 {
     private readonly ProgressTracker _tracker;
     private readonly ulong _lastIndex;

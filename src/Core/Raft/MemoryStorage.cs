@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>In-memory <see cref="IRaftStorage"/>: what "durable" means in tests and in the simulator.</summary>
-public sealed class MemoryStorage : IRaftStorage
+internal sealed class MemoryStorage : IRaftStorage
 {
     // _entries[0] is a dummy holding the snapshot's index and term.
     private readonly List<Entry> _entries = [Entry.Normal(0, 0)];

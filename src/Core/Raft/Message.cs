@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>Raft message kinds that travel between replicas.</summary>
-public enum MessageType : byte
+internal enum MessageType : byte
 {
     /// <summary>Leader → follower: log entries (possibly none) after (LogTerm, Index), with commit.</summary>
     Append = 1,
@@ -30,7 +30,7 @@ public enum MessageType : byte
 }
 
 /// <summary>A Raft message between two replicas of one group. Immutable.</summary>
-public sealed record Message
+internal sealed record Message
 {
     /// <summary>Kind of message.</summary>
     public required MessageType Type { get; init; }

@@ -1,10 +1,10 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>A Raft message addressed to one group.</summary>
-public sealed record GroupMessage(ulong GroupId, Message Message);
+internal sealed record GroupMessage(ulong GroupId, Message Message);
 
 /// <summary>Outbound messages for one destination node, in send order (votes and heartbeats first).</summary>
-public sealed record NodeBatch(ulong ToNode, IReadOnlyList<GroupMessage> Messages)
+internal sealed record NodeBatch(ulong ToNode, IReadOnlyList<GroupMessage> Messages)
 {
     /// <summary>Approximate size in bytes.</summary>
     public ulong Size => Messages.Aggregate(16UL, (sum, m) => sum + m.Message.Size + 8);
@@ -59,7 +59,7 @@ public sealed record NodeBatch(ulong ToNode, IReadOnlyList<GroupMessage> Message
 }
 
 /// <summary>Why a message could not be delivered to a group.</summary>
-public enum GroupStepError : byte
+internal enum GroupStepError : byte
 {
     /// <summary>Delivered.</summary>
     None,
@@ -68,16 +68,16 @@ public enum GroupStepError : byte
 }
 
 /// <summary>The Ready of one group inside a <see cref="MultiReady"/>.</summary>
-public sealed record GroupReady(ulong GroupId, Ready Ready);
+internal sealed record GroupReady(ulong GroupId, Ready Ready);
 
 /// <summary>
 /// Work for all groups of a node: persist every group's state in one durable write, send <see cref="SendNow"/>
 /// any time and <see cref="SendAfterDurable"/> after that write, apply, then <see cref="MultiRaft.Advance"/>.
 /// </summary>
-public sealed record MultiReady(ulong Number, IReadOnlyList<GroupReady> Groups, IReadOnlyList<NodeBatch> SendNow, IReadOnlyList<NodeBatch> SendAfterDurable, IReadOnlyList<GroupMessage> Unroutable);
+internal sealed record MultiReady(ulong Number, IReadOnlyList<GroupReady> Groups, IReadOnlyList<NodeBatch> SendNow, IReadOnlyList<NodeBatch> SendAfterDurable, IReadOnlyList<GroupMessage> Unroutable);
 
 /// <summary>All Raft groups hosted by one node, driven together: one tick, one Ready, batches per destination node.</summary>
-public sealed class MultiRaft
+internal sealed class MultiRaft
 {
     private readonly SortedDictionary<ulong, RaftNode> _groups = [];
     private readonly Func<ulong, ulong, ulong?> _nodeOfPeer;

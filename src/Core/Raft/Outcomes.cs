@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>Why a request was refused. These are expected outcomes, not bugs.</summary>
-public enum RefusalReason : byte
+internal enum RefusalReason : byte
 {
     /// <summary>Not accepted: no refusal.</summary>
     None = 0,
@@ -26,7 +26,7 @@ public enum RefusalReason : byte
 }
 
 /// <summary>Answer to a proposal: the index and term it was appended at, or why not.</summary>
-public readonly record struct ProposeResult(RefusalReason Refusal, ulong Index, ulong Term, ulong LeaderHint, string? Detail)
+internal readonly record struct ProposeResult(RefusalReason Refusal, ulong Index, ulong Term, ulong LeaderHint, string? Detail)
 {
     /// <summary>True when the proposal was appended to the leader's log (it may still be lost if the leader fails).</summary>
     public bool Accepted => Refusal == RefusalReason.None;
@@ -40,7 +40,7 @@ public readonly record struct ProposeResult(RefusalReason Refusal, ulong Index, 
 }
 
 /// <summary>What became of an incoming message.</summary>
-public enum StepStatus : byte
+internal enum StepStatus : byte
 {
     /// <summary>The message was processed.</summary>
     Processed,
@@ -49,7 +49,7 @@ public enum StepStatus : byte
 }
 
 /// <summary>Result of <see cref="RaftNode.Step"/>; <see cref="Reason"/> explains an ignored message.</summary>
-public readonly record struct StepResult(StepStatus Status, string? Reason)
+internal readonly record struct StepResult(StepStatus Status, string? Reason)
 {
     internal static StepResult Processed { get; } = new(StepStatus.Processed, null);
 

@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>How the leader currently replicates to a follower.</summary>
-public enum ProgressState : byte
+internal enum ProgressState : byte
 {
     /// <summary>Unknown match: one append per heartbeat interval until the follower's position is found.</summary>
     Probe,
@@ -12,7 +12,7 @@ public enum ProgressState : byte
 }
 
 /// <summary>The leader's view of one follower (etcd's tracker.Progress).</summary>
-public sealed class Progress
+internal sealed class Progress
 {
     /// <summary>Creates progress for a peer with the given window.</summary>
     public Progress(ulong next, int maxInflight, ulong maxInflightBytes, bool isLearner)

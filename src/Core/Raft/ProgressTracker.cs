@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>The active membership as sets (etcd's tracker.Config).</summary>
-public sealed class TrackerConfig
+internal sealed class TrackerConfig
 {
     /// <summary>Incoming voters.</summary>
     public HashSet<ulong> Voters { get; init; } = [];
@@ -52,7 +52,7 @@ public sealed class TrackerConfig
 }
 
 /// <summary>Membership plus per-peer progress and votes (etcd's tracker.ProgressTracker).</summary>
-public sealed class ProgressTracker
+internal sealed class ProgressTracker
 {
     /// <summary>Creates an empty tracker.</summary>
     public ProgressTracker(int maxInflight, ulong maxInflightBytes)

@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>Outcome of counting votes.</summary>
-public enum VoteResult
+internal enum VoteResult
 {
     /// <summary>Not decided yet.</summary>
     Pending,
@@ -12,7 +12,7 @@ public enum VoteResult
 }
 
 /// <summary>Quorum arithmetic as plain functions over voter sets (etcd's quorum package).</summary>
-public static class Quorum
+internal static class Quorum
 {
     /// <summary>Largest index acknowledged by a majority of <paramref name="voters"/>; ulong.MaxValue for an empty set (joint math).</summary>
     public static ulong MajorityCommitted(IReadOnlyCollection<ulong> voters, Func<ulong, ulong?> ackedIndex)

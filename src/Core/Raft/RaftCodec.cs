@@ -3,10 +3,10 @@ using System.Buffers.Binary;
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>Thrown when bytes from the wire or the journal are not a valid encoding.</summary>
-public sealed class RaftCodecException(string message) : FormatException(message);
+internal sealed class RaftCodecException(string message) : FormatException(message);
 
 /// <summary>Append-only byte buffer with varint encoding.</summary>
-public sealed class WireWriter
+internal sealed class WireWriter
 {
     private byte[] _buffer;
     private int _length;
@@ -54,7 +54,7 @@ public sealed class WireWriter
 }
 
 /// <summary>Bounds-checked reader over untrusted bytes: every length is checked against what remains.</summary>
-public ref struct WireReader
+internal ref struct WireReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private int _position;
@@ -133,7 +133,7 @@ public ref struct WireReader
 }
 
 /// <summary>Binary encoding of the Raft wire types (messages, entries, snapshots). Versioned by the caller's envelope.</summary>
-public static class RaftCodec
+internal static class RaftCodec
 {
     /// <summary>Writes an entry.</summary>
     public static void Write(WireWriter w, Entry e)

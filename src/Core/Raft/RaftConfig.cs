@@ -10,10 +10,10 @@ public enum ReadOnlyMode : byte
 }
 
 /// <summary>Thrown when a <see cref="RaftConfig"/> is invalid; the message names the setting and the reason.</summary>
-public sealed class RaftConfigException(string message) : ArgumentException(message);
+internal sealed class RaftConfigException(string message) : ArgumentException(message);
 
 /// <summary>Settings of one replica. Validate with <see cref="Validate"/> (the node does it on construction).</summary>
-public sealed record RaftConfig
+internal sealed record RaftConfig
 {
     /// <summary>This replica's id (non-zero).</summary>
     public required ulong Id { get; init; }

@@ -1,6 +1,6 @@
 namespace AkkaRaft.Core.Raft;
 
-public sealed partial class RaftNode
+internal sealed partial class RaftNode
 {
     /// <summary>
     /// The runtime's failure detector lost the node of <paramref name="leader"/> (a closed connection, an unreachable member):

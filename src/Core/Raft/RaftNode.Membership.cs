@@ -1,6 +1,6 @@
 namespace AkkaRaft.Core.Raft;
 
-public sealed partial class RaftNode
+internal sealed partial class RaftNode
 {
     /// <summary>Proposes a membership change; refused with a reason when not allowed or unsafe.</summary>
     public ProposeResult ProposeConfChange(ConfChange change)

@@ -1,6 +1,6 @@
 namespace AkkaRaft.Core.Raft;
 
-public sealed partial class RaftNode
+internal sealed partial class RaftNode
 {
     private readonly PendingReads _pendingReads;
     private readonly List<(ulong From, byte[] Context)> _readIndexWaitingForCommit = [];

@@ -1,6 +1,6 @@
 namespace AkkaRaft.Core.Raft;
 
-public sealed partial class RaftNode
+internal sealed partial class RaftNode
 {
     private HardState _previousHardState;
     private SoftState _previousSoftState;

@@ -5,7 +5,7 @@ namespace AkkaRaft.Core.Raft;
 /// Drive it with <see cref="Tick"/>, <see cref="Step"/> and the client calls; collect work with
 /// <see cref="Ready"/>, perform it, then <see cref="Advance"/>.
 /// </summary>
-public sealed partial class RaftNode
+internal sealed partial class RaftNode
 {
     private static readonly byte[] CampaignTransferContext = "CampaignTransfer"u8.ToArray();
 

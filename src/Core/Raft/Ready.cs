@@ -5,7 +5,7 @@ namespace AkkaRaft.Core.Raft;
 /// <see cref="Entries"/> (one durable write); send <see cref="Messages"/> any time; send <see cref="PersistedMessages"/>
 /// only after the write is durable; apply <see cref="CommittedEntries"/> after the write; then call Advance.
 /// </summary>
-public sealed record Ready
+internal sealed record Ready
 {
     /// <summary>Sequence number; Advance must name the Ready it acknowledges.</summary>
     public required ulong Number { get; init; }

@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Raft;
 
 /// <summary>Kind of a log entry: a client command or a membership change.</summary>
-public enum EntryType : byte
+internal enum EntryType : byte
 {
     /// <summary>Client command (empty data is the leader's no-op).</summary>
     Normal = 0,
@@ -10,7 +10,7 @@ public enum EntryType : byte
 }
 
 /// <summary>One Raft log entry.</summary>
-public sealed record Entry(ulong Term, ulong Index, EntryType Type, byte[] Data)
+internal sealed record Entry(ulong Term, ulong Index, EntryType Type, byte[] Data)
 {
     /// <summary>Creates a normal entry.</summary>
     public static Entry Normal(ulong term, ulong index, byte[]? data = null) => new(term, index, EntryType.Normal, data ?? []);
@@ -23,7 +23,7 @@ public sealed record Entry(ulong Term, ulong Index, EntryType Type, byte[] Data)
 }
 
 /// <summary>State that must be durable before any message depending on it is sent.</summary>
-public readonly record struct HardState(ulong Term, ulong Vote, ulong Commit)
+internal readonly record struct HardState(ulong Term, ulong Vote, ulong Commit)
 {
     /// <summary>The state of a replica that has never run.</summary>
     public static HardState Empty => default;
@@ -46,7 +46,7 @@ public enum StateRole : byte
 }
 
 /// <summary>Volatile state reported to the runtime: who leads and in which role this replica is.</summary>
-public readonly record struct SoftState(ulong Leader, StateRole Role);
+internal readonly record struct SoftState(ulong Leader, StateRole Role);
 
 /// <summary>Membership: voters (incoming and, while joint, outgoing), learners, and learners waiting to be added after a joint change.</summary>
 public sealed record ConfState(
@@ -83,10 +83,10 @@ public sealed record ConfState(
 }
 
 /// <summary>Where a snapshot stands in the log and which membership it carries.</summary>
-public sealed record SnapshotMetadata(ulong Index, ulong Term, ConfState ConfState);
+internal sealed record SnapshotMetadata(ulong Index, ulong Term, ConfState ConfState);
 
 /// <summary>A state machine snapshot plus its position in the log.</summary>
-public sealed record Snapshot(SnapshotMetadata Metadata, byte[] Data)
+internal sealed record Snapshot(SnapshotMetadata Metadata, byte[] Data)
 {
     /// <summary>The absent snapshot.</summary>
     public static Snapshot Empty { get; } = new(new SnapshotMetadata(0, 0, ConfState.Empty), []);
@@ -96,4 +96,4 @@ public sealed record Snapshot(SnapshotMetadata Metadata, byte[] Data)
 }
 
 /// <summary>Result of a linearizable read request: reads of <see cref="Context"/> may be served once the state machine has applied <see cref="Index"/>.</summary>
-public sealed record ReadState(ulong Index, byte[] Context);
+internal sealed record ReadState(ulong Index, byte[] Context);

@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>Orders and compares keys as unsigned bytes, lexicographically (ordinal), like every range store.</summary>
-public sealed class ByteKeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>
+internal sealed class ByteKeyComparer : IComparer<byte[]>, IEqualityComparer<byte[]>
 {
     /// <summary>The single shared instance.</summary>
     public static readonly ByteKeyComparer Instance = new();

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>Builds the layout a fresh cluster starts with: regions cut at split keys, covering the whole keyspace.</summary>
-public static class InitialLayout
+internal static class InitialLayout
 {
     /// <summary>The default split keys: ["m"], giving ["", "m") and ["m", "").</summary>
     public static ImmutableArray<byte[]> DefaultSplitKeys { get; } = [[(byte)'m']];

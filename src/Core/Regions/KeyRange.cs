@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>A half-open key range [<see cref="Start"/>, <see cref="End"/>) where an empty key means unbounded.</summary>
-public readonly record struct KeyRange(byte[] Start, byte[] End)
+internal readonly record struct KeyRange(byte[] Start, byte[] End)
 {
     /// <summary>
     /// The ranges cut by <paramref name="splitKeys"/> in the order given (not sorted, not checked), so that

@@ -3,7 +3,7 @@ using System.Text;
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>Renders keys for messages and logs: printable ASCII as is, other bytes as \xNN, always quoted.</summary>
-public static class KeyText
+internal static class KeyText
 {
     /// <summary>Quotes a key, e.g. <c>"m"</c> or <c>"\x00\xff"</c>; an empty key renders as <c>""</c>.</summary>
     public static string Quote(ReadOnlySpan<byte> key) => '"' + Escape(key) + '"';

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>What is wrong with a region layout.</summary>
-public enum LayoutFaultKind
+internal enum LayoutFaultKind
 {
     /// <summary>Two regions share a key range.</summary>
     Overlap,
@@ -20,14 +20,14 @@ public enum LayoutFaultKind
 }
 
 /// <summary>One fault in a layout, with a message naming the regions at fault.</summary>
-public sealed record LayoutFault(LayoutFaultKind Kind, string Message, ImmutableArray<ulong> RegionIds)
+internal sealed record LayoutFault(LayoutFaultKind Kind, string Message, ImmutableArray<ulong> RegionIds)
 {
     /// <summary>The message.</summary>
     public override string ToString() => Message;
 }
 
 /// <summary>The outcome of <see cref="LayoutValidation.Validate"/>: every fault found (none = valid).</summary>
-public sealed record LayoutValidationResult(ImmutableArray<LayoutFault> Faults)
+internal sealed record LayoutValidationResult(ImmutableArray<LayoutFault> Faults)
 {
     /// <summary>True when no fault was found.</summary>
     public bool IsValid => Faults.IsEmpty;
@@ -37,7 +37,7 @@ public sealed record LayoutValidationResult(ImmutableArray<LayoutFault> Faults)
 }
 
 /// <summary>Checks that regions tile the whole keyspace exactly once, listing every fault with the regions at fault.</summary>
-public static class LayoutValidation
+internal static class LayoutValidation
 {
     /// <summary>Validates a layout that must be sorted by start key, gap-free, overlap-free and cover ["", "").</summary>
     public static LayoutValidationResult Validate(IReadOnlyList<Region> regions)

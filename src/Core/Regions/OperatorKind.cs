@@ -1,7 +1,7 @@
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>Why an operator was started.</summary>
-public enum OperatorKind : byte
+internal enum OperatorKind : byte
 {
     /// <summary>Asked for by a user (a move request).</summary>
     Manual = 0,

@@ -4,7 +4,7 @@ using AkkaRaft.Core.Kv;
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>Thrown when bytes are not a valid encoded placement command or snapshot.</summary>
-public sealed class PlacementCodecException : FormatException
+internal sealed class PlacementCodecException : FormatException
 {
     /// <summary>Creates the exception with a message saying what is wrong and where.</summary>
     public PlacementCodecException(string message, Exception? inner = null) : base(message, inner)
@@ -13,7 +13,7 @@ public sealed class PlacementCodecException : FormatException
 }
 
 /// <summary>Versioned binary encoding of <see cref="PlacementCommand"/>: format version, op code, then varints and length-prefixed bytes.</summary>
-public static class PlacementCodec
+internal static class PlacementCodec
 {
     /// <summary>The format version written first; decoding any other version fails.</summary>
     public const byte FormatVersion = 1;

@@ -3,13 +3,13 @@ using System.Collections.Immutable;
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>A command for the placement (PD) state machine, replicated through Raft group 0.</summary>
-public abstract record PlacementCommand;
+internal abstract record PlacementCommand;
 
 /// <summary>
 /// Creates the initial layout once: one region per range, one voter per store, ids from the allocator.
 /// A no-op (answered with the current regions) when the cluster is already bootstrapped.
 /// </summary>
-public sealed record BootstrapCommand(ImmutableArray<ulong> StoreIds, ImmutableArray<KeyRange> Ranges) : PlacementCommand
+internal sealed record BootstrapCommand(ImmutableArray<ulong> StoreIds, ImmutableArray<KeyRange> Ranges) : PlacementCommand
 {
     /// <summary>Content equality.</summary>
     public bool Equals(BootstrapCommand? other) =>
@@ -20,7 +20,7 @@ public sealed record BootstrapCommand(ImmutableArray<ulong> StoreIds, ImmutableA
 }
 
 /// <summary>A store's periodic report: every region it hosts, as its replica there sees it.</summary>
-public sealed record StoreHeartbeatCommand(ulong StoreId, ImmutableArray<RegionHeartbeat> Regions) : PlacementCommand
+internal sealed record StoreHeartbeatCommand(ulong StoreId, ImmutableArray<RegionHeartbeat> Regions) : PlacementCommand
 {
     /// <summary>Content equality.</summary>
     public bool Equals(StoreHeartbeatCommand? other) =>
@@ -31,27 +31,27 @@ public sealed record StoreHeartbeatCommand(ulong StoreId, ImmutableArray<RegionH
 }
 
 /// <summary>Reserves <see cref="Count"/> consecutive ids (regions and peers share one sequence).</summary>
-public sealed record AllocateIdsCommand(int Count) : PlacementCommand;
+internal sealed record AllocateIdsCommand(int Count) : PlacementCommand;
 
 /// <summary>
 /// A split applied by a region: <see cref="Left"/> is the parent shrunk to [start, split key) with its version bumped,
 /// <see cref="Right"/> the new region [split key, end). Recorded atomically; a report older than the metadata already
 /// recorded for the range (epoch version comparison) is rejected, a repeated one is a no-op.
 /// </summary>
-public sealed record ReportSplitCommand(Region Left, Region Right) : PlacementCommand;
+internal sealed record ReportSplitCommand(Region Left, Region Right) : PlacementCommand;
 
 /// <summary>
 /// A membership change applied by a region: <see cref="Region"/> carries its new peers and conf version. Recorded when it is
 /// newer in conf version at the same version and range; a report of what placement already holds is a no-op; one whose
 /// version is ahead of placement's (a split not reported yet) is answered <see cref="PlacementResult.Pending"/>.
 /// </summary>
-public sealed record ReportRegionCommand(Region Region) : PlacementCommand;
+internal sealed record ReportRegionCommand(Region Region) : PlacementCommand;
 
 /// <summary>An operator's decision about a store: draining it (<see cref="StoreState.Removing"/>) or retiring it.</summary>
-public sealed record SetStoreStateCommand(ulong StoreId, StoreState State) : PlacementCommand;
+internal sealed record SetStoreStateCommand(ulong StoreId, StoreState State) : PlacementCommand;
 
 /// <summary>A store's life cycle as placement records it.</summary>
-public enum StoreState : byte
+internal enum StoreState : byte
 {
     /// <summary>Serving; may receive replicas.</summary>
     Up = 0,
@@ -65,7 +65,7 @@ public enum StoreState : byte
 /// One region in a store heartbeat: the replica's epoch, whether it leads (and in which term), the region's
 /// approximate size (meaningful from the leader) and the stores whose peers the leader considers down.
 /// </summary>
-public sealed record RegionHeartbeat(ulong RegionId, RegionEpoch Epoch, bool IsLeader, ulong Term, long ApproximateSizeBytes, ImmutableArray<ulong> DownPeerStores)
+internal sealed record RegionHeartbeat(ulong RegionId, RegionEpoch Epoch, bool IsLeader, ulong Term, long ApproximateSizeBytes, ImmutableArray<ulong> DownPeerStores)
 {
     /// <summary>Content equality.</summary>
     public bool Equals(RegionHeartbeat? other) =>
@@ -77,7 +77,7 @@ public sealed record RegionHeartbeat(ulong RegionId, RegionEpoch Epoch, bool IsL
 }
 
 /// <summary>Placement's view of a region: the region plus what heartbeats said about it.</summary>
-public sealed record PlacementRegion(Region Region, ulong LeaderStore, ulong LeaderTerm, long ApproximateSizeBytes, ImmutableArray<ulong> DownPeerStores)
+internal sealed record PlacementRegion(Region Region, ulong LeaderStore, ulong LeaderTerm, long ApproximateSizeBytes, ImmutableArray<ulong> DownPeerStores)
 {
     /// <summary>Content equality.</summary>
     public bool Equals(PlacementRegion? other) =>
@@ -89,10 +89,10 @@ public sealed record PlacementRegion(Region Region, ulong LeaderStore, ulong Lea
 }
 
 /// <summary>A store known to placement; <see cref="LastHeartbeatIndex"/> is the Raft index of its last heartbeat (0 = none).</summary>
-public sealed record PlacementStore(ulong StoreId, ulong LastHeartbeatIndex, int HeartbeatCount, StoreState State = StoreState.Up);
+internal sealed record PlacementStore(ulong StoreId, ulong LastHeartbeatIndex, int HeartbeatCount, StoreState State = StoreState.Up);
 
 /// <summary>The answer of the placement state machine to a command (a value, never an exception).</summary>
-public abstract record PlacementResult
+internal abstract record PlacementResult
 {
     private PlacementResult()
     {

@@ -11,7 +11,7 @@ namespace AkkaRaft.Core.Regions;
 /// The placement (PD) state machine of Raft group 0: the registry of stores and regions and the id allocator.
 /// Pure and deterministic; lookups are plain methods the runtime calls from a linearizable read.
 /// </summary>
-public sealed class PlacementStateMachine : IRaftStateMachine
+internal sealed class PlacementStateMachine : IRaftStateMachine
 {
     /// <summary>The snapshot format version written; restoring any other fails.</summary>
     public const byte SnapshotFormatVersion = 2;

@@ -11,7 +11,7 @@ namespace AkkaRaft.Core.Regions;
 /// region's own and must not be mutated. A region may hold an empty range (start &gt;= end) so that
 /// <see cref="LayoutValidation"/> can report it; such a region contains no key.
 /// </remarks>
-public sealed class Region : IEquatable<Region>
+internal sealed class Region : IEquatable<Region>
 {
     /// <summary>Creates a region; keys are copied.</summary>
     public Region(ulong id, ReadOnlySpan<byte> startKey, ReadOnlySpan<byte> endKey, RegionEpoch epoch, IEnumerable<RegionPeer> peers)

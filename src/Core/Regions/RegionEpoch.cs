@@ -4,7 +4,7 @@ namespace AkkaRaft.Core.Regions;
 /// A region's epoch: <see cref="ConfVersion"/> grows with every membership change,
 /// <see cref="Version"/> with every range change (split, merge).
 /// </summary>
-public readonly record struct RegionEpoch(ulong ConfVersion, ulong Version)
+internal readonly record struct RegionEpoch(ulong ConfVersion, ulong Version)
 {
     /// <summary>The epoch every region of the initial layout starts with.</summary>
     public static RegionEpoch Initial => new(1, 1);

@@ -6,7 +6,7 @@ namespace AkkaRaft.Core.Regions;
 /// An immutable, start-key-sorted set of non-overlapping regions with O(log n) key lookup.
 /// Gaps are allowed (a router cache may not know every region); a key in a gap finds nothing.
 /// </summary>
-public sealed class RoutingTable
+internal sealed class RoutingTable
 {
     // Invariant: sorted by start key, no two non-empty ranges overlap, ids unique.
     private readonly ImmutableArray<Region> _sorted;

@@ -3,10 +3,10 @@ using System.Collections.Immutable;
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>A region as the scheduler plans with it: placement's region and the store its leader is on (0: unknown).</summary>
-public sealed record ScheduledRegion(Region Region, ulong LeaderStore);
+internal sealed record ScheduledRegion(Region Region, ulong LeaderStore);
 
 /// <summary>A store as the scheduler plans with it: placement's state and whether the scheduler considers it down.</summary>
-public readonly record struct ScheduledStore(ulong StoreId, StoreState State, bool Down)
+internal readonly record struct ScheduledStore(ulong StoreId, StoreState State, bool Down)
 {
     /// <summary>Up in placement and heard from recently: may receive replicas.</summary>
     public bool Healthy => State == StoreState.Up && !Down;
@@ -16,13 +16,13 @@ public readonly record struct ScheduledStore(ulong StoreId, StoreState State, bo
 }
 
 /// <summary>The scheduler's knobs that planning needs (<c>akka-raft.scheduler</c>).</summary>
-public sealed record ScheduleLimits(int MaxOperators, bool Balance, int BalanceTolerance);
+internal sealed record ScheduleLimits(int MaxOperators, bool Balance, int BalanceTolerance);
 
 /// <summary>
 /// Everything one planning round looks at: placement's regions and stores, the operators running now (region id →
 /// operator id) and the regions whose orphan learner is due for removal (its grace period is over).
 /// </summary>
-public sealed record ScheduleInput(
+internal sealed record ScheduleInput(
     ImmutableArray<ScheduledRegion> Regions,
     ImmutableArray<ScheduledStore> Stores,
     IReadOnlyDictionary<ulong, long> Running,

@@ -13,7 +13,7 @@ namespace AkkaRaft.Core.Regions;
 /// on, one replica moves from the fullest to the emptiest store (only while nothing else runs) and one leader moves from
 /// the store leading most regions to the one leading fewest.
 /// </remarks>
-public static class SchedulePlanner
+internal static class SchedulePlanner
 {
     /// <summary>Plans one round.</summary>
     public static SchedulePlan Plan(ScheduleInput input)

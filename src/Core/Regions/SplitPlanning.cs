@@ -1,10 +1,10 @@
 namespace AkkaRaft.Core.Regions;
 
 /// <summary>A sampled key and the bytes it accounts for (its entry, or the entries up to the next sample).</summary>
-public readonly record struct KeySize(byte[] Key, long SizeBytes);
+internal readonly record struct KeySize(byte[] Key, long SizeBytes);
 
 /// <summary>Chooses where to split a region so both halves hold about the same number of bytes.</summary>
-public static class SplitPlanning
+internal static class SplitPlanning
 {
     /// <summary>
     /// Picks a split key from <paramref name="sortedSample"/> (strictly increasing keys) so the bytes before it are

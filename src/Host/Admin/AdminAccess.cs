@@ -12,7 +12,7 @@ namespace AkkaRaft.Host.Admin;
 /// whose Host names loopback (DNS rebinding gets 403). Every POST must be <c>application/json</c> (a plain HTML form gets
 /// 415) and must not come from another origin (403), so no web page can change the cluster through a visitor's browser.
 /// </summary>
-public sealed class AdminAccess
+internal sealed class AdminAccess
 {
     /// <summary>Paths served without the token: the dashboard's page (it holds no data and asks for the token) and liveness/readiness probes.</summary>
     private static readonly HashSet<string> OpenPaths = new(StringComparer.Ordinal) { "/", "/livez", "/readyz" };

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 namespace AkkaRaft.Host.Admin;
 
 /// <summary>HTTP admin surface: liveness, readiness, health, Prometheus metrics, stores and regions as JSON, leader transfer, split, move operators, the dashboard.</summary>
-public static class AdminApi
+internal static class AdminApi
 {
     /// <summary>Regions per page of GET /api/regions without <c>limit</c>; the response's Link header points at the next page.</summary>
     public const int DefaultRegionPage = 1000;

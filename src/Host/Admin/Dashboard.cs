@@ -1,7 +1,7 @@
 namespace AkkaRaft.Host.Admin;
 
 /// <summary>The single-page dashboard: stores, regions and operators, refreshed every second from the JSON API.</summary>
-public static class Dashboard
+internal static class Dashboard
 {
     /// <summary>The page.</summary>
     public const string Html = """

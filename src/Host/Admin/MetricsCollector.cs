@@ -10,7 +10,7 @@ namespace AkkaRaft.Host.Admin;
 /// Listens to the "AkkaRaft" meter and keeps running totals per instrument and group: counters as sums, histograms as
 /// count, sum and fixed buckets. Bounded by the number of groups. Renders Prometheus text exposition.
 /// </summary>
-public sealed class MetricsCollector : IDisposable
+internal sealed class MetricsCollector : IDisposable
 {
     private static readonly double[] Buckets = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
     private readonly MeterListener _listener = new();

@@ -9,7 +9,7 @@ namespace AkkaRaft.Host.Admin;
 /// Writes operator kinds, steps and states and store states as their readable lower-case names ("catch up", "done",
 /// "up") in the admin JSON, and reads them back.
 /// </summary>
-public sealed class OperatorTextConverter : JsonConverterFactory
+internal sealed class OperatorTextConverter : JsonConverterFactory
 {
     /// <inheritdoc />
     public override bool CanConvert(Type typeToConvert) =>

@@ -3,7 +3,7 @@ using AkkaRaft.Host.Security;
 
 namespace AkkaRaft.Host.Cli;
 
-public sealed partial class AdminClient
+internal sealed partial class AdminClient
 {
     /// <summary>
     /// A client for <paramref name="url"/> that sends the admin token read from <paramref name="tokenFile"/>, else from

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace AkkaRaft.Host.Cli;
 
 /// <summary>The CLI's view of a running cluster: calls its HTTP admin API and turns failures into one clear message.</summary>
-public sealed partial class AdminClient(Uri baseAddress, TextWriter output, TextWriter error) : IDisposable
+internal sealed partial class AdminClient(Uri baseAddress, TextWriter output, TextWriter error) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace AkkaRaft.Host.Cli;
 
 /// <summary>The operator verbs: status, regions, transfer-leader, split, move, operators, store remove. Each returns a process exit code.</summary>
-public static class CliCommands
+internal static class CliCommands
 {
     private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan OperatorLostAfter = TimeSpan.FromSeconds(20);

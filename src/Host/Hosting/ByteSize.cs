@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>Parses sizes such as "64KiB", "96MiB", "1GiB", "500kB" or "1048576" into bytes.</summary>
-public static class ByteSize
+internal static class ByteSize
 {
     private static readonly (string Suffix, long Factor)[] Units =
     [

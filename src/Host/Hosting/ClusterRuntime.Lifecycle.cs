@@ -6,7 +6,7 @@ using AkkaRaft.Core.Raft;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>The stopping side of the nodes: readiness, handing leaderships to other stores, leaving the cluster, closing the journal.</summary>
-public sealed partial class ClusterRuntime
+internal sealed partial class ClusterRuntime
 {
     /// <summary>How often the leader hand-over looks again at which local replicas still lead.</summary>
     private static readonly TimeSpan HandOverPoll = TimeSpan.FromMilliseconds(50);

@@ -8,25 +8,25 @@ using AkkaRaft.Core.Raft;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>One region as the admin surface shows it: placement's view plus the Raft state of the local replicas.</summary>
-public sealed record RegionView(
+internal sealed record RegionView(
     ulong Id, string StartKey, string EndKey, string Epoch, ulong LeaderStore, IReadOnlyList<ulong> Stores, long ApproximateSizeBytes,
     IReadOnlyList<ReplicaView> Replicas);
 
 /// <summary>One page of regions in id order: <see cref="NextAfter"/> is the cursor of the next page (null on the last one).</summary>
-public sealed record RegionPage(IReadOnlyList<RegionView> Regions, int Total, ulong? NextAfter);
+internal sealed record RegionPage(IReadOnlyList<RegionView> Regions, int Total, ulong? NextAfter);
 
 /// <summary>The Raft state of one local replica.</summary>
-public sealed record ReplicaView(ulong Store, string Role, ulong Term, ulong LeaderStore, ulong Committed, ulong Applied, ulong LastIndex, bool Hibernating);
+internal sealed record ReplicaView(ulong Store, string Role, ulong Term, ulong LeaderStore, ulong Committed, ulong Applied, ulong LastIndex, bool Hibernating);
 
 /// <summary>One store (node), what it holds, and the scheduler's view of it (state up/removing/removed, "unknown" without a scheduler; down).</summary>
-public sealed record StoreView(ulong Id, bool Local, int Regions, int Leaders, string State, bool Down);
+internal sealed record StoreView(ulong Id, bool Local, int Regions, int Leaders, string State, bool Down);
 
 /// <summary>Running and recent operators and the stores as the active scheduler sees them; <see cref="Error"/> when no scheduler answered.</summary>
-public sealed record OperatorsView(
+internal sealed record OperatorsView(
     ulong SchedulerNode, IReadOnlyList<OperatorView> Running, IReadOnlyList<OperatorView> Recent, IReadOnlyList<Actors.Regions.StoreView> Stores, string? Error);
 
 /// <summary>The AkkaRaft nodes this process runs (three for the embedded default, one in node mode).</summary>
-public sealed partial class ClusterRuntime : IAsyncDisposable
+internal sealed partial class ClusterRuntime : IAsyncDisposable
 {
     /// <summary>How long an operator request waits for a scheduler to become active (placement elected, layout read).</summary>
     private static readonly TimeSpan SchedulerPatience = TimeSpan.FromSeconds(10);

@@ -2,7 +2,7 @@ using AkkaRaft.Host.Resp;
 
 namespace AkkaRaft.Host.Hosting;
 
-public sealed partial record EndpointOptions
+internal sealed partial record EndpointOptions
 {
     /// <summary>Token the HTTP admin API asks for (Authorization: Bearer); null: the RESP password when one is set, else none.</summary>
     public string? AdminToken { get; init; }

@@ -4,7 +4,7 @@ using AkkaRaft.Host.Security;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>Fills the secrets and RESP limits of <see cref="EndpointOptions"/> from the command line, the environment and the config.</summary>
-public static class EndpointSecurity
+internal static class EndpointSecurity
 {
     /// <summary>
     /// <paramref name="endpoints"/> with the RESP password and the admin token (see <see cref="SecretSource"/> for where each

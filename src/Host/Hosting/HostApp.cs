@@ -12,14 +12,14 @@ using Microsoft.Extensions.Logging;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>Where the host listens.</summary>
-public sealed partial record EndpointOptions(int RespPort, int HttpPort, string? Password, IPAddress Address)
+internal sealed partial record EndpointOptions(int RespPort, int HttpPort, string? Password, IPAddress Address)
 {
     /// <summary>Loopback defaults: RESP 6379, HTTP 8080.</summary>
     public static EndpointOptions Default { get; } = new(6379, 8080, null, IPAddress.Loopback);
 }
 
 /// <summary>Runs the front ends (RESP and HTTP admin) over a started <see cref="ClusterRuntime"/> until a signal, then shuts down within a deadline.</summary>
-public static class HostApp
+internal static class HostApp
 {
     /// <summary>Builds the web application; call <c>StartAsync</c> on it. Ports 0 pick free ports.</summary>
     public static (WebApplication App, RespServerState Resp) Build(

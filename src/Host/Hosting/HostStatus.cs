@@ -1,7 +1,7 @@
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>Whether the host finished starting and whether it is stopping (for /readyz).</summary>
-public sealed class HostStatus
+internal sealed class HostStatus
 {
     private int state;
 

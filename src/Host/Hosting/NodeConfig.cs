@@ -5,14 +5,14 @@ using AkkaRaft.Actors.Settings;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>How a node's Akka logs: <paramref name="Embedded"/> (all nodes in this process), <paramref name="Verbose"/> (--verbose: everything from INFO up).</summary>
-public sealed record HostLogging(bool Embedded, bool Verbose)
+internal sealed record HostLogging(bool Embedded, bool Verbose)
 {
     /// <summary>Node mode, quiet.</summary>
     public static HostLogging Default { get; } = new(false, false);
 }
 
 /// <summary>Builds the Akka configuration of one AkkaRaft node: cluster, remoting, SQLite journal, AkkaRaft defaults.</summary>
-public static class NodeConfig
+internal static class NodeConfig
 {
     /// <summary>Actor system name shared by every node of a cluster.</summary>
     public const string SystemName = "akkaraft";

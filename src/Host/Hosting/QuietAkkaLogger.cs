@@ -5,7 +5,7 @@ using Akka.Event;
 namespace AkkaRaft.Host.Hosting;
 
 /// <summary>What the host is doing, for <see cref="QuietAkkaLogger"/>: which of Akka's routine warnings are noise now.</summary>
-public enum HostPhase
+internal enum HostPhase
 {
     /// <summary>Nodes start (JIT, joining): late heartbeats are expected.</summary>
     Starting,
@@ -21,7 +21,7 @@ public enum HostPhase
 /// embedded host's nodes, which share one process), Raft messages for replicas a restarting node has not recreated yet,
 /// and remote associations failing while this process stops.
 /// </summary>
-public sealed class QuietAkkaLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+internal sealed class QuietAkkaLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     private static int phase = (int)HostPhase.Starting;
 

@@ -8,14 +8,14 @@ namespace AkkaRaft.Host.Hosting;
 /// returns a short summary; <paramref name="Pending"/> says what is still unfinished when it overruns.
 /// A <paramref name="Budget"/> of null takes whatever the overall deadline leaves.
 /// </summary>
-public sealed record ShutdownPhase(string Name, TimeSpan? Budget, Func<TimeSpan, CancellationToken, Task<string>> Run, Func<string> Pending);
+internal sealed record ShutdownPhase(string Name, TimeSpan? Budget, Func<TimeSpan, CancellationToken, Task<string>> Run, Func<string> Pending);
 
 /// <summary>
 /// Runs the shutdown phases in order, each within its budget and all within the overall deadline. A phase that overruns
 /// its own budget is reported and the next one starts; once the overall deadline is spent the sequence stops, reports
 /// every unfinished phase and returns exit code 1. Every phase done in time: exit code 0.
 /// </summary>
-public sealed class ShutdownSequence(TimeSpan deadline, TextWriter output, TimeSpan alreadySpent = default)
+internal sealed class ShutdownSequence(TimeSpan deadline, TextWriter output, TimeSpan alreadySpent = default)
 {
     /// <summary>How long past its own budget a phase may take to wind down what it cancelled (bounded by the overall deadline).</summary>
     private static readonly TimeSpan WindDown = TimeSpan.FromMilliseconds(500);

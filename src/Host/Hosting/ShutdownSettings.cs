@@ -6,7 +6,7 @@ namespace AkkaRaft.Host.Hosting;
 /// Deadlines of the shutdown sequence (<c>akka-raft.host.shutdown</c>): the whole sequence, draining the front ends, and
 /// handing leaderships away; leaving the cluster and closing the journal get whatever the overall deadline leaves.
 /// </summary>
-public sealed record ShutdownSettings(TimeSpan Timeout, TimeSpan DrainTimeout, TimeSpan TransferLeadersTimeout)
+internal sealed record ShutdownSettings(TimeSpan Timeout, TimeSpan DrainTimeout, TimeSpan TransferLeadersTimeout)
 {
     /// <summary>10 s in all, at most 3 s to drain connections and 3 s to hand leaderships away.</summary>
     public static ShutdownSettings Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3));

@@ -7,7 +7,7 @@ namespace AkkaRaft.Host.Hosting;
 /// starts the shutdown sequence, and arms a watchdog that ends the process if it still runs a little after the deadline;
 /// a second signal ends the process at once.
 /// </summary>
-public sealed class ShutdownSignals : IDisposable
+internal sealed class ShutdownSignals : IDisposable
 {
     /// <summary>How long past the shutdown deadline the watchdog waits before it ends the process itself.</summary>
     private static readonly TimeSpan WatchdogGrace = TimeSpan.FromSeconds(2);

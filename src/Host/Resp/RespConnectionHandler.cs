@@ -11,7 +11,7 @@ namespace AkkaRaft.Host.Resp;
 /// When the server stops (Kestrel asks every connection to close) the commands already received are answered and the
 /// connection closes; nothing read after that is executed.
 /// </summary>
-public sealed class RespConnectionHandler : ConnectionHandler
+internal sealed class RespConnectionHandler : ConnectionHandler
 {
     private readonly RespServerState server;
     private readonly ILogger<RespConnectionHandler> logger;

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AkkaRaft.Host.Resp;
 
 /// <summary>Composition point: puts a RESP endpoint backed by an <see cref="IKvClient"/> on a web application's Kestrel.</summary>
-public static class RespEndpoint
+internal static class RespEndpoint
 {
     /// <summary>Listens for Redis clients on <see cref="RespServerOptions.Address"/>:<see cref="RespServerOptions.Port"/>, serving <paramref name="client"/>; returns the shared state (port, counters).</summary>
     public static RespServerState Map(WebApplicationBuilder builder, IKvClient client, RespServerOptions options)

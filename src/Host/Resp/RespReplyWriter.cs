@@ -5,7 +5,7 @@ using System.Text;
 namespace AkkaRaft.Host.Resp;
 
 /// <summary>Encodes replies in RESP2 or RESP3 into a buffer writer (the connection's output pipe).</summary>
-public sealed class RespReplyWriter
+internal sealed class RespReplyWriter
 {
     private readonly IBufferWriter<byte> output;
 

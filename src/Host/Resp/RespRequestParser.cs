@@ -4,7 +4,7 @@ using System.Buffers.Text;
 namespace AkkaRaft.Host.Resp;
 
 /// <summary>What one call of <see cref="RespRequestParser.TryRead"/> produced.</summary>
-public enum RespParseStatus
+internal enum RespParseStatus
 {
     /// <summary>The bytes so far hold no complete command; what was consumed is kept in the parser.</summary>
     NeedMoreData,
@@ -18,7 +18,7 @@ public enum RespParseStatus
 /// Incremental parser of client commands (RESP multibulk arrays of bulk strings, or inline lines) for one connection.
 /// Resumable: a bulk string arriving in pieces is copied as it comes, so the pipe never holds more than the unread tail.
 /// </summary>
-public sealed class RespRequestParser
+internal sealed class RespRequestParser
 {
     private const int MaxLengthLine = 32; // "*" or "$" plus a signed 64-bit number, with room to spare
     private const int InitialArgumentSlots = 1024;

@@ -3,7 +3,7 @@ using System.Net;
 namespace AkkaRaft.Host.Resp;
 
 /// <summary>Settings of the RESP (Redis protocol) endpoint: where it listens, who may talk to it, and the bounds of every buffer.</summary>
-public sealed record RespServerOptions
+internal sealed record RespServerOptions
 {
     /// <summary>Address to listen on (default loopback).</summary>
     public IPAddress Address { get; init; } = IPAddress.Loopback;

@@ -3,7 +3,7 @@ using AkkaRaft.Actors.Kv;
 namespace AkkaRaft.Host.Resp;
 
 /// <summary>What every connection of one RESP endpoint shares: the KV client, the options and the counters INFO reports.</summary>
-public sealed class RespServerState
+internal sealed class RespServerState
 {
     private long connectedClients;
     private long totalConnections;

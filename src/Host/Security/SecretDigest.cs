@@ -8,7 +8,7 @@ namespace AkkaRaft.Host.Security;
 /// digests are compared in constant time, so neither the time taken nor an early exit tells anything about the secret's
 /// content or length.
 /// </summary>
-public sealed class SecretDigest
+internal sealed class SecretDigest
 {
     private readonly byte[] digest;
 

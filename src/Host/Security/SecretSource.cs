@@ -7,7 +7,7 @@ namespace AkkaRaft.Host.Security;
 /// an environment variable, a file named in the config, the value in the config, and (least: visible in <c>ps</c>) the
 /// value on the command line. The first that is set wins; a named file that cannot be read, or is empty, is an error.
 /// </summary>
-public sealed record SecretSource(string Name, string EnvironmentVariable, string ConfigKey)
+internal sealed record SecretSource(string Name, string EnvironmentVariable, string ConfigKey)
 {
     /// <summary>The RESP password: <c>--password-file</c>, <c>AKKARAFT_PASSWORD</c>, <c>akka-raft.host.password-file</c>, <c>akka-raft.host.password</c>, <c>--password</c>.</summary>
     public static SecretSource Password { get; } = new("password", "AKKARAFT_PASSWORD", "akka-raft.host.password");

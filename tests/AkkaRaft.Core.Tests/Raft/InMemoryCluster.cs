@@ -6,7 +6,7 @@ namespace AkkaRaft.Core.Tests.Raft;
 /// A synchronous in-memory group for tests: every Ready is persisted to <see cref="MemoryStorage"/>, its messages are
 /// queued, committed entries are recorded as applied. Messages move only when the test says so.
 /// </summary>
-public sealed class InMemoryCluster
+internal sealed class InMemoryCluster
 {
     private readonly Dictionary<ulong, RaftNode> _nodes = [];
     private readonly Queue<Message> _inFlight = new();

@@ -186,18 +186,19 @@ public class PaperReplicationTests
         Assert.Equal(2UL, r.Node.LastIndex);
     }
 
-    public static TheoryData<ulong, ulong, Entry[], (ulong, ulong)[], (ulong, ulong)[]> AppendCases => new()
+    public static TheoryData<ulong, ulong, object, (ulong, ulong)[], (ulong, ulong)[]> AppendCases => new()
     {
-        { 2, 2, [Entry.Normal(3, 3)], [(1, 1), (2, 2), (3, 3)], [(3, 3)] },
-        { 1, 1, [Entry.Normal(3, 2), Entry.Normal(4, 3)], [(1, 1), (3, 2), (4, 3)], [(3, 2), (4, 3)] },
-        { 0, 0, [Entry.Normal(1, 1)], [(1, 1), (2, 2)], [] },
-        { 0, 0, [Entry.Normal(3, 1)], [(3, 1)], [(3, 1)] },
+        { 2, 2, new[] { Entry.Normal(3, 3) }, [(1, 1), (2, 2), (3, 3)], [(3, 3)] },
+        { 1, 1, new[] { Entry.Normal(3, 2), Entry.Normal(4, 3) }, [(1, 1), (3, 2), (4, 3)], [(3, 2), (4, 3)] },
+        { 0, 0, new[] { Entry.Normal(1, 1) }, [(1, 1), (2, 2)], [] },
+        { 0, 0, new[] { Entry.Normal(3, 1) }, [(3, 1)], [(3, 1)] },
     };
 
     [Theory]
     [MemberData(nameof(AppendCases))]
-    public void S5_3_follower_appends_new_entries_and_truncates_conflicting_ones(ulong index, ulong logTerm, Entry[] entries, (ulong, ulong)[] wantLog, (ulong, ulong)[] wantUnstable)
+    public void S5_3_follower_appends_new_entries_and_truncates_conflicting_ones(ulong index, ulong logTerm, object entriesCase, (ulong, ulong)[] wantLog, (ulong, ulong)[] wantUnstable)
     {
+        var entries = (Entry[])entriesCase;
         var r = new Replica(2, Three, log: [Entry.Normal(1, 1), Entry.Normal(2, 2)]);
         r.Step(Append(1, 2, 4, index, logTerm, 0, entries));
         Assert.Equal(wantLog, r.Log().Select(e => (e.Term, e.Index)));

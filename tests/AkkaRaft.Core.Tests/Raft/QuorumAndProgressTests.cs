@@ -57,8 +57,9 @@ public class QuorumAndProgressTests
     [InlineData("yyy_", VoteResult.Won)]
     [InlineData("yynn_", VoteResult.Pending)]
     [InlineData("yynnn", VoteResult.Lost)]
-    public void Majority_vote_is_won_lost_or_pending(string votes, VoteResult want)
+    public void Majority_vote_is_won_lost_or_pending(string votes, object wantCase)
     {
+        var want = (VoteResult)wantCase;
         var ids = Ids(votes.Length);
         Assert.Equal(want, Quorum.MajorityVote(ids, id => votes[(int)id - 1] switch { 'y' => true, 'n' => false, _ => null }));
     }
@@ -70,8 +71,11 @@ public class QuorumAndProgressTests
     [InlineData(VoteResult.Pending, VoteResult.Lost, VoteResult.Lost)]
     [InlineData(VoteResult.Pending, VoteResult.Pending, VoteResult.Pending)]
     [InlineData(VoteResult.Lost, VoteResult.Lost, VoteResult.Lost)]
-    public void Joint_vote_needs_both_halves(VoteResult incoming, VoteResult outgoing, VoteResult want)
+    public void Joint_vote_needs_both_halves(object incomingCase, object outgoingCase, object wantCase)
     {
+        var incoming = (VoteResult)incomingCase;
+        var outgoing = (VoteResult)outgoingCase;
+        var want = (VoteResult)wantCase;
         // Build each half of three voters so it produces the wanted outcome.
         static Dictionary<ulong, bool?> Half(ulong baseId, VoteResult r) => r switch
         {
@@ -171,8 +175,9 @@ public class QuorumAndProgressTests
     [InlineData(ProgressState.Probe, 0, 10, 9, 3, true, 4)]
     [InlineData(ProgressState.Probe, 0, 10, 9, 20, true, 9)]
     [InlineData(ProgressState.Probe, 5, 10, 9, 1, true, 6)]
-    public void Progress_MaybeDecrTo_follows_the_hint_but_never_goes_below_the_match(ProgressState state, ulong match, ulong next, ulong rejected, ulong hint, bool decremented, ulong wantNext)
+    public void Progress_MaybeDecrTo_follows_the_hint_but_never_goes_below_the_match(object stateCase, ulong match, ulong next, ulong rejected, ulong hint, bool decremented, ulong wantNext)
     {
+        var state = (ProgressState)stateCase;
         var p = new Progress(next, 10, 0, false) { Match = match };
         if (state == ProgressState.Replicate)
         {

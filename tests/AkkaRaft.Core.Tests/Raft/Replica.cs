@@ -6,7 +6,7 @@ namespace AkkaRaft.Core.Tests.Raft;
 /// One <see cref="RaftNode"/> driven by hand: the test steps hand-made messages and reads what comes out.
 /// Every Ready is persisted to <see cref="Storage"/> before Advance, like a runtime with synchronous writes.
 /// </summary>
-public sealed class Replica
+internal sealed class Replica
 {
     public Replica(ulong id, ulong[] voters, Func<RaftConfig, RaftConfig>? configure = null, IEnumerable<Entry>? log = null, HardState? hardState = null, ConfState? membership = null)
     {
@@ -112,7 +112,7 @@ public sealed class Replica
 }
 
 /// <summary>Builders for hand-made messages.</summary>
-public static class Msg
+internal static class Msg
 {
     public static Entry E(ulong term, ulong index, string data = "") => Entry.Normal(term, index, System.Text.Encoding.UTF8.GetBytes(data));
 

@@ -113,8 +113,9 @@ public class SchedulePlannerTests
     [InlineData(1UL, 1UL, 5UL, ScheduleRefusalKind.Refused, "store 5 is removing: it takes no replicas")]
     [InlineData(1UL, 1UL, 6UL, ScheduleRefusalKind.Refused, "store 6 is down")]
     [InlineData(2UL, 1UL, 4UL, ScheduleRefusalKind.Refused, "region 2 already has operator 77 running")]
-    public void A_bad_move_is_refused_with_its_reason(ulong region, ulong from, ulong to, ScheduleRefusalKind kind, string reason)
+    public void A_bad_move_is_refused_with_its_reason(ulong region, ulong from, ulong to, object kindCase, string reason)
     {
+        var kind = (ScheduleRefusalKind)kindCase;
         var input = Input([Region(1, 1, 1, 2, 3), Region(2, 1, 1, 2, 3)],
             [Up(1), Up(2), Up(3), Up(4), new(5, StoreState.Removing, false), new(6, StoreState.Up, true)], running: new() { [2] = 77 });
 

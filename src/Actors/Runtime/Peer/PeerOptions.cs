@@ -4,7 +4,7 @@ using AkkaRaft.Core.Raft;
 namespace AkkaRaft.Actors.Runtime.Peer;
 
 /// <summary>What one <see cref="RaftPeer{TReplyTo}"/> incarnation runs with: its Raft node's config and the runtime's own bounds.</summary>
-public sealed record PeerOptions
+internal sealed record PeerOptions
 {
     /// <summary>The Raft node's config; its id is the replica's peer id. <see cref="RaftConfig.Applied"/> is set by the peer.</summary>
     public required RaftConfig Raft { get; init; }

@@ -4,14 +4,14 @@ using AkkaRaft.Core.Raft;
 namespace AkkaRaft.Actors.Runtime.Peer;
 
 /// <summary>An answer the peer owes a requester.</summary>
-public readonly record struct PendingReply<TReplyTo>(TReplyTo ReplyTo, RaftReply Reply);
+internal readonly record struct PendingReply<TReplyTo>(TReplyTo ReplyTo, RaftReply Reply);
 
 /// <summary>
 /// Proposals waiting to be applied and reads waiting for their read index, bounded in count and in time (ticks).
 /// Reads come in batches: those that arrive together share one ReadIndex request (one context, one heartbeat round).
 /// Requesters are opaque tokens; the queue answers nobody itself, it returns who is owed which answer.
 /// </summary>
-public sealed class PendingRequests<TReplyTo>
+internal sealed class PendingRequests<TReplyTo>
 {
     private readonly ulong _groupId;
     private readonly int _maxProposals;

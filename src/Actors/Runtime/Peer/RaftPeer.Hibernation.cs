@@ -2,7 +2,7 @@ using AkkaRaft.Core.Raft;
 
 namespace AkkaRaft.Actors.Runtime.Peer;
 
-public sealed partial class RaftPeer<TReplyTo>
+internal sealed partial class RaftPeer<TReplyTo>
 {
     private bool _hibernating;
     private int _idleTicks;

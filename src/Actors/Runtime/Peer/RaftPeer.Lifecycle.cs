@@ -2,7 +2,7 @@ using AkkaRaft.Core.Raft;
 
 namespace AkkaRaft.Actors.Runtime.Peer;
 
-public sealed partial class RaftPeer<TReplyTo>
+internal sealed partial class RaftPeer<TReplyTo>
 {
     // Set once this replica has been destroyed (its region moved away): it never runs again.
     private bool _tombstoned;

@@ -2,7 +2,7 @@ using AkkaRaft.Core.Raft;
 
 namespace AkkaRaft.Actors.Runtime.Peer;
 
-public sealed partial class RaftPeer<TReplyTo>
+internal sealed partial class RaftPeer<TReplyTo>
 {
     // Writes asked for and not yet durable, oldest first; the journal completes them in this order.
     private readonly Queue<PendingWrite> _writes = new();

@@ -2,7 +2,7 @@ using AkkaRaft.Core.Raft;
 
 namespace AkkaRaft.Actors.Runtime.Peer;
 
-public sealed partial class RaftPeer<TReplyTo>
+internal sealed partial class RaftPeer<TReplyTo>
 {
     private ulong _snapshotIndexInJournal;
     private long _ticks;

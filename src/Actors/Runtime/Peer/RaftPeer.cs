@@ -13,7 +13,7 @@ namespace AkkaRaft.Actors.Runtime.Peer;
 /// One Ready is journaled at a time (group commit: whatever arrives meanwhile joins the next one); writes carry ids and
 /// complete in order, so more than one may be in flight later. Acknowledgements go out only once their Ready is durable.
 /// </remarks>
-public sealed partial class RaftPeer<TReplyTo>
+internal sealed partial class RaftPeer<TReplyTo>
 {
     private static readonly byte[] HibernateMarker = "akka-raft:hibernate"u8.ToArray();
     private static readonly PeerEffect[] NoEffects = [];
