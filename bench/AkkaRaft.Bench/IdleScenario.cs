@@ -38,11 +38,17 @@ public static class IdleScenario
             }
             var created = watch.Elapsed.TotalSeconds;
             var pending = Enumerable.Range(1, regions).Select(g => (ulong)g).ToHashSet();
+            // Terms above 1: the group needed more than one election (split votes, or a campaign nobody was there to hear).
+            var reelected = 0;
             while (pending.Count > 0 && watch.Elapsed < TimeSpan.FromMinutes(10))
             {
                 foreach (var group in pending.ToList())
                 {
-                    if (await handles[0].StatusAsync(group, TimeSpan.FromSeconds(30)) is GroupStatus { Leader: not 0 }) pending.Remove(group);
+                    if (await handles[0].StatusAsync(group, TimeSpan.FromSeconds(30)) is GroupStatus { Leader: not 0 } led)
+                    {
+                        pending.Remove(group);
+                        if (led.Term > 1) reelected++;
+                    }
                 }
             }
             var electedSeconds = watch.Elapsed.TotalSeconds;
@@ -81,6 +87,8 @@ public static class IdleScenario
                 Replicas = regions * 3,
                 CreatedSeconds = Math.Round(created, 1),
                 ElectedSeconds = Math.Round(electedSeconds, 1),
+                ElectedAfterCreatedSeconds = Math.Round(electedSeconds - created, 1),
+                ElectedInLaterTerm = reelected,
                 NotElected = pending.Count,
                 HibernatingOnNode1 = hibernating,
                 IdleCpuPercentOfOneCore = Math.Round(cpuPercent, 2),
@@ -107,6 +115,8 @@ public sealed record IdleBenchResult
     [JsonPropertyName("replicas")] public int Replicas { get; init; }
     [JsonPropertyName("created_s")] public double CreatedSeconds { get; init; }
     [JsonPropertyName("elected_s")] public double ElectedSeconds { get; init; }
+    [JsonPropertyName("elected_after_created_s")] public double ElectedAfterCreatedSeconds { get; init; }
+    [JsonPropertyName("elected_in_later_term")] public int ElectedInLaterTerm { get; init; }
     [JsonPropertyName("not_elected")] public int NotElected { get; init; }
     [JsonPropertyName("hibernating_on_node1")] public int HibernatingOnNode1 { get; init; }
     [JsonPropertyName("cpu_pct")] public double IdleCpuPercentOfOneCore { get; init; }

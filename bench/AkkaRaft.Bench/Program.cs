@@ -1,7 +1,9 @@
 using System.Text.Json;
 using AkkaRaft.Bench;
 
-// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|host-idle|kv|split|move|journal|rolling-restart|churn] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--get-percent P] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
+// Usage: dotnet run -c Release --project bench/AkkaRaft.Bench -- [core|write|idle|census|host-idle|kv|split|move|journal|rolling-restart|churn] [--seconds N] [--batch N] [--payload N] [--clients N] [--regions R] [--get-percent P] [--split-size-kb N] [--fill-mb N] [--ids N] [--profile FILE]
+// `census [--count N]`: managed bytes per instance of each layer of an idle replica (Akka actor, backoff supervisor,
+// persistent actor, Core RaftNode as follower and leader, RaftPeer), N of each (default 3000), one JSON line per layer.
 // `--profile FILE` (write, kv): an EventPipe trace (CPU samples, GC) of the measured window only; see bench/README.md.
 // `report FILE [--cpu-us-per-write X] [--top N]`: where the busy samples of such a trace went (areas, methods), as JSON.
 // `host-idle`: the `akkaraft` host in embedded mode (build src/Host -c Release first, or --host PATH), untouched: its
@@ -36,6 +38,7 @@ object result = scenario switch
 {
     "core" => CoreScenario.Run(TimeSpan.FromSeconds(seconds), batch, payload),
     "idle" => await IdleScenario.Run(regions, TimeSpan.FromSeconds(seconds)),
+    "census" => await CensusScenario.Run(IntOption("--count", 3000)),
     "host-idle" => await HostIdleScenario.Run(TimeSpan.FromSeconds(IntOption("--settle", 45)), TimeSpan.FromSeconds(seconds), StringOption("--host")),
     "write" or "runtime" => await RuntimeScenario.Run(TimeSpan.FromSeconds(seconds), clients, payload, profile),
     "kv" => await KvScenario.Run(regions, clients, payload, TimeSpan.FromSeconds(seconds), profile, PercentOption("--get-percent")),
@@ -47,9 +50,16 @@ object result = scenario switch
     "rolling-restart" => await RollingRestartScenario.Run(IntOption("--clients", 2), TimeSpan.FromSeconds(IntOption("--seconds", 3)), Console.Error.WriteLine),
     "churn" => await ChurnScenario.Run(clients, payload, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(IntOption("--kill-every", 10)),
         args.Contains("--victim") ? IntOption("--victim", 0) : 0, StringOption("--host"), args.Contains("--keep"), StringOption("--node-loglevel")),
-    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, host-idle, kv, split, move, journal, rolling-restart, churn, report)"),
+    _ => throw new ArgumentException($"unknown scenario '{scenario}' (known: core, write, idle, census, host-idle, kv, split, move, journal, rolling-restart, churn, report)"),
 };
-Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
+if (result is System.Collections.IEnumerable lines and not string)
+{
+    foreach (var line in lines) Console.WriteLine(JsonSerializer.Serialize(line, line.GetType()));
+}
+else
+{
+    Console.WriteLine(JsonSerializer.Serialize(result, result.GetType()));
+}
 
 double DoubleOption(string name, double fallback)
 {

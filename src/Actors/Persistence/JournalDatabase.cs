@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Data.Sqlite;
 
 namespace AkkaRaft.Actors.Persistence;
 
@@ -12,16 +10,14 @@ internal sealed class JournalDatabase : IDisposable
 {
     private readonly JournalWriteConnection _connection;
     private readonly JournalWriter _writer;
-    private readonly SemaphoreSlim _readSlots;
-    private readonly ConcurrentBag<JournalReader> _idleReaders = [];
-    private readonly ConcurrentBag<JournalReader> _allReaders = [];
+    private readonly JournalReadBatcher _reads;
 
     private JournalDatabase(JournalDatabaseSettings settings, JournalWriteConnection connection)
     {
         Settings = settings;
         _connection = connection;
         _writer = new JournalWriter(connection, settings);
-        _readSlots = new SemaphoreSlim(settings.ReaderConnections, settings.ReaderConnections);
+        _reads = new JournalReadBatcher(settings);
     }
 
     public JournalDatabaseSettings Settings { get; }
@@ -32,6 +28,15 @@ internal sealed class JournalDatabase : IDisposable
     /// <summary>Opens (or creates) the file; see <see cref="JournalWriteConnection(JournalDatabaseSettings)"/>.</summary>
     /// <exception cref="JournalStorageException">The file cannot be opened or is not an AkkaRaft journal.</exception>
     public static JournalDatabase Open(JournalDatabaseSettings settings) => new(settings, new JournalWriteConnection(settings));
+
+    /// <summary>Read passes (each one read transaction serving every read queued) run so far.</summary>
+    public long ReadPasses => _reads.Passes;
+
+    /// <summary>Reads answered so far.</summary>
+    public long Reads => _reads.Reads;
+
+    /// <summary>Until disposed, reads queue up and none is served; for tests.</summary>
+    internal IDisposable HoldReads() => _reads.HoldReads();
 
     /// <summary>Queues a write for the node's single writer; completes once durable.</summary>
     public Task WriteAsync(JournalWrite write) => _writer.WriteAsync(write);
@@ -59,53 +64,11 @@ internal sealed class JournalDatabase : IDisposable
     {
         _writer.Dispose();
         _connection.Dispose();
-        foreach (var reader in _allReaders) reader.Dispose();
-        _readSlots.Dispose();
+        _reads.Dispose();
     }
 
-    // Runs a read on a pool thread (SQLite calls block) with one of at most reader-connections connections.
-    private async Task<T> ReadAsync<T>(string persistenceId, Func<JournalReader, T> read, CancellationToken cancellation)
-    {
-        await _readSlots.WaitAsync(cancellation).ConfigureAwait(false);
-        try
-        {
-            return await Task.Run(() =>
-            {
-                var reader = _idleReaders.TryTake(out var idle) ? idle : NewReader();
-                try
-                {
-                    return read(reader);
-                }
-                catch (Exception e) when (e is SqliteException or InvalidCastException)
-                {
-                    throw new JournalStorageException(
-                        $"journal database '{Settings.DatabasePath}' cannot be read for persistence id '{persistenceId}': {e.Message}", e);
-                }
-                finally
-                {
-                    _idleReaders.Add(reader);
-                }
-            }, cancellation).ConfigureAwait(false);
-        }
-        finally
-        {
-            _readSlots.Release();
-        }
-    }
-
-    private JournalReader NewReader()
-    {
-        try
-        {
-            var reader = new JournalReader(Settings.DatabasePath);
-            _allReaders.Add(reader);
-            return reader;
-        }
-        catch (SqliteException e)
-        {
-            throw new JournalStorageException($"journal database '{Settings.DatabasePath}' cannot be opened for reading: {e.Message}", e);
-        }
-    }
+    private Task<T> ReadAsync<T>(string persistenceId, Func<JournalReader, T> read, CancellationToken cancellation) =>
+        _reads.ReadAsync(persistenceId, read, cancellation);
 }
 
 /// <summary>

@@ -22,6 +22,12 @@ internal sealed record JournalDatabaseSettings
     /// <summary>Read connections (recovery replays, highest sequence numbers, snapshot loads) used at once.</summary>
     public int ReaderConnections { get; init; } = 2;
 
+    /// <summary>Reads (replays, highest sequence numbers, snapshot loads) queued for the reader threads; more wait for room.</summary>
+    public int MaxQueuedReads { get; init; } = 10_000;
+
+    /// <summary>Reads one reader thread serves in one pass (one read transaction) at most.</summary>
+    public int MaxReadBatch { get; init; } = 256;
+
     /// <summary>WAL pages after which a commit checkpoints the WAL into the database file (SQLite's wal_autocheckpoint).</summary>
     public int WalAutoCheckpointPages { get; init; } = 4000;
 
@@ -44,6 +50,8 @@ internal sealed record JournalDatabaseSettings
             MaxTransactionEvents = Positive(pluginConfig, "max-transaction-events", defaults.MaxTransactionEvents),
             MaxTransactionBytes = PositiveBytes(pluginConfig, "max-transaction-bytes", defaults.MaxTransactionBytes),
             ReaderConnections = Positive(pluginConfig, "reader-connections", defaults.ReaderConnections),
+            MaxQueuedReads = Positive(pluginConfig, "max-queued-reads", defaults.MaxQueuedReads),
+            MaxReadBatch = Positive(pluginConfig, "max-read-batch", defaults.MaxReadBatch),
             WalAutoCheckpointPages = Positive(pluginConfig, "wal-autocheckpoint-pages", defaults.WalAutoCheckpointPages),
             WriterCacheKib = (int)Math.Min(int.MaxValue, PositiveBytes(pluginConfig, "writer-cache-size", defaults.WriterCacheKib * 1024L) / 1024),
         };

@@ -13,6 +13,8 @@ internal sealed class JournalReader : IDisposable
     private readonly SqliteCommand _highest;
     private readonly SqliteCommand _replay;
     private readonly SqliteCommand _loadSnapshot;
+    private readonly SqliteCommand _begin;
+    private readonly SqliteCommand _commit;
 
     public JournalReader(string databasePath)
     {
@@ -31,6 +33,18 @@ internal sealed class JournalReader : IDisposable
             "WHERE persistence_id = $pid AND sequence_nr BETWEEN $min_seq AND $max_seq AND created BETWEEN $min_ts AND $max_ts " +
             "ORDER BY sequence_nr DESC LIMIT 1",
             "$pid", "$min_seq", "$max_seq", "$min_ts", "$max_ts");
+        _begin = _connection.Prepare("BEGIN");
+        _commit = _connection.Prepare("COMMIT");
+    }
+
+    /// <summary>Starts a read transaction: the reads of a batch see one snapshot of the file and take its read lock once.</summary>
+    public void BeginBatch() => _begin.ExecuteNonQuery();
+
+    /// <summary>Ends the read transaction of a batch, if one is open.</summary>
+    public void EndBatch()
+    {
+        // A failed statement may already have ended it (SQLite rolls back on some errors).
+        if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0) _commit.ExecuteNonQuery();
     }
 
     /// <summary>Highest sequence number ever written for <paramref name="persistenceId"/>, deleted events included; 0 if none.</summary>
@@ -86,6 +100,8 @@ internal sealed class JournalReader : IDisposable
 
     public void Dispose()
     {
+        _begin.Dispose();
+        _commit.Dispose();
         _highest.Dispose();
         _replay.Dispose();
         _loadSnapshot.Dispose();

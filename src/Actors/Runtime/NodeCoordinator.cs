@@ -26,7 +26,13 @@ internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
     private readonly RaftSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ulong, IActorRef> _groups = [];
-    private readonly Dictionary<IActorRef, ulong> _groupOfActor = [];
+    // Each running replica's spec: what its Terminated names, and what a restart creates again.
+    private readonly Dictionary<IActorRef, CreateGroup> _specOfActor = [];
+    // Replicas that stopped on their own and wait for their restart (spec, consecutive failures); only failing groups have an entry.
+    private readonly Dictionary<ulong, (CreateGroup Spec, int Failures)> _restarting = [];
+    // Consecutive failures of replicas restarted and not yet recovered (a successful start, GroupCreated, clears it).
+    private readonly Dictionary<ulong, int> _failures = [];
+    private readonly Random _jitter = new();
     private readonly HashSet<ulong> _hibernating = [];
     // The groups that get ticks: hosted and not hibernating. A sleeping group costs the tick nothing.
     private readonly Dictionary<ulong, IActorRef> _awake = [];
@@ -83,6 +89,7 @@ internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
         Receive<GroupHibernated>(h => SetAwake(h.GroupId, awake: false));
         Receive<GroupAwake>(a => SetAwake(a.GroupId, awake: true));
         Receive<Terminated>(OnGroupTerminated);
+        Receive<RestartGroup>(OnRestartGroup);
         Receive<GetHostedGroups>(_ => Sender.Tell(new HostedGroups(_nodeId, [.. _groups.Keys.Order()]) { AwakeGroupIds = [.. _awake.Keys.Order()] }));
         Receive<IGroupRequest>(ForwardToGroup);
         // Cluster membership, associations and other coordinators' hellos; a node going away wakes sleeping groups (their
@@ -105,6 +112,10 @@ internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
             }
         });
     }
+
+    /// <inheritdoc />
+    /// <remarks>A failing replica stops; its Terminated schedules the restart (see <see cref="RaftGroupSupervision"/>).</remarks>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -363,23 +374,28 @@ internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
             deferred.Add((create, Sender));
             return;
         }
-        var props = RaftGroupSupervision.Props(_nodeId, create, _settings, Self);
-        var child = Context.ActorOf(props, $"group-{create.GroupId}");
-        Context.Watch(child);
-        _groups[create.GroupId] = child;
-        _awake[create.GroupId] = child;
-        EnsureTicking();
-        _groupOfActor[child] = create.GroupId;
+        StartReplica(create);
         _unknownGroupsLogged.Remove(create.GroupId);
         if (!_creationWaiters.TryGetValue(create.GroupId, out var waiters)) _creationWaiters[create.GroupId] = waiters = [];
         waiters.Add(Sender);
     }
 
+    private void StartReplica(CreateGroup create)
+    {
+        var child = Context.ActorOf(RaftGroupActor.Props(_nodeId, create, _settings, Self), $"group-{create.GroupId}");
+        Context.Watch(child);
+        _groups[create.GroupId] = child;
+        _awake[create.GroupId] = child;
+        EnsureTicking();
+        _specOfActor[child] = create;
+    }
+
     private void OnGroupCreated(GroupCreated created)
     {
-        // A destroyed replica does not run: its supervisor goes too (it would only restart it into the tombstone again).
-        if (created.Tombstoned && _groups.TryGetValue(created.GroupId, out var destroyed) && destroyed.Path == Sender.Path.Parent)
-            OnRemoveGroupOf(created.GroupId);
+        var fromCurrentReplica = _groups.TryGetValue(created.GroupId, out var current) && current.Equals(Sender);
+        if (fromCurrentReplica) _failures.Remove(created.GroupId);
+        // A destroyed replica does not run: it is removed (a restart would only bring it back into the tombstone).
+        if (created.Tombstoned && fromCurrentReplica) OnRemoveGroupOf(created.GroupId);
         if (!_creationWaiters.Remove(created.GroupId, out var waiters)) return;
         foreach (var waiter in waiters) waiter.Tell(created);
     }
@@ -392,9 +408,18 @@ internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
 
     private void OnRemoveGroupOf(ulong groupId)
     {
+        if (_restarting.Remove(groupId))
+        {
+            // Its replica is already gone; only the pending restart is called off.
+            Timers.Cancel(RestartTimer(groupId));
+            _groups.Remove(groupId);
+            _failures.Remove(groupId);
+            return;
+        }
         if (_groups.Remove(groupId, out var child))
         {
-            _groupOfActor.Remove(child);
+            _specOfActor.Remove(child);
+            _failures.Remove(groupId);
             _hibernating.Remove(groupId);
             _awake.Remove(groupId);
             // Still watched: its Terminated releases creates of the same group that arrive meanwhile.
@@ -413,12 +438,27 @@ internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
             }
             return;
         }
-        if (!_groupOfActor.Remove(terminated.ActorRef, out var groupId)) return;
-        _groups.Remove(groupId);
+        if (!_specOfActor.Remove(terminated.ActorRef, out var spec)) return;
+        var groupId = spec.GroupId;
         _hibernating.Remove(groupId);
         _awake.Remove(groupId);
-        _log.Error("[group {0}] replica stopped for good (its supervisor gave up)", groupId);
+        // Still in _groups (messages meanwhile go to dead letters, creates are answered as for a running replica).
+        var failures = _failures.GetValueOrDefault(groupId) + 1;
+        _failures[groupId] = failures;
+        _restarting[groupId] = (spec, failures);
+        var delay = RaftGroupSupervision.RestartDelay(failures, _jitter.NextDouble());
+        _log.Warning("[group {0}] replica stopped (failure {1} in a row): restarting it from the journal in {2} ms",
+            groupId, failures, (int)delay.TotalMilliseconds);
+        Timers.StartSingleTimer(RestartTimer(groupId), new RestartGroup(groupId), delay);
     }
+
+    private void OnRestartGroup(RestartGroup restart)
+    {
+        if (!_restarting.Remove(restart.GroupId, out var pending)) return;
+        StartReplica(pending.Spec);
+    }
+
+    private static string RestartTimer(ulong groupId) => $"restart-{groupId}";
 
     private void ForwardToGroup(IGroupRequest request)
     {
@@ -439,6 +479,8 @@ internal sealed class NodeCoordinator : ReceiveActor, IWithTimers
     {
         public static SnapshotPace Instance { get; } = new();
     }
+
+    private sealed record RestartGroup(ulong GroupId) : INoSerializationVerificationNeeded;
 
     private sealed record CoordinatorTick : INoSerializationVerificationNeeded
     {

@@ -16,7 +16,9 @@ internal sealed class RaftGroupActor : UntypedPersistentActor
 {
     private readonly CreateGroup _spec;
     private readonly IActorRef _coordinator;
-    private readonly ILoggingAdapter _log;
+    // Created at the first line logged: an adapter (and its log source string) per replica is a few hundred bytes
+    // that most replicas, idle, never use.
+    private ILoggingAdapter? _log;
     private readonly RaftPeer<IActorRef> _peer;
 
     /// <summary>Props for a replica hosted by the coordinator of <paramref name="nodeId"/>.</summary>
@@ -28,14 +30,15 @@ internal sealed class RaftGroupActor : UntypedPersistentActor
     {
         _spec = spec;
         _coordinator = coordinator;
-        _log = Context.GetLogger().WithContext("group", spec.GroupId);
         // Different replicas (and restarts) get different election timeouts.
         var seed = HashCode.Combine(nodeId, spec.GroupId, spec.PeerId, Environment.TickCount);
-        _peer = new RaftPeer<IActorRef>(nodeId, spec, PeerOptions.From(settings, spec.PeerId, seed, _log.IsDebugEnabled), spec.StateMachineFactory());
+        _peer = new RaftPeer<IActorRef>(nodeId, spec, PeerOptions.From(settings, spec.PeerId, seed, Context.System.Log.IsDebugEnabled), spec.StateMachineFactory());
         PersistenceId = $"raft-{nodeId}-{spec.GroupId}-{spec.PeerId}";
         JournalPluginId = settings.JournalPluginId;
         SnapshotPluginId = settings.SnapshotPluginId;
     }
+
+    private ILoggingAdapter GroupLog => _log ??= Log.WithContext("group", _spec.GroupId);
 
     /// <inheritdoc />
     /// <remarks>
@@ -115,7 +118,7 @@ internal sealed class RaftGroupActor : UntypedPersistentActor
                 Execute(_peer.SnapshotSaved(success.Metadata.SequenceNr));
                 break;
             case SaveSnapshotFailure failure:
-                _log.Warning("[group {0}] snapshot failed, journal kept: {1}", _spec.GroupId, failure.Cause.Message);
+                GroupLog.Warning("[group {0}] snapshot failed, journal kept: {1}", _spec.GroupId, failure.Cause.Message);
                 break;
             case DeleteMessagesSuccess deleted:
                 Execute(_peer.JournalDeleted(deleted.ToSequenceNr));
@@ -123,7 +126,7 @@ internal sealed class RaftGroupActor : UntypedPersistentActor
             case DeleteSnapshotsSuccess:
                 break;
             case DeleteMessagesFailure deleteFailure:
-                _log.Warning("[group {0}] journal compaction failed: {1}", _spec.GroupId, deleteFailure.Cause.Message);
+                GroupLog.Warning("[group {0}] journal compaction failed: {1}", _spec.GroupId, deleteFailure.Cause.Message);
                 break;
             default:
                 Unhandled(message);
@@ -213,19 +216,28 @@ internal sealed class RaftGroupActor : UntypedPersistentActor
 
     private void WriteLog(LogLine line)
     {
+        // Every replica logs its start at Info: with Info off that must not create its adapter.
+        var level = line.Level switch
+        {
+            PeerLogLevel.Debug => LogLevel.DebugLevel,
+            PeerLogLevel.Info => LogLevel.InfoLevel,
+            PeerLogLevel.Warning => LogLevel.WarningLevel,
+            _ => LogLevel.ErrorLevel,
+        };
+        if (!Log.IsEnabled(level)) return;
         switch (line.Level)
         {
-            case PeerLogLevel.Debug: _log.Debug("{0}", line.Text); break;
-            case PeerLogLevel.Info: _log.Info("{0}", line.Text); break;
-            case PeerLogLevel.Warning: _log.Warning("{0}", line.Text); break;
-            default: _log.Error("{0}", line.Text); break;
+            case PeerLogLevel.Debug: GroupLog.Debug("{0}", line.Text); break;
+            case PeerLogLevel.Info: GroupLog.Info("{0}", line.Text); break;
+            case PeerLogLevel.Warning: GroupLog.Warning("{0}", line.Text); break;
+            default: GroupLog.Error("{0}", line.Text); break;
         }
     }
 
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        _log.Error(cause, "[group {0}] journal write {1} failed; replica stops and restarts from the journal", _spec.GroupId, sequenceNr);
+        GroupLog.Error(cause, "[group {0}] journal write {1} failed; replica stops and restarts from the journal", _spec.GroupId, sequenceNr);
         Execute(_peer.WriteFailed("journal write failed"));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
@@ -233,7 +245,7 @@ internal sealed class RaftGroupActor : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        _log.Error(cause, "[group {0}] journal rejected write {1}; replica stops", _spec.GroupId, sequenceNr);
+        GroupLog.Error(cause, "[group {0}] journal rejected write {1}; replica stops", _spec.GroupId, sequenceNr);
         Execute(_peer.WriteFailed("journal rejected a write"));
         Context.Stop(Self);
     }
@@ -241,11 +253,11 @@ internal sealed class RaftGroupActor : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
-        // The replica stops; its backoff supervisor starts it again from the journal (RaftGroupSupervision).
+        // The replica stops; the coordinator starts it again from the journal after a backoff (RaftGroupSupervision).
         if (reason is Akka.Pattern.OpenCircuitException or TimeoutException)
-            _log.Warning("[group {0}] journal unavailable during recovery ({1}): the replica retries after a backoff", _spec.GroupId, reason.Message);
+            GroupLog.Warning("[group {0}] journal unavailable during recovery ({1}): the replica retries after a backoff", _spec.GroupId, reason.Message);
         else
-            _log.Error(reason, "[group {0}] recovery failed (corrupt or unreadable journal): the replica retries after a backoff", _spec.GroupId);
+            GroupLog.Error(reason, "[group {0}] recovery failed (corrupt or unreadable journal): the replica retries after a backoff", _spec.GroupId);
         base.OnRecoveryFailure(reason, message);
     }
 }

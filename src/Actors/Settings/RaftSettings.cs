@@ -23,6 +23,12 @@ public sealed record RaftSettings
     /// <summary>A follower whose leader's node the transport lost campaigns within a random 1..this many ticks.</summary>
     public required int SuspectedLeaderCampaignTicks { get; init; }
 
+    /// <summary>
+    /// First elections of new groups are spread over this many ticks: one replica per group, chosen by group id, stands
+    /// first at a tick chosen by group id; the others wait out the spread before standing (0: every replica random as usual).
+    /// </summary>
+    public required int InitialElectionSpreadTicks { get; init; }
+
     /// <summary>Whether elections run a PreVote round first.</summary>
     public required bool PreVote { get; init; }
 
@@ -109,6 +115,7 @@ public sealed record RaftSettings
             ElectionTicks = reader.Int("election-ticks", min: 1),
             HeartbeatTicks = reader.Int("heartbeat-ticks", min: 1),
             SuspectedLeaderCampaignTicks = reader.Int("suspected-leader-campaign-ticks", min: 1),
+            InitialElectionSpreadTicks = reader.Int("initial-election-spread-ticks", min: 0),
             PreVote = reader.Bool("pre-vote"),
             CheckQuorum = reader.Bool("check-quorum"),
             ReadOnlyMode = reader.ReadOnly("read-only-mode"),

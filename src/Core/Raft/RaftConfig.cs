@@ -45,6 +45,12 @@ internal sealed record RaftConfig
     public ulong Applied { get; init; }
     /// <summary>Seed for the randomized election timeout (deterministic by design).</summary>
     public int RandomSeed { get; init; }
+    /// <summary>
+    /// Ticks a fresh replica (term 0, empty log) waits before its first campaign, instead of a random
+    /// [<see cref="ElectionTicks"/>, 2 × <see cref="ElectionTicks"/>); 0 = random as always. Lets a runtime that creates
+    /// many groups at once spread their first elections and choose which replica stands first.
+    /// </summary>
+    public int FirstElectionTimeoutTicks { get; init; }
     /// <summary>After <see cref="RaftNode.LeaderSuspected"/>, campaign within a random 1..n ticks (staggered so voters do not split).</summary>
     public int SuspectedLeaderCampaignTicks { get; init; } = 2;
 
@@ -58,6 +64,7 @@ internal sealed record RaftConfig
         {
             throw new RaftConfigException($"SuspectedLeaderCampaignTicks = {SuspectedLeaderCampaignTicks}: must be in [1, ElectionTicks ({ElectionTicks})]");
         }
+        if (FirstElectionTimeoutTicks < 0) throw new RaftConfigException($"FirstElectionTimeoutTicks = {FirstElectionTimeoutTicks}: must be 0 (random) or greater");
         if (MaxInflightMessages <= 0) throw new RaftConfigException($"MaxInflightMessages = {MaxInflightMessages}: must be greater than 0");
         if (MaxSizePerMessage == 0) throw new RaftConfigException("MaxSizePerMessage = 0: must be greater than 0");
         if (MaxInflightBytes != 0 && MaxInflightBytes < MaxSizePerMessage)

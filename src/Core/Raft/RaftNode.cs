@@ -46,6 +46,7 @@ internal sealed partial class RaftNode
         }
         if (config.Applied > 0) _log.AppliedTo(config.Applied);
         BecomeFollower(Term, 0);
+        if (_config.FirstElectionTimeoutTicks > 0 && Term == 0 && _log.LastIndex() == 0) _randomizedElectionTimeout = _config.FirstElectionTimeoutTicks;
         _previousHardState = CurrentHardState;
         _previousSoftState = CurrentSoftState;
     }

@@ -275,7 +275,7 @@ public sealed class SplitFaultTests(ITestOutputHelper output) : Akka.TestKit.Xun
         // Crash every replica of the right region at once; only their restarts can serve it again.
         foreach (var node in cluster.Kv)
         {
-            var replica = node.Raft.Coordinator.Path / $"group-{right.Id}" / "replica";
+            var replica = node.Raft.Coordinator.Path / $"group-{right.Id}";
             cluster.Nodes[(int)node.NodeId - 1].ActorSelection(replica).Tell(Kill.Instance);
         }
 

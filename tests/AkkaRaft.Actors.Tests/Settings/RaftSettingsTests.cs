@@ -85,6 +85,7 @@ public sealed class RaftSettingsTests
     [InlineData("akka-raft.heartbeat-ticks = 10", "akka-raft.heartbeat-ticks", "must be less than akka-raft.election-ticks (10)")]
     [InlineData("akka-raft.suspected-leader-campaign-ticks = 0", "akka-raft.suspected-leader-campaign-ticks", "must be at least 1")]
     [InlineData("akka-raft.suspected-leader-campaign-ticks = 11", "akka-raft.suspected-leader-campaign-ticks", "must not exceed akka-raft.election-ticks (10)")]
+    [InlineData("akka-raft.initial-election-spread-ticks = -1", "akka-raft.initial-election-spread-ticks", "must be at least 0")]
     [InlineData("akka-raft.pre-vote = maybe", "akka-raft.pre-vote", "not a boolean")]
     [InlineData("akka-raft.check-quorum = sometimes", "akka-raft.check-quorum", "not a boolean")]
     [InlineData("akka-raft.read-only-mode = eventual", "akka-raft.read-only-mode", "must be one of: safe, lease")]

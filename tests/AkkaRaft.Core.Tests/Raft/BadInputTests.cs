@@ -138,6 +138,7 @@ public class BadInputTests
         { "Id", Break(c => c with { Id = 0 }) },
         { "HeartbeatTicks", Break(c => c with { HeartbeatTicks = 0 }) },
         { "ElectionTicks", Break(c => c with { ElectionTicks = 1, HeartbeatTicks = 1 }) },
+        { "FirstElectionTimeoutTicks", Break(c => c with { FirstElectionTimeoutTicks = -1 }) },
         { "MaxInflightMessages", Break(c => c with { MaxInflightMessages = 0 }) },
         { "MaxSizePerMessage", Break(c => c with { MaxSizePerMessage = 0 }) },
         { "MaxInflightBytes", Break(c => c with { MaxSizePerMessage = 1000, MaxInflightBytes = 10 }) },

@@ -192,6 +192,49 @@ public class PaperElectionTests
         Assert.Equal(1UL, r.Node.LastIndex);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(25)]
+    public void S5_2_a_fresh_replica_first_campaigns_after_its_configured_first_election_timeout(int firstTimeout)
+    {
+        var r = new Replica(1, Three, c => c with { FirstElectionTimeoutTicks = firstTimeout });
+        var ticks = 0;
+        while (r.Node.Role == StateRole.Follower && ticks < 100)
+        {
+            r.Tick();
+            ticks++;
+        }
+        Assert.Equal(firstTimeout, ticks);
+        Assert.Equal(StateRole.Candidate, r.Node.Role);
+
+        // Only the first: a later election timeout is random in [et, 2et) again.
+        var et = r.Node.Config.ElectionTicks;
+        r.Drain();
+        r.Step(Heartbeat(2, 1, r.Node.Term + 1));
+        r.Drain();
+        ticks = 0;
+        while (r.Node.Role == StateRole.Follower && ticks < 10 * et)
+        {
+            r.Tick();
+            ticks++;
+        }
+        Assert.InRange(ticks, et, 2 * et - 1);
+    }
+
+    [Fact]
+    public void S5_2_a_replica_restarting_with_a_term_ignores_the_first_election_timeout()
+    {
+        var r = new Replica(1, Three, c => c with { FirstElectionTimeoutTicks = 100 }, hardState: new HardState(3, 0, 0));
+        var et = r.Node.Config.ElectionTicks;
+        var ticks = 0;
+        while (r.Node.Role == StateRole.Follower && ticks < 100)
+        {
+            r.Tick();
+            ticks++;
+        }
+        Assert.InRange(ticks, et, 2 * et - 1);
+    }
+
     [Fact]
     public void S5_2_follower_election_timeouts_are_randomized_over_the_whole_range()
     {

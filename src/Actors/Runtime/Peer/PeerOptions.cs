@@ -18,6 +18,8 @@ internal sealed record PeerOptions
     public required int MaxPendingProposals { get; init; }
     /// <summary>Reads waiting for their read index before new ones are refused (Busy).</summary>
     public required int MaxPendingReads { get; init; }
+    /// <summary>Ticks over which the first elections of new groups are spread (0: random election timeouts only).</summary>
+    public int InitialElectionSpreadTicks { get; init; }
     /// <summary>Whether debug log lines are wanted (they are not even formatted otherwise).</summary>
     public bool DebugEnabled { get; init; }
 
@@ -51,6 +53,7 @@ internal sealed record PeerOptions
                 RandomSeed = randomSeed,
             },
             HibernateAfterTicks = settings.HibernateAfterTicks,
+            InitialElectionSpreadTicks = settings.InitialElectionSpreadTicks,
             SnapshotEveryEntries = settings.SnapshotEveryEntries,
             FollowerCatchUpLogBytes = settings.FollowerCatchUpLogBytes,
             MaxPendingProposals = settings.MaxPendingProposals,

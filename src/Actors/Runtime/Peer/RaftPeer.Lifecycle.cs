@@ -121,9 +121,29 @@ internal sealed partial class RaftPeer<TReplyTo>
         Write(new BootstrapWrite(NextWriteId(), bootstrap, voters, written), written, inputsWait: true);
     }
 
+    /// <summary>
+    /// A group that never had a term staggers its first election (initial-election-spread-ticks): the replica the group id
+    /// picks among the initial voters stands at a tick the group id picks within the spread, the others only after the
+    /// whole spread and an election timeout more. 0 (random as usual) for a group with a past, a split's right half, a
+    /// single voter, or no spread.
+    /// </summary>
+    private int FirstElectionTimeout()
+    {
+        var spread = _options.InitialElectionSpreadTicks;
+        if (spread <= 0 || _spec.Bootstrap is not null || _spec.CampaignOnStart) return 0;
+        if (_storage.InitialState().HardState.Term != 0 || _storage.LastIndex() != 0) return 0;
+        var voters = _spec.InitialPeers.Keys.Order().ToArray();
+        // A single voter has no one to contend with.
+        if (voters.Length < 2) return 0;
+        var electionTicks = _options.Raft.ElectionTicks;
+        var first = voters[(int)(_spec.GroupId % (ulong)voters.Length)];
+        if (first == _spec.PeerId) return electionTicks + (int)(_spec.GroupId % (ulong)spread);
+        return 2 * electionTicks + spread + (int)((uint)_options.Raft.RandomSeed % (uint)electionTicks);
+    }
+
     private void StartNode()
     {
-        _node = new RaftNode(_options.Raft with { Applied = _stateMachine.AppliedIndex }, _storage);
+        _node = new RaftNode(_options.Raft with { Applied = _stateMachine.AppliedIndex, FirstElectionTimeoutTicks = FirstElectionTimeout() }, _storage);
         _appliedIndex = _stateMachine.AppliedIndex;
         _lastRole = _node.Role;
         Log(PeerLogLevel.Info, $"[group {_spec.GroupId}] replica {_spec.PeerId} started: term {_node.Term}, commit {_node.Committed}, " +
