@@ -22,7 +22,7 @@ public static class IdleScenario
         try
         {
             // Hibernation after 3 s of quiet (30 ticks at 100 ms): long enough for every election to settle.
-            for (var i = 0; i < 3; i++) systems.Add(RuntimeScenario.StartSystem(rootDir, i, "akka-raft.hibernate-after-ticks = 30"));
+            for (var i = 0; i < 3; i++) systems.Add(RuntimeScenario.StartSystem(rootDir, i, "akka-raft.hibernate-after-ticks = 30\nakka-raft.initial-election-spread-ticks = 50"));
             var handles = systems.Select((s, i) => AkkaRaftExtension.Get(s).StartNode((ulong)i + 1)).ToList();
             await RuntimeScenario.IntroduceCoordinators(systems, handles);
             GC.Collect();
