@@ -23,6 +23,9 @@ public static class KvCommandCodec
         IncrBy = 5,
         MSet = 6,
         Split = 7,
+        // Keyspace commands keep their own range, away from the data types' op codes.
+        Scan = 16,
+        Flush = 17,
     }
 
     // SET flag bits; any other bit set is a decode error so a newer writer cannot be misread silently.
@@ -85,6 +88,14 @@ public static class KvCommandCodec
                 writer.WriteVarUInt((ulong)split.NewPeerIds.Length);
                 foreach (var peerId in split.NewPeerIds) writer.WriteVarUInt(peerId);
                 break;
+            case ScanCommand scan:
+                writer.WriteBytes(scan.StartKey);
+                writer.WriteVarInt(scan.Limit);
+                writer.WriteVarInt(scan.Skip);
+                writer.WriteBytes(System.Text.Encoding.UTF8.GetBytes(scan.TypeFilter ?? ""));
+                break;
+            case FlushCommand:
+                break;
         }
         return writer.ToArray();
     }
@@ -96,7 +107,7 @@ public static class KvCommandCodec
         var op = ReadOp(ref reader);
         var regionId = reader.ReadVarUInt("region id");
         var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
-        var nowMs = op is OpCode.Get or OpCode.Exists ? 0 : reader.ReadVarInt("now ms");
+        var nowMs = IsRead(op) ? 0 : reader.ReadVarInt("now ms");
 
         KvCommand command;
         switch (op)
@@ -132,6 +143,18 @@ public static class KvCommandCodec
                 for (var i = 0; i < pairCount; i++) pairs.Add(new KeyValue(reader.ReadBytes("key"), reader.ReadBytes("value")));
                 command = new MSetCommand(regionId, epoch, nowMs, pairs.MoveToImmutable());
                 break;
+            case OpCode.Scan:
+                var startKey = reader.ReadBytes("start key");
+                var limit = reader.ReadVarInt("limit");
+                if (limit is < 1 or > int.MaxValue) throw reader.Fail($"scan limit {limit} is not between 1 and {int.MaxValue}");
+                var skip = reader.ReadVarInt("skip");
+                if (skip < 0) throw reader.Fail($"scan skip {skip} is negative");
+                var type = System.Text.Encoding.UTF8.GetString(reader.ReadSpan("type filter"));
+                command = new ScanCommand(regionId, epoch, startKey, (int)limit, skip, type.Length == 0 ? null : type);
+                break;
+            case OpCode.Flush:
+                command = new FlushCommand(regionId, epoch, nowMs);
+                break;
             default: // OpCode.Split
                 var splitKey = reader.ReadBytes("split key");
                 var newRegionId = reader.ReadVarUInt("new region id");
@@ -156,7 +179,7 @@ public static class KvCommandCodec
         var op = ReadOp(ref reader);
         var regionId = reader.ReadVarUInt("region id");
         var epoch = new RegionEpoch(reader.ReadVarUInt("epoch conf version"), reader.ReadVarUInt("epoch version"));
-        if (op is OpCode.Get or OpCode.Exists) return new KvCommandHeader(false, regionId, epoch, 0, 0);
+        if (IsRead(op)) return new KvCommandHeader(false, regionId, epoch, 0, 0);
         var stampOffset = reader.Position;
         reader.ReadVarInt("now ms");
         return new KvCommandHeader(true, regionId, epoch, stampOffset, reader.Position - stampOffset);
@@ -175,9 +198,11 @@ public static class KvCommandCodec
         reader.ReadVarUInt("region id");
         reader.ReadVarUInt("epoch conf version");
         reader.ReadVarUInt("epoch version");
-        if (op is not (OpCode.Get or OpCode.Exists)) reader.ReadVarInt("now ms");
+        if (!IsRead(op)) reader.ReadVarInt("now ms");
         switch (op)
         {
+            case OpCode.Scan or OpCode.Flush:
+                return null; // no keys: the epoch check alone keeps them to the region
             case OpCode.Get or OpCode.Set or OpCode.IncrBy or OpCode.Split:
                 return Outside(reader.ReadSpan("key"), region);
             case OpCode.Exists or OpCode.Delete:
@@ -222,9 +247,11 @@ public static class KvCommandCodec
         if (version != FormatVersion)
             throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
         var op = (OpCode)reader.ReadByte("op code");
-        if (op is < OpCode.Get or > OpCode.Split) throw reader.Fail($"unknown op code {(byte)op}");
+        if (op is (< OpCode.Get or > OpCode.Split) and not (OpCode.Scan or OpCode.Flush)) throw reader.Fail($"unknown op code {(byte)op}");
         return op;
     }
+
+    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.Scan;
 
     private static byte[]? Outside(ReadOnlySpan<byte> key, Region region) => region.Contains(key) ? null : key.ToArray();
 
@@ -237,6 +264,8 @@ public static class KvCommandCodec
         IncrByCommand => OpCode.IncrBy,
         MSetCommand => OpCode.MSet,
         SplitCommand => OpCode.Split,
+        ScanCommand => OpCode.Scan,
+        FlushCommand => OpCode.Flush,
         _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
     };
 
@@ -250,6 +279,7 @@ public static class KvCommandCodec
             SetCommand { Condition: > SetCondition.IfPresent } set => $"has unknown condition {(byte)set.Condition}",
             SetCommand { ExpireAtMs: not null, ExpireAfterMs: not null } => "has both an absolute and a relative expiry",
             SplitCommand { NewPeerIds.IsDefault: true } => "has no new peer ids",
+            ScanCommand { Limit: < 1 } or ScanCommand { Skip: < 0 } => "needs a positive limit and a skip of at least 0",
             _ => null,
         };
         if (problem is not null) throw new ArgumentException($"{command.GetType().Name} {problem}", nameof(command));

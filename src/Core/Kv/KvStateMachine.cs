@@ -110,6 +110,7 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             IncrByCommand incr => ExecuteIncrBy(incr, now),
             MSetCommand mset => ExecuteMSet(mset),
             SplitCommand split => ExecuteSplit(split),
+            FlushCommand => ExecuteFlush(),
             _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
         };
     }
@@ -167,6 +168,8 @@ public sealed partial class KvStateMachine : IRaftStateMachine
                 foreach (var key in exists.KeyList)
                     if (TryGetLive(key, now, out _)) count++;
                 return new KvResult.IntegerResult(count);
+            case ScanCommand scan:
+                return ExecuteScan(scan, now);
             default:
                 return new KvResult.InvalidCommand($"unknown read {command.GetType().Name}");
         }
@@ -320,13 +323,16 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     private void Put(byte[] key, StoredValue value)
     {
         if (_entries.TryGetValue(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        else _keySetVersion++;
         _entries[key] = value;
         ApproximateSizeBytes += Cost(key, value);
     }
 
     private void Remove(byte[] key)
     {
-        if (_entries.Remove(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        if (!_entries.Remove(key, out var old)) return;
+        ApproximateSizeBytes -= Cost(key, old);
+        _keySetVersion++;
     }
 
     private static long Cost(byte[] key, StoredValue value) => key.Length + value.Value.Length + EntryOverheadBytes;

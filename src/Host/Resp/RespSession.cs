@@ -164,6 +164,9 @@ internal sealed partial class RespSession
                 await DrainAsync();
                 WriteKvReply(await AwaitReplyAsync(client.CountKeysAsync(connectionClosed), isWrite: false));
                 return true;
+            case RespCommandKind.Scan or RespCommandKind.Keys or RespCommandKind.Randomkey or RespCommandKind.Flushdb or RespCommandKind.Flushall:
+                await ExecuteKeyspaceCommandAsync(kind, arguments);
+                return true;
             default:
                 await DrainAsync(); // connection commands see (and may change) the state after everything before them
                 return await ExecuteConnectionCommandAsync(kind, arguments);

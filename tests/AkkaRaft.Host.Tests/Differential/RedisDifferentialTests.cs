@@ -12,10 +12,10 @@ namespace AkkaRaft.Host.Tests.Differential;
 public sealed class RedisDifferentialTests(DifferentialFixture fixture, ITestOutputHelper output) : IClassFixture<DifferentialFixture>
 {
     /// <summary>Connections per seed, each with its own keys, run side by side.</summary>
-    public const int Lanes = 8;
+    public const int Lanes = 16;
 
     /// <summary>Commands per lane; a seed sends <see cref="Lanes"/> × this many.</summary>
-    public const int CommandsPerLane = 500;
+    public const int CommandsPerLane = 1_563;
 
     /// <summary>Commands sent before the replies are read.</summary>
     public const int PipelineDepth = 32;
