@@ -20,6 +20,8 @@ public enum KvErrorCode : byte
     TooLarge,
     /// <summary>The request is malformed (bad arguments).</summary>
     InvalidRequest,
+    /// <summary>A Redis error reply; <see cref="KvReply.Error.Message"/> is the whole line with its prefix (<c>WRONGTYPE ...</c>, <c>ERR ...</c>, <c>CROSSSLOT ...</c>).</summary>
+    CommandError,
 }
 
 /// <summary>Options of SET (Redis semantics).</summary>
@@ -46,6 +48,12 @@ public abstract record KvReply
 
     /// <summary>A failure the caller can act on; <see cref="Message"/> is for humans.</summary>
     public sealed record Error(KvErrorCode Code, string Message) : KvReply;
+
+    /// <summary>An array of replies (HGETALL, LRANGE, ...); <see cref="Items"/> null is Redis's nil array.</summary>
+    public sealed record Array(IReadOnlyList<KvReply>? Items) : KvReply;
+
+    /// <summary>A status line other than OK (TYPE's <c>hash</c>).</summary>
+    public sealed record Status(string Text) : KvReply;
 }
 
 /// <summary>
@@ -91,6 +99,14 @@ public interface IKvClient : IAsyncDisposable
 
     /// <summary>MSET: atomic per region, not across regions.</summary>
     Task<KvReply> SetManyAsync(IReadOnlyList<KeyValuePair<byte[], byte[]>> pairs, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Any command of the typed keyspace (<see cref="Core.Kv.Redis.RedisCommandTable"/>: hashes, lists, sets, sorted sets,
+    /// expiry, ...) as its argument vector, verb first. All its keys must lie in one region, else a <c>CROSSSLOT</c>
+    /// <see cref="KvErrorCode.CommandError"/>. Redis errors come back as <see cref="KvErrorCode.CommandError"/> with Redis's text.
+    /// </summary>
+    Task<KvReply> ExecuteAsync(IReadOnlyList<byte[]> arguments, CancellationToken cancellationToken = default) =>
+        Task.FromResult<KvReply>(new KvReply.Error(KvErrorCode.InvalidRequest, "this client does not execute typed commands"));
 
     /// <summary>Number of keys over all regions (DBSIZE; approximate while writes are in flight).</summary>
     Task<KvReply> CountKeysAsync(CancellationToken cancellationToken = default);

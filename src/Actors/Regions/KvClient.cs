@@ -4,6 +4,7 @@ using Akka.Actor;
 using AkkaRaft.Actors.Client;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Kv.Redis;
 using AkkaRaft.Core.Regions;
 
 namespace AkkaRaft.Actors.Regions;
@@ -163,6 +164,35 @@ public sealed partial class KvClient : IKvClient
         }
         return [.. regions.Select(d => new RegionSummary(d.Id, d.StartKey, d.EndKey, d.ToRegion().Epoch.ToString(), d.LeaderStore, d.PeerStores, d.ApproximateSizeBytes))];
     }
+
+    /// <inheritdoc />
+    public async Task<KvReply> ExecuteAsync(IReadOnlyList<byte[]> arguments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (arguments.Count == 0 || RedisCommandTable.Find(arguments[0]) is not { } spec) return Invalid("unknown command");
+        var args = arguments.ToImmutableArray();
+        // Arity, syntax and number errors need no data: answered here, never proposed.
+        if (RedisCommandTable.ArgumentError(args) is { } argumentError) return new KvReply.Error(KvErrorCode.CommandError, argumentError);
+        var keys = RedisCommandTable.KeysOf(args).ToList();
+        if (keys.Count == 0) return Invalid($"'{spec.Name}' names no key");
+        var deadline = StartDeadline();
+        while (!deadline.IsOver(_clock))
+        {
+            var region = await ResolveAsync(keys[0], deadline, cancellationToken).ConfigureAwait(false);
+            if (region is null) break;
+            // A command runs in one region, atomically there; keys of several regions are refused as Redis Cluster refuses several slots.
+            if (!keys.All(k => region.Contains(k)))
+                return new KvReply.Error(KvErrorCode.CommandError, CrossRegionError);
+            var reply = await CallAsync(keys, r => Request(r, spec.IsWrite ? new RedisWriteCommand(r.Id, r.Epoch, 0, args) : new RedisReadCommand(r.Id, r.Epoch, args)),
+                spec.IsWrite, deadline, cancellationToken).ConfigureAwait(false);
+            // Null: the region changed under the keys (a split); look again.
+            if (reply is not null) return StoreReplies.ToKvReply(reply);
+        }
+        return new KvReply.Error(KvErrorCode.Unavailable, $"no region for key {KeyText.Quote(keys[0])} within the deadline");
+    }
+
+    /// <summary>The error of a typed command whose keys lie in several regions (Redis Cluster's CROSSSLOT, for regions).</summary>
+    public const string CrossRegionError = "CROSSSLOT Keys in request don't hash to the same region";
 
     // ---- Multi-key: split by region ----
 

@@ -197,6 +197,8 @@ public enum StoreReplyKind : byte
     Retry,
     /// <summary>A write may or may not have been applied (no answer in time, or the replica failed after accepting it): never retried.</summary>
     OutcomeUnknown,
+    /// <summary>A Redis reply tree (array, status, Redis error, ...) encoded by <see cref="Core.Kv.Redis.RedisReplyCodec"/> in <see cref="StoreReply.Value"/>: a final answer.</summary>
+    Reply,
 }
 
 /// <summary>The one reply of the client data path: answer to the <see cref="StoreRequest"/> numbered <see cref="RequestId"/>.</summary>

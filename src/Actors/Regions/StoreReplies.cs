@@ -3,6 +3,7 @@ using Akka.Actor;
 using AkkaRaft.Actors.Kv;
 using AkkaRaft.Actors.Runtime;
 using AkkaRaft.Core.Kv;
+using AkkaRaft.Core.Kv.Redis;
 using AkkaRaft.Core.Regions;
 
 namespace AkkaRaft.Actors.Regions;
@@ -21,7 +22,7 @@ internal static class StoreReplies
         or StoreReplyKind.KeyNotInRegion or StoreReplyKind.EpochNotMatch or StoreReplyKind.ServerIsBusy or StoreReplyKind.Retry;
 
     /// <summary>True for every kind but the three results (OK, value, integer).</summary>
-    public static bool IsError(StoreReplyKind kind) => kind is not (StoreReplyKind.Ok or StoreReplyKind.Value or StoreReplyKind.Integer);
+    public static bool IsError(StoreReplyKind kind) => kind is not (StoreReplyKind.Ok or StoreReplyKind.Value or StoreReplyKind.Integer or StoreReplyKind.Reply);
 
     /// <summary>The router's answer when a store or replica did not answer within the attempt: a write's fate is unknown, a read changed nothing.</summary>
     public static StoreReply NoAnswer(ulong regionId, string why, bool isWrite) => isWrite
@@ -50,6 +51,7 @@ internal static class StoreReplies
         { Kind: StoreReplyKind.TooLarge } => new KvReply.Error(KvErrorCode.TooLarge, reply.Detail),
         { Kind: StoreReplyKind.OutcomeUnknown } => new KvReply.Error(KvErrorCode.OutcomeUnknown, reply.Detail),
         { Kind: StoreReplyKind.ServerIsBusy } => new KvReply.Error(KvErrorCode.Busy, reply.Detail),
+        { Kind: StoreReplyKind.Reply } => FromReplyTree(reply.Value),
         // Routing errors left at the deadline: certainly not applied.
         _ => new KvReply.Error(KvErrorCode.Unavailable, reply.Detail),
     };
@@ -88,7 +90,34 @@ internal static class StoreReplies
         KvResult.NotAnInteger => StoreReply.Of(StoreReplyKind.NotAnInteger, "value is not an integer or out of range"),
         KvResult.Overflow => StoreReply.Of(StoreReplyKind.Overflow, "increment or decrement would overflow"),
         KvResult.InvalidCommand invalid => StoreReply.Of(StoreReplyKind.InvalidRequest, invalid.Reason),
+        KvResult reply when RedisReplyCodec.CanEncode(reply) => new StoreReply(StoreReplyKind.Reply, RedisReplyCodec.Encode(reply), 0, 0, [], ""),
         _ => StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] unexpected result {result?.GetType().Name ?? "null"}"),
+    };
+
+    /// <summary>Decodes a reply tree carried by a <see cref="StoreReplyKind.Reply"/>.</summary>
+    private static KvReply FromReplyTree(byte[]? encoded)
+    {
+        try
+        {
+            return ToKvReply(RedisReplyCodec.Decode(encoded ?? []));
+        }
+        catch (KvCodecException e)
+        {
+            return new KvReply.Error(KvErrorCode.InvalidRequest, $"undecodable reply: {e.Message}");
+        }
+    }
+
+    /// <summary>A reply tree as the caller's reply.</summary>
+    public static KvReply ToKvReply(KvResult result) => result switch
+    {
+        KvResult.OkResult => KvReply.Ok,
+        KvResult.ValueResult value => new KvReply.Value(value.Data),
+        KvResult.IntegerResult integer => new KvReply.Integer(integer.Value),
+        KvResult.StatusResult status => new KvReply.Status(status.Text),
+        KvResult.ErrorResult error => new KvReply.Error(KvErrorCode.CommandError, error.Message),
+        KvResult.ArrayResult { Items: null } => new KvReply.Array(null),
+        KvResult.ArrayResult array => new KvReply.Array([.. array.Items.Select(ToKvReply)]),
+        _ => new KvReply.Error(KvErrorCode.InvalidRequest, $"unexpected result {result.GetType().Name}"),
     };
 
     private static ulong StoreOfPeer(Region region, ulong peerId) =>

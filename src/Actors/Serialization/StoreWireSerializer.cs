@@ -114,7 +114,7 @@ public sealed class StoreWireSerializer : SerializerWithStringManifest
             {
                 var id = UnZigZag(r.VarUInt());
                 var kind = r.Byte();
-                if (kind > (byte)StoreReplyKind.OutcomeUnknown) throw new SerializationException($"unknown store reply kind {kind}");
+                if (kind > (byte)StoreReplyKind.Reply) throw new SerializationException($"unknown store reply kind {kind}");
                 var value = r.Bool() ? r.Bytes() : null;
                 var number = UnZigZag(r.VarUInt());
                 var leader = r.VarUInt();

@@ -186,3 +186,39 @@ public sealed record SplitCommand(ulong RegionId, RegionEpoch Epoch, long NowMs,
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SplitKey.Length, NewRegionId, NewPeerIds.Length);
 }
+
+/// <summary>
+/// Any write of the Redis command table (<see cref="Redis.RedisCommandTable"/>) as its argument vector, verb first
+/// (HSET, LPUSH, ZADD, EXPIRE, ...): one replicated command for every verb, executed deterministically on apply.
+/// </summary>
+public sealed record RedisWriteCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<byte[]> Args)
+    : KvWriteCommand(RegionId, Epoch, NowMs)
+{
+    /// <inheritdoc />
+    protected override string Verb => Args.IsDefaultOrEmpty ? "?" : System.Text.Encoding.UTF8.GetString(Args[0]).ToUpperInvariant();
+
+    /// <inheritdoc />
+    public override IEnumerable<byte[]> Keys => Redis.RedisCommandTable.KeysOf(Args);
+
+    /// <summary>Content equality.</summary>
+    public bool Equals(RedisWriteCommand? other) => other is not null && base.Equals(other) && SameKeys(Args, other.Args);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Args.Length);
+}
+
+/// <summary>Any read of the Redis command table (HGET, LRANGE, ZSCORE, TTL, ...), served on the leader like <see cref="GetCommand"/>.</summary>
+public sealed record RedisReadCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> Args) : KvReadCommand(RegionId, Epoch)
+{
+    /// <inheritdoc />
+    protected override string Verb => Args.IsDefaultOrEmpty ? "?" : System.Text.Encoding.UTF8.GetString(Args[0]).ToUpperInvariant();
+
+    /// <inheritdoc />
+    public override IEnumerable<byte[]> Keys => Redis.RedisCommandTable.KeysOf(Args);
+
+    /// <summary>Content equality.</summary>
+    public bool Equals(RedisReadCommand? other) => other is not null && base.Equals(other) && SameKeys(Args, other.Args);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Args.Length);
+}

@@ -23,10 +23,15 @@ public static class KvCommandCodec
         IncrBy = 5,
         MSet = 6,
         Split = 7,
+        RedisRead = 8,
+        RedisWrite = 9,
         // Keyspace commands keep their own range, away from the data types' op codes.
         Scan = 16,
         Flush = 17,
     }
+
+    /// <summary>Most arguments one Redis command may carry (the verb included); a longer vector is refused, not truncated.</summary>
+    public const int MaxRedisArgs = 1 << 20;
 
     // SET flag bits; any other bit set is a decode error so a newer writer cannot be misread silently.
     private const byte HasExpiryFlag = 0x01;
@@ -81,6 +86,12 @@ public static class KvCommandCodec
                     writer.WriteBytes(pair.Key);
                     writer.WriteBytes(pair.Value);
                 }
+                break;
+            case RedisReadCommand read:
+                WriteKeyList(writer, read.Args);
+                break;
+            case RedisWriteCommand redisWrite:
+                WriteKeyList(writer, redisWrite.Args);
                 break;
             case SplitCommand split:
                 writer.WriteBytes(split.SplitKey);
@@ -155,6 +166,12 @@ public static class KvCommandCodec
             case OpCode.Flush:
                 command = new FlushCommand(regionId, epoch, nowMs);
                 break;
+            case OpCode.RedisRead:
+                command = new RedisReadCommand(regionId, epoch, ReadArgs(ref reader));
+                break;
+            case OpCode.RedisWrite:
+                command = new RedisWriteCommand(regionId, epoch, nowMs, ReadArgs(ref reader));
+                break;
             default: // OpCode.Split
                 var splitKey = reader.ReadBytes("split key");
                 var newRegionId = reader.ReadVarUInt("new region id");
@@ -201,6 +218,10 @@ public static class KvCommandCodec
         if (!IsRead(op)) reader.ReadVarInt("now ms");
         switch (op)
         {
+            case OpCode.RedisRead or OpCode.RedisWrite:
+                foreach (var key in Redis.RedisCommandTable.KeysOf(ReadArgs(ref reader)))
+                    if (!region.Contains(key)) return key;
+                return null;
             case OpCode.Scan or OpCode.Flush:
                 return null; // no keys: the epoch check alone keeps them to the region
             case OpCode.Get or OpCode.Set or OpCode.IncrBy or OpCode.Split:
@@ -247,11 +268,11 @@ public static class KvCommandCodec
         if (version != FormatVersion)
             throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
         var op = (OpCode)reader.ReadByte("op code");
-        if (op is (< OpCode.Get or > OpCode.Split) and not (OpCode.Scan or OpCode.Flush)) throw reader.Fail($"unknown op code {(byte)op}");
+        if (op is (< OpCode.Get or > OpCode.RedisWrite) and not (OpCode.Scan or OpCode.Flush)) throw reader.Fail($"unknown op code {(byte)op}");
         return op;
     }
 
-    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.Scan;
+    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead or OpCode.Scan;
 
     private static byte[]? Outside(ReadOnlySpan<byte> key, Region region) => region.Contains(key) ? null : key.ToArray();
 
@@ -264,6 +285,8 @@ public static class KvCommandCodec
         IncrByCommand => OpCode.IncrBy,
         MSetCommand => OpCode.MSet,
         SplitCommand => OpCode.Split,
+        RedisReadCommand => OpCode.RedisRead,
+        RedisWriteCommand => OpCode.RedisWrite,
         ScanCommand => OpCode.Scan,
         FlushCommand => OpCode.Flush,
         _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
@@ -279,6 +302,8 @@ public static class KvCommandCodec
             SetCommand { Condition: > SetCondition.IfPresent } set => $"has unknown condition {(byte)set.Condition}",
             SetCommand { ExpireAtMs: not null, ExpireAfterMs: not null } => "has both an absolute and a relative expiry",
             SplitCommand { NewPeerIds.IsDefault: true } => "has no new peer ids",
+            RedisReadCommand { Args.IsDefaultOrEmpty: true } or RedisWriteCommand { Args.IsDefaultOrEmpty: true } => "needs at least the verb",
+            RedisReadCommand { Args.Length: > MaxRedisArgs } or RedisWriteCommand { Args.Length: > MaxRedisArgs } => $"has more than {MaxRedisArgs} arguments",
             ScanCommand { Limit: < 1 } or ScanCommand { Skip: < 0 } => "needs a positive limit and a skip of at least 0",
             _ => null,
         };
@@ -289,6 +314,17 @@ public static class KvCommandCodec
     {
         writer.WriteVarUInt((ulong)keys.Length);
         foreach (var key in keys) writer.WriteBytes(key);
+    }
+
+
+    private static ImmutableArray<byte[]> ReadArgs(ref WireReader reader)
+    {
+        var count = reader.ReadCount("argument count", minBytesPerItem: 1);
+        if (count == 0) throw reader.Fail("a Redis command needs at least its verb");
+        if (count > MaxRedisArgs) throw reader.Fail($"{count} arguments exceed {MaxRedisArgs}");
+        var args = ImmutableArray.CreateBuilder<byte[]>(count);
+        for (var i = 0; i < count; i++) args.Add(reader.ReadBytes("argument"));
+        return args.MoveToImmutable();
     }
 
     private static ImmutableArray<byte[]> ReadKeyList(ref WireReader reader)

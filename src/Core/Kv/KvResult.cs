@@ -126,6 +126,34 @@ public abstract record KvResult
         public override bool IsError => true;
     }
 
+    /// <summary>
+    /// A Redis error reply, <see cref="Message"/> with its prefix (<c>ERR ...</c>, <c>WRONGTYPE ...</c>).
+    /// <see cref="IsArgumentError"/>: the arguments alone caused it, before any data was looked at, so a front end may
+    /// answer it without going through the log.
+    /// </summary>
+    public sealed record ErrorResult(string Message, bool IsArgumentError = false) : KvResult
+    {
+        /// <inheritdoc />
+        public override bool IsError => true;
+    }
+
+    /// <summary>A status line other than OK (TYPE's <c>hash</c>).</summary>
+    public sealed record StatusResult(string Text) : KvResult;
+
+    /// <summary>An array of replies; <see cref="Items"/> null is Redis's nil array.</summary>
+    public sealed record ArrayResult(IReadOnlyList<KvResult>? Items) : KvResult
+    {
+        /// <summary>Element-wise equality.</summary>
+        public bool Equals(ArrayResult? other) =>
+            other is not null && (Items is null ? other.Items is null : other.Items is not null && Items.SequenceEqual(other.Items));
+
+        /// <inheritdoc />
+        public override int GetHashCode() => Items?.Count ?? -1;
+
+        /// <summary>Renders as <c>[a, b]</c> or <c>nil array</c>.</summary>
+        public override string ToString() => Items is null ? "nil array" : $"[{string.Join(", ", Items)}]";
+    }
+
     /// <summary>A command that cannot be executed as sent (undecodable, read through the log, bad split).</summary>
     public sealed record InvalidCommand(string Reason) : KvResult
     {

@@ -56,8 +56,15 @@ public sealed partial class KvStateMachine
         return KvResult.Ok;
     }
 
-    /// <summary>The Redis type name of a stored value (TYPE, SCAN ... TYPE).</summary>
-    private static string TypeName(StoredValue value) => "string";
+    /// <summary>The Redis type name of a stored value, as TYPE answers it (SCAN ... TYPE filters by it).</summary>
+    private static string TypeName(StoredValue value) => value.Type switch
+    {
+        Redis.RedisType.String => "string",
+        Redis.RedisType.Hash => "hash",
+        Redis.RedisType.List => "list",
+        Redis.RedisType.Set => "set",
+        _ => "zset",
+    };
 
     private byte[][] ScanIndex()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AkkaRaft.Core.Kv.Redis;
 using AkkaRaft.Core.Raft;
 using AkkaRaft.Core.Regions;
 
@@ -75,14 +76,14 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             // Invariant: entries arrive once each, in index order.
             if (committed.Index <= AppliedIndex)
                 throw new InvalidOperationException($"[region {Region.Id}] apply of index {committed.Index} after index {AppliedIndex}: entries must arrive in increasing index order");
-            results[i] = ApplyOne(committed.Data);
+            results[i] = ApplyOne(committed.Data, committed.Index);
             AppliedIndex = committed.Index;
         }
         return results;
     }
 
     /// <summary>Applies one encoded command; undecodable bytes are rejected the same way on every replica.</summary>
-    private KvResult ApplyOne(byte[] data)
+    private KvResult ApplyOne(byte[] data, ulong index)
     {
         KvCommand command;
         try
@@ -94,12 +95,12 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             return new KvResult.InvalidCommand($"undecodable command: {e.Message}");
         }
         return command is KvWriteCommand write
-            ? Execute(write)
+            ? Execute(write, index)
             : new KvResult.InvalidCommand($"{command.GetType().Name} is a read: serve it with Read, not through the log");
     }
 
     /// <summary>Executes a decoded write (the same path <see cref="Apply"/> takes after decoding).</summary>
-    private KvResult Execute(KvWriteCommand command)
+    private KvResult Execute(KvWriteCommand command, ulong index)
     {
         if (Check(command) is { } rejection) return rejection;
         var now = LogicalNowMs = Math.Max(LogicalNowMs, command.NowMs);
@@ -110,6 +111,7 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             IncrByCommand incr => ExecuteIncrBy(incr, now),
             MSetCommand mset => ExecuteMSet(mset),
             SplitCommand split => ExecuteSplit(split),
+            RedisWriteCommand redis => ExecuteRedis(redis.Args, now, RedisKeyspace.SeedOf(index, command.NowMs), readOnly: false),
             FlushCommand => ExecuteFlush(),
             _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
         };
@@ -162,7 +164,10 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         switch (command)
         {
             case GetCommand get:
-                return new KvResult.ValueResult(TryGetLive(get.Key, now, out var value) ? (byte[])value.Value.Clone() : null);
+                if (!TryGetLive(get.Key, now, out var value)) return new KvResult.ValueResult(null);
+                return value.Value is byte[] bytes ? new KvResult.ValueResult((byte[])bytes.Clone()) : RedisErrors.WrongType;
+            case RedisReadCommand redis:
+                return ExecuteRedis(redis.Args, now, RedisKeyspace.SeedOf(AppliedIndex, now), readOnly: true);
             case ExistsCommand exists:
                 long count = 0;
                 foreach (var key in exists.KeyList)
@@ -246,7 +251,9 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     private KvResult ExecuteSet(SetCommand set, long now)
     {
         var exists = TryGetLive(set.Key, now, out var old);
-        var oldValue = exists ? (byte[])old.Value.Clone() : null;
+        // SET ... GET on another type fails without setting (Redis checks the old value's type first).
+        if (exists && set.GetOld && old.Value is not byte[]) return RedisErrors.WrongType;
+        var oldValue = exists && set.GetOld ? (byte[])((byte[])old.Value).Clone() : null;
         var allowed = set.Condition switch
         {
             SetCondition.IfAbsent => !exists,
@@ -281,7 +288,8 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         long? expireAt = null;
         if (TryGetLive(incr.Key, now, out var stored))
         {
-            if (!TryParseInteger(stored.Value, out current)) return new KvResult.NotAnInteger();
+            if (stored.Value is not byte[] text) return RedisErrors.WrongType;
+            if (!TryParseInteger(text, out current)) return new KvResult.NotAnInteger();
             expireAt = stored.ExpireAtMs;
         }
         if ((incr.Delta > 0 && current > long.MaxValue - incr.Delta) || (incr.Delta < 0 && current < long.MinValue - incr.Delta))
@@ -320,6 +328,33 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     private bool TryGetLive(byte[] key, long now, out StoredValue value) =>
         _entries.TryGetValue(key, out value) && !value.IsExpiredAt(now);
 
+    /// <summary>Runs a command of the Redis table; a write settles sizes and drops emptied collections afterwards.</summary>
+    private KvResult ExecuteRedis(System.Collections.Immutable.ImmutableArray<byte[]> args, long now, ulong seed, bool readOnly)
+    {
+        if (RedisCommandTable.Find(args[0]) is not { } spec || spec.IsWrite == readOnly)
+            return new KvResult.InvalidCommand($"'{KeyText.Quote(args[0])}' is not a Redis {(readOnly ? "read" : "write")} of this build");
+        if (!spec.ArityAccepts(args.Length)) return RedisErrors.WrongArity(spec.Name);
+        var keyspace = new RedisKeyspace(this, now, seed, readOnly);
+        var result = spec.Execute(keyspace, args);
+        keyspace.Settle();
+        return result;
+    }
+
+    /// <summary>The live entry at <paramref name="key"/> for the Redis keyspace (expired = absent).</summary>
+    internal bool TryGetEntry(byte[] key, long now, out StoredValue value) => TryGetLive(key, now, out value);
+
+    /// <summary>Stores an entry (replacing any), keeping the size estimate.</summary>
+    internal void PutEntry(byte[] key, StoredValue value) => Put(key, value);
+
+    /// <summary>Removes an entry (live or expired), keeping the size estimate.</summary>
+    internal void RemoveEntry(byte[] key) => Remove(key);
+
+    /// <summary>Adds <paramref name="delta"/> to the size estimate after a collection changed in place.</summary>
+    internal void AdjustSize(long delta) => ApproximateSizeBytes += delta;
+
+    /// <summary>Entry cost as the size estimate counts it.</summary>
+    internal static long CostOf(byte[] key, StoredValue value) => Cost(key, value);
+
     private void Put(byte[] key, StoredValue value)
     {
         if (_entries.TryGetValue(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
@@ -335,10 +370,10 @@ public sealed partial class KvStateMachine : IRaftStateMachine
         _keySetVersion++;
     }
 
-    private static long Cost(byte[] key, StoredValue value) => key.Length + value.Value.Length + EntryOverheadBytes;
+    private static long Cost(byte[] key, StoredValue value) => key.Length + value.SizeBytes + EntryOverheadBytes;
 
     /// <summary>Redis's integer rule: optional '-', decimal digits, no '+', spaces or leading zeros, within 64 bits.</summary>
-    private static bool TryParseInteger(byte[] bytes, out long value)
+    internal static bool TryParseInteger(ReadOnlySpan<byte> bytes, out long value)
     {
         value = 0;
         if (bytes.Length is 0 or > 20) return false;
@@ -350,11 +385,20 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     private static long SaturatingAdd(long a, long b) =>
         b > 0 && a > long.MaxValue - b ? long.MaxValue : b < 0 && a < long.MinValue - b ? long.MinValue : a + b;
 
-    private static byte[] FormatInteger(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+    internal static byte[] FormatInteger(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+}
 
-    /// <summary>A stored value and its absolute expiry on the logical clock (null = never).</summary>
-    private readonly record struct StoredValue(byte[] Value, long? ExpireAtMs)
-    {
-        public bool IsExpiredAt(long now) => ExpireAtMs is { } expireAt && expireAt <= now;
-    }
+/// <summary>
+/// A stored value and its absolute expiry on the logical clock (null = never). <see cref="Value"/> is a byte[] (string)
+/// or a <see cref="RedisCollection"/> (hash, list, set, sorted set).
+/// </summary>
+internal readonly record struct StoredValue(object Value, long? ExpireAtMs)
+{
+    public bool IsExpiredAt(long now) => ExpireAtMs is { } expireAt && expireAt <= now;
+
+    /// <summary>The Redis type of the value.</summary>
+    public RedisType Type => Value is RedisCollection collection ? collection.Type : RedisType.String;
+
+    /// <summary>Payload bytes of the value.</summary>
+    public long SizeBytes => Value is byte[] bytes ? bytes.Length : ((RedisCollection)Value).SizeBytes;
 }

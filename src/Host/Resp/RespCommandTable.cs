@@ -54,6 +54,9 @@ internal static class RespCommandTable
         new("randomkey", 1, ["readonly"], 0, 0, 0, "keyspace", "Returns a random key."),
         new("flushdb", -1, ["write"], 0, 0, 0, "server", "Removes every key, region by region through Raft; refused unless akka-raft.host.allow-flush is on."),
         new("flushall", -1, ["write"], 0, 0, 0, "server", "Same as FLUSHDB (there is one database)."),
+        // The typed keyspace (hashes, lists, sets, sorted sets, expiry, more strings): executed through RespSession.Types.
+        .. AkkaRaft.Core.Kv.Redis.RedisCommandTable.All.Select(c =>
+            new RespCommandInfo(c.Name, c.Arity, c.IsWrite ? Write : ["readonly"], c.FirstKey, c.LastKey, c.Step, c.Group, c.Summary)),
     ];
 
     /// <summary>Recognizes a command name (ASCII, any case) without allocating.</summary>

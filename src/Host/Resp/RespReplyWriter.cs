@@ -51,6 +51,9 @@ public sealed class RespReplyWriter
     /// <summary>The null reply: $-1 in RESP2, _ in RESP3.</summary>
     public void WriteNull() => output.Write(Protocol == 3 ? "_\r\n"u8 : "$-1\r\n"u8);
 
+    /// <summary>The nil array: *-1 in RESP2, _ in RESP3.</summary>
+    public void WriteNullArray() => output.Write(Protocol == 3 ? "_\r\n"u8 : "*-1\r\n"u8);
+
     /// <summary>An array header of <paramref name="count"/> elements.</summary>
     public void WriteArrayHeader(int count) => WriteHeader((byte)'*', count);
 

@@ -71,6 +71,12 @@ internal sealed partial class RespSession
             return true;
         }
 
+        if (kind == RespCommandKind.Unknown && AkkaRaft.Core.Kv.Redis.RedisCommandTable.Find(arguments[0]) is { } typed)
+        {
+            await ExecuteTypedAsync(typed, arguments);
+            return true;
+        }
+
         if (kind == RespCommandKind.Unknown)
         {
             await ReplyErrorAsync(UnknownCommandMessage(arguments));
@@ -373,6 +379,7 @@ internal sealed partial class RespSession
             case KvReply.Value value: writer.WriteBulk(value.Data); break;
             case KvReply.Integer integer: writer.WriteInteger(integer.Number); break;
             case KvReply.Error error: writer.WriteError(ErrorReplyText(error)); break;
+            case KvReply.Array or KvReply.Status: WriteTypedReply(reply); break;
             default: throw new InvalidOperationException($"unknown KV reply {reply.GetType().Name}");
         }
     }
@@ -388,6 +395,7 @@ internal sealed partial class RespSession
         KvErrorCode.NotAnInteger => "ERR value is not an integer or out of range",
         KvErrorCode.Overflow => "ERR increment or decrement would overflow",
         KvErrorCode.TooLarge => "ERR " + OrDefault(error.Message, "key or value too large"),
+        KvErrorCode.CommandError => OrDefault(error.Message, "ERR command failed"),
         _ => "ERR " + OrDefault(error.Message, "invalid request"),
     };
 

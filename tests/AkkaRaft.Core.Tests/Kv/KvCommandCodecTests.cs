@@ -140,8 +140,15 @@ public class KvCommandCodecTests
         var now = random.NextInt64(long.MinValue, long.MaxValue);
         byte[] Bytes() { var b = new byte[random.Next(0, 40)]; random.NextBytes(b); return b; }
         ImmutableArray<byte[]> KeyList() => [.. Enumerable.Range(0, random.Next(1, 5)).Select(_ => Bytes())];
-        return random.Next(7) switch
+        ImmutableArray<byte[]> RedisArgs() =>
+        [
+            System.Text.Encoding.ASCII.GetBytes(new[] { "HSET", "LPUSH", "ZADD", "RENAME", "MSETNX", "HGET", "SINTER", "NOPE" }[random.Next(8)]),
+            .. Enumerable.Range(0, random.Next(0, 6)).Select(_ => Bytes()),
+        ];
+        return random.Next(9) switch
         {
+            7 => new RedisWriteCommand(regionId, epoch, now, RedisArgs()),
+            8 => new RedisReadCommand(regionId, epoch, RedisArgs()),
             0 => new GetCommand(regionId, epoch, Bytes()),
             1 => new ExistsCommand(regionId, epoch, KeyList()),
             2 => random.Next(2) == 0

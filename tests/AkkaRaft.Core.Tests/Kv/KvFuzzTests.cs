@@ -22,7 +22,7 @@ public class KvFuzzTests
             if (data.Length >= 2 && i % 2 == 0)
             {
                 data[0] = KvCommandCodec.FormatVersion;
-                data[1] = (byte)random.Next(1, 8);
+                data[1] = (byte)random.Next(1, 10);
             }
             AssertOnlyCodecErrors(() => KvCommandCodec.Decode(data), $"Decode seed {seed} iteration {i}: {Convert.ToHexString(data)}");
         }

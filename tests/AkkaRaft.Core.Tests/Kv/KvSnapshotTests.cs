@@ -105,7 +105,10 @@ public class KvSnapshotTests
         Assert.Contains("unsupported snapshot format version 9", Assert.Throws<KvCodecException>(() => machine.Restore(badVersion, 0)).Message);
     }
 
-    /// <summary>Hand-builds a snapshot (entries in the given order), lets the test tamper with it, then seals it with a valid checksum.</summary>
+    /// <summary>
+    /// Hand-builds a snapshot in format version 1 (string entries: key, value, flags; in the given order), lets the test
+    /// tamper with it, then seals it with a valid checksum.
+    /// </summary>
     internal static byte[] SnapshotWith(Action<byte[]> tamper, Region region, params (string Key, string Value)[] entries)
     {
         var machine = new KvStateMachine(region);
@@ -121,6 +124,7 @@ public class KvSnapshotTests
             body.Add(0);
         }
         var bytes = body.ToArray();
+        bytes[4] = 1; // format version 1, still restored
         tamper(bytes);
         return Seal(bytes);
     }

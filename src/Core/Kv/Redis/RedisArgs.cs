@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text;
+
+namespace AkkaRaft.Core.Kv.Redis;
+
+/// <summary>Redis's argument parsing and number formatting rules, byte-exact.</summary>
+internal static class RedisArgs
+{
+    /// <summary>An argument as upper-case ASCII, for option keywords.</summary>
+    public static string Keyword(byte[] argument) => argument.Length > 32 ? "" : Encoding.ASCII.GetString(argument).ToUpperInvariant();
+
+    /// <summary>True when the argument equals <paramref name="keyword"/> ignoring ASCII case.</summary>
+    public static bool Is(byte[] argument, string keyword) =>
+        argument.Length == keyword.Length && Keyword(argument) == keyword;
+
+    /// <summary>Redis's string2ll: optional '-', digits, no '+', spaces or leading zeros, within 64 bits.</summary>
+    public static bool TryInteger(byte[] argument, out long value) => KvStateMachine.TryParseInteger(argument, out value);
+
+    /// <summary>Redis's strtod rule for scores and increments: no leading space, no trailing bytes, inf allowed, nan refused.</summary>
+    public static bool TryDouble(ReadOnlySpan<byte> argument, out double value)
+    {
+        value = 0;
+        if (argument.Length is 0 or > 128 || argument[0] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f')
+            return false;
+        var text = Encoding.ASCII.GetString(argument);
+        var unsigned = text.TrimStart('+', '-');
+        if (unsigned.Length < text.Length - 1) return false;
+        if (unsigned.Equals("inf", StringComparison.OrdinalIgnoreCase) || unsigned.Equals("infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            value = text[0] == '-' ? double.NegativeInfinity : double.PositiveInfinity;
+            return true;
+        }
+        if (unsigned.Length == 0 || !(char.IsAsciiDigit(unsigned[0]) || unsigned[0] == '.')) return false;
+        return double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
+            CultureInfo.InvariantCulture, out value) && !double.IsNaN(value);
+    }
+
+    /// <summary>A score bound: <c>-inf</c>, <c>+inf</c>, <c>1.5</c> or exclusive <c>(1.5</c>.</summary>
+    public static bool TryScoreBound(byte[] argument, out double value, out bool exclusive)
+    {
+        exclusive = argument.Length > 0 && argument[0] == (byte)'(';
+        return TryDouble(argument.AsSpan(exclusive ? 1 : 0), out value);
+    }
+
+    /// <summary>A score range from ZRANGEBYSCORE's min and max.</summary>
+    public static bool TryScoreRange(byte[] min, byte[] max, out ScoreRange range)
+    {
+        range = default;
+        if (!TryScoreBound(min, out var lo, out var loExclusive) || !TryScoreBound(max, out var hi, out var hiExclusive)) return false;
+        range = new ScoreRange(lo, loExclusive, hi, hiExclusive);
+        return true;
+    }
+
+    /// <summary>A lex bound: <c>-</c>, <c>+</c>, <c>[a</c> (inclusive) or <c>(a</c> (exclusive).</summary>
+    public static bool TryLexBound(byte[] argument, out LexBound bound)
+    {
+        bound = default;
+        if (argument.Length == 0) return false;
+        switch (argument[0])
+        {
+            case (byte)'-' when argument.Length == 1: bound = new LexBound(LexBoundKind.MinusInfinity, []); return true;
+            case (byte)'+' when argument.Length == 1: bound = new LexBound(LexBoundKind.PlusInfinity, []); return true;
+            case (byte)'[': bound = new LexBound(LexBoundKind.Inclusive, argument[1..]); return true;
+            case (byte)'(': bound = new LexBound(LexBoundKind.Exclusive, argument[1..]); return true;
+            default: return false;
+        }
+    }
+
+    /// <summary>Redis's %.17g rendering of a score (integers below 2^52 without a fraction; inf, -inf, nan).</summary>
+    public static string FormatDouble(double value)
+    {
+        if (double.IsNaN(value)) return "nan";
+        if (double.IsPositiveInfinity(value)) return "inf";
+        if (double.IsNegativeInfinity(value)) return "-inf";
+        if (value == 0) return "0"; // -0 too, as redis-server 7.0 prints it
+        var text = value.ToString("G17", CultureInfo.InvariantCulture);
+        var e = text.IndexOf('E', StringComparison.Ordinal);
+        if (e < 0) return text;
+        // C prints at least two exponent digits with a sign: 1e+20, 9.9999999999999995e-08.
+        var mantissa = text[..e];
+        var sign = text[e + 1] == '-' ? '-' : '+';
+        var digits = text[(e + 1)..].TrimStart('+', '-').TrimStart('0');
+        return $"{mantissa}e{sign}{digits.PadLeft(2, '0')}";
+    }
+
+    /// <summary>A score as a bulk reply.</summary>
+    public static KvResult.ValueResult DoubleReply(double value) => new(Encoding.ASCII.GetBytes(FormatDouble(value)));
+
+    /// <summary>
+    /// INCRBYFLOAT's sum and rendering, digit for digit as Redis's (long double sum, "%.17Lf" with trailing zeros cut):
+    /// see <see cref="ExtendedFloat"/>. Null when the sum is not finite (or an operand is inf).
+    /// </summary>
+    public static byte[]? AddFloats(byte[] current, byte[] increment)
+    {
+        if (!ExtendedFloat.TryParse(current, out var x) || !ExtendedFloat.TryParse(increment, out var y) || x.IsInfinite || y.IsInfinite) return null;
+        var sum = x + y;
+        return sum.IsInfinite ? null : Encoding.ASCII.GetBytes(sum.ToHumanString());
+    }
+
+    /// <summary>A bulk reply of text.</summary>
+    public static KvResult.ValueResult Bulk(string text) => new(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>An array of bulk replies.</summary>
+    public static KvResult.ArrayResult BulkArray(IEnumerable<byte[]?> items) => new([.. items.Select(i => (KvResult)new KvResult.ValueResult(i))]);
+
+    /// <summary>Redis's list/rank index normalization: negative counts from the end.</summary>
+    public static long Normalize(long index, long count) => index < 0 ? index + count : index;
+}
+
+/// <summary>Kinds of lex range ends.</summary>
+internal enum LexBoundKind : byte
+{
+    MinusInfinity,
+    PlusInfinity,
+    Inclusive,
+    Exclusive,
+}
+
+/// <summary>One end of a ZRANGEBYLEX range.</summary>
+internal readonly record struct LexBound(LexBoundKind Kind, byte[] Value)
+{
+    /// <summary>True when <paramref name="member"/> is at or past this bound taken as the minimum.</summary>
+    public bool AllowsAsMin(byte[] member) => Kind switch
+    {
+        LexBoundKind.MinusInfinity => true,
+        LexBoundKind.PlusInfinity => false,
+        LexBoundKind.Inclusive => member.AsSpan().SequenceCompareTo(Value) >= 0,
+        _ => member.AsSpan().SequenceCompareTo(Value) > 0,
+    };
+
+    /// <summary>True when <paramref name="member"/> is at or before this bound taken as the maximum.</summary>
+    public bool AllowsAsMax(byte[] member) => Kind switch
+    {
+        LexBoundKind.MinusInfinity => false,
+        LexBoundKind.PlusInfinity => true,
+        LexBoundKind.Inclusive => member.AsSpan().SequenceCompareTo(Value) <= 0,
+        _ => member.AsSpan().SequenceCompareTo(Value) < 0,
+    };
+}
