@@ -16,7 +16,7 @@ public sealed class CommandGenerator
     [
         "0", "-1", "1", "9223372036854775807", "-9223372036854775808", "9223372036854775806", "-9223372036854775807",
         "9223372036854775808", "-9223372036854775809", "18446744073709551616", "99999999999999999999999",
-        "abc", "", "1.5", "+1", " 1", "1 ", "01", "-0", "0x10", "1e3", "-", "9223372036854775807a",
+        "abc", "", "1.5", "+1", " 1", "1 ", "01", "-0", "1e3", "-", "9223372036854775807a", // not "0x10": see KnownDifferences
     ];
 
     private static readonly string[] ExpiryEdges =
@@ -63,9 +63,123 @@ public sealed class CommandGenerator
             < 730 => Command(Name(random.Next(2) == 0 ? "INCR" : "DECR"), Key()),
             < 820 => Command(Name(random.Next(2) == 0 ? "INCRBY" : "DECRBY"), Key(), IntegerArgument()),
             < 850 when wholeKeyspace => Command(Name("DBSIZE")),
-            < 930 => WrongArity(),
-            _ => Command(Name("GET"), Key()),
+            < 880 => WrongArity(),
+            _ => Typed(),
         };
+    }
+
+    // Left out until fixed (see KnownDifferences.ReportedBugs): hexadecimal ("0x10"), empty and out-of-range ("1e400") floats.
+    private static readonly string[] Scores = ["0", "1", "-1", "1.5", "-2.25", "10", "1e3", "inf", "-inf", "+inf", "nan", "abc", "3.0000000000000001", "(1", "(-inf"];
+
+    /// <summary>Hashes, lists, sets, sorted sets and generic key commands, on the same keys as the strings (so types collide).</summary>
+    private byte[][] Typed()
+    {
+        var key = Key();
+        return random.Next(40) switch
+        {
+            0 => [Name("HSET"), key, .. FieldValues()],
+            1 => Command(Name("HGET"), key, Field()),
+            2 => [Name("HDEL"), key, Field(), .. random.Next(2) == 0 ? [] : new[] { Field() }],
+            3 => Command(Name("HLEN"), key),
+            4 => Command(Name("HINCRBY"), key, Field(), IntegerArgument()),
+            5 => [Name("HMGET"), key, Field(), Field()],
+            6 => Command(Name("HEXISTS"), key, Field()),
+            7 => Command(Name("HSTRLEN"), key, Field()),
+            8 => [Name(random.Next(2) == 0 ? "LPUSH" : "RPUSH"), key, .. Members(1, 3)],
+            9 => random.Next(2) == 0 ? Command(Name(random.Next(2) == 0 ? "LPOP" : "RPOP"), key) : Command(Name("LPOP"), key, Ascii(random.Next(-1, 4).ToString(CultureInfo.InvariantCulture))),
+            10 => Command(Name("LRANGE"), key, SmallIndex(), SmallIndex()),
+            11 => Command(Name("LLEN"), key),
+            12 => Command(Name("LINDEX"), key, SmallIndex()),
+            13 => Command(Name("LSET"), key, SmallIndex(), Member()),
+            14 => Command(Name("LREM"), key, SmallIndex(), Member()),
+            15 => Command(Name("LTRIM"), key, SmallIndex(), SmallIndex()),
+            16 => Command(Name("LINSERT"), key, Name(random.Next(2) == 0 ? "BEFORE" : "AFTER"), Member(), Member()),
+            17 => [Name("SADD"), key, .. Members(1, 3)],
+            18 => [Name("SREM"), key, .. Members(1, 2)],
+            19 => Command(Name("SISMEMBER"), key, Member()),
+            20 => Command(Name("SCARD"), key),
+            21 => Command(Name("SMEMBERS"), key),
+            22 => [Name("SINTER"), .. SameRegionKeys(1, 3)],
+            23 => [Name("ZADD"), key, .. ZaddOptions(), .. ScoreMembers()],
+            24 => Command(Name("ZINCRBY"), key, Score(), Member()),
+            25 => [Name("ZREM"), key, .. Members(1, 2)],
+            26 => Command(Name("ZSCORE"), key, Member()),
+            27 => Command(Name("ZCARD"), key),
+            28 => random.Next(2) == 0 ? Command(Name("ZRANGE"), key, SmallIndex(), SmallIndex()) : Command(Name("ZRANGE"), key, SmallIndex(), SmallIndex(), Name("WITHSCORES")),
+            29 => Command(Name("ZRANGEBYSCORE"), key, Score(), Score()),
+            30 => Command(Name("ZRANK"), key, Member()),
+            31 => Command(Name("ZCOUNT"), key, Score(), Score()),
+            32 => Command(Name(random.Next(2) == 0 ? "ZPOPMIN" : "ZPOPMAX"), key),
+            33 => Command(Name("TYPE"), key),
+            34 => random.Next(2) == 0 ? Command(Name("EXPIRE"), key, Ascii(random.Next(100_000, 1_000_000).ToString(CultureInfo.InvariantCulture))) : Command(Name("PERSIST"), key),
+            35 => Command(Name("APPEND"), key, Value()),
+            36 => Command(Name("STRLEN"), key),
+            37 => random.Next(2) == 0 ? Command(Name("GETRANGE"), key, SmallIndex(), SmallIndex()) : Command(Name("SETRANGE"), key, Ascii(random.Next(0, 20).ToString(CultureInfo.InvariantCulture)), Member()),
+            38 => random.Next(2) == 0 ? Command(Name("GETDEL"), key) : Command(Name("INCRBYFLOAT"), key, Score()),
+            _ => [Name("RENAME"), .. SameRegionKeys(2, 2)],
+        };
+    }
+
+    /// <summary>Keys that all lie on one side of the initial split key "m", so multi-key typed commands stay in one region.</summary>
+    private byte[][] SameRegionKeys(int min, int max)
+    {
+        var left = random.Next(2) == 0;
+        var side = keys.Where(k => (k.Length == 0 || k[0] < (byte)'m') == left).ToArray();
+        var count = random.Next(min, max + 1);
+        var chosen = new byte[count][];
+        for (var i = 0; i < count; i++) chosen[i] = side[random.Next(side.Length)];
+        return chosen;
+    }
+
+    private byte[] Field() => Ascii("f" + random.Next(4).ToString(CultureInfo.InvariantCulture));
+
+    private byte[][] FieldValues()
+    {
+        var pairs = random.Next(1, 3);
+        var arguments = new List<byte[]>();
+        for (var i = 0; i < pairs; i++)
+        {
+            arguments.Add(Field());
+            arguments.Add(random.Next(2) == 0 ? Value() : Ascii(random.Next(-5, 5).ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return [.. arguments];
+    }
+
+    private byte[] Member() => random.Next(10) == 0 ? Value() : Ascii("m" + random.Next(5).ToString(CultureInfo.InvariantCulture));
+
+    private byte[][] Members(int min, int max)
+    {
+        var count = random.Next(min, max + 1);
+        var chosen = new byte[count][];
+        for (var i = 0; i < count; i++) chosen[i] = Member();
+        return chosen;
+    }
+
+    private byte[] SmallIndex() => Ascii(random.Next(-4, 5).ToString(CultureInfo.InvariantCulture));
+
+    private byte[] Score() => random.Next(3) == 0 ? Ascii(Scores[random.Next(Scores.Length)]) : Ascii(random.Next(-10, 10).ToString(CultureInfo.InvariantCulture));
+
+    private byte[][] ZaddOptions() => random.Next(6) switch
+    {
+        0 => [Name("NX")],
+        1 => [Name("XX")],
+        2 => [Name("CH")],
+        3 => [Name("INCR")],
+        _ => [],
+    };
+
+    private byte[][] ScoreMembers()
+    {
+        var pairs = random.Next(1, 3);
+        var arguments = new List<byte[]>();
+        for (var i = 0; i < pairs; i++)
+        {
+            arguments.Add(Score());
+            arguments.Add(Member());
+        }
+
+        return [.. arguments];
     }
 
     private byte[][] Set()
