@@ -125,7 +125,7 @@ internal sealed partial class RespSession
             next = page.NextStartKey;
         }
 
-        var matching = pattern is null ? found : found.Where(k => GlobPattern.Matches(pattern, k)).ToList();
+        var matching = MatchesAll(pattern) ? found : found.Where(k => GlobPattern.Matches(pattern, k)).ToList();
         writer.WriteArrayHeader(2);
         writer.WriteBulk(Encoding.ASCII.GetBytes((next is null ? 0 : server.ScanCursors.Remember(next)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         writer.WriteArrayHeader(matching.Count);
@@ -142,6 +142,7 @@ internal sealed partial class RespSession
         }
 
         var prefix = LiteralPrefix(pattern);
+        var matchesAll = MatchesAll(pattern);
         var found = new List<byte[]>();
         for (byte[]? next = prefix; next is not null;)
         {
@@ -160,7 +161,7 @@ internal sealed partial class RespSession
                     break;
                 }
 
-                if (!GlobPattern.Matches(pattern, key)) continue;
+                if (!matchesAll && !GlobPattern.Matches(pattern, key)) continue;
                 if (found.Count == MaxKeysReply)
                 {
                     writer.WriteError($"ERR KEYS matched more than {MaxKeysReply} keys; use SCAN to page through them");
@@ -176,6 +177,9 @@ internal sealed partial class RespSession
         writer.WriteArrayHeader(found.Count);
         foreach (var key in found) writer.WriteBulk(key);
     }
+
+    /// <summary>As Redis: no pattern, or exactly "*", takes every key, the empty key too (which the glob "*" alone would not match).</summary>
+    private static bool MatchesAll(byte[]? pattern) => pattern is null || (pattern.Length == 1 && pattern[0] == (byte)'*');
 
     /// <summary>The bytes every key matching <paramref name="pattern"/> starts with: its text before the first *, ?, [ or \.</summary>
     internal static byte[] LiteralPrefix(byte[] pattern)

@@ -1,6 +1,6 @@
 namespace AkkaRaft.Host.Tests.Differential;
 
-/// <summary>A real redis-server and an embedded akkaraft host of their own, side by side, for one test class.</summary>
+/// <summary>A real redis-server and an embedded akkaraft host of their own (FLUSHDB allowed), side by side, for one test class.</summary>
 public sealed class DifferentialFixture : IAsyncLifetime
 {
     private readonly string dataDir = EmbeddedHost.NewDataDir();
@@ -14,7 +14,7 @@ public sealed class DifferentialFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Redis = await RedisServerProcess.StartAsync();
-        Host = await EmbeddedHost.StartAsync(dataDir);
+        Host = await EmbeddedHost.StartAsync(dataDir, endpoints: Keyspace.KeyspaceHostFixture.FlushAllowed);
     }
 
     public async Task DisposeAsync()

@@ -8,7 +8,8 @@ namespace AkkaRaft.Host.Tests.Differential;
 /// multisets (HGETALL as field-value pairs): both servers are right in any order.</item>
 /// <item>Not a difference but kept out of the streams: multi-key commands of the typed keyspace whose keys lie in different
 /// regions are refused with CROSSSLOT by the host (one Raft group per command); the generator keeps their keys on one
-/// side of the split key. Randomized commands (SPOP, SRANDMEMBER, RANDOMKEY) and TTL/PTTL (their answer depends on
+/// side of the split key. RANDOMKEY is compared as "a key or nil"; SCAN by the set of keys a full iteration returns
+/// (Redis's cursors are hash positions, the host's stand for key positions). Randomized commands (SPOP, SRANDMEMBER) and TTL/PTTL (their answer depends on
 /// when each server runs them) are left out of the byte comparison.</item>
 /// </list>
 /// Reported, not yet fixed (the generator leaves these inputs out; put them back once fixed): floats of the typed keyspace
@@ -27,6 +28,8 @@ public static class KnownDifferences
     public static byte[] Normalize(byte[][] command, byte[] reply)
     {
         var verb = System.Text.Encoding.ASCII.GetString(command[0]);
+        // A random key: both must agree whether there is one, not on which.
+        if (verb.Equals("RANDOMKEY", StringComparison.OrdinalIgnoreCase) && reply.Length > 0 && reply[0] == (byte)'$' && reply[1] != (byte)'-') return "$some key"u8.ToArray();
         var pairs = verb.Equals("HGETALL", StringComparison.OrdinalIgnoreCase);
         if (!pairs && !UnorderedReplies.Contains(verb)) return reply;
         if (reply.Length == 0 || reply[0] != (byte)'*') return reply;

@@ -34,6 +34,70 @@ public sealed class RedisDifferentialTests(DifferentialFixture fixture, ITestOut
         Assert.True(failed.Count == 0, string.Join("\n\n", failed));
     }
 
+    private int fullScans;
+    private long fullScanKeys;
+
+    /// <summary>Commands of the whole-keyspace stream (one lane: DBSIZE, KEYS, SCAN, RANDOMKEY and FLUSHDB see every key).</summary>
+    public const int WholeKeyspaceCommands = 5_000;
+
+    [Theory]
+    [InlineData(101)]
+    public async Task WholeKeyspaceCommandsAnswerLikeRedis(int seed)
+    {
+        var watch = Stopwatch.StartNew();
+        await using (var redis = await RespWire.ConnectAsync(fixture.Redis.Port))
+        await using (var host = await RespWire.ConnectAsync(fixture.Host.RespPort))
+        {
+            Assert.Equal("+OK\r\n", System.Text.Encoding.ASCII.GetString(await redis.CommandAsync("FLUSHALL")));
+            Assert.Equal("+OK\r\n", System.Text.Encoding.ASCII.GetString(await host.CommandAsync("FLUSHALL")));
+        }
+
+        var failure = await RunLaneAsync(seed, 0, new CommandGenerator(seed, 0, wholeKeyspace: true), WholeKeyspaceCommands);
+        output.WriteLine($"seed {seed}: {WholeKeyspaceCommands} whole-keyspace commands and {fullScans} full SCANs ({fullScanKeys} keys) against redis-server {fixture.Redis.Version} in {watch.Elapsed.TotalSeconds:F1} s");
+        Assert.True(failure is null, failure);
+        Assert.True(fullScans > 0 && fullScanKeys > 0, "the stream compared no SCAN that found keys");
+    }
+
+    /// <summary>Every key a full SCAN iteration returns (a key returned twice counts twice), sorted; or the error line.</summary>
+    private static async Task<string> FullScanAsync(RespWire wire, string[] options)
+    {
+        var keys = new List<string>();
+        var cursor = "0";
+        for (var pages = 0; pages < 100_000; pages++)
+        {
+            var reply = await wire.CommandAsync(["SCAN", cursor, .. options]);
+            if (reply[0] == (byte)'-') return RespWire.Show(reply);
+            var (next, page) = ScanReply(reply);
+            keys.AddRange(page);
+            cursor = next;
+            if (cursor == "0") return string.Join(" ", keys.Order(StringComparer.Ordinal));
+        }
+
+        return "SCAN did not finish within 100000 pages";
+    }
+
+    /// <summary>The cursor and the keys (as escaped text) of one SCAN reply.</summary>
+    private static (string Cursor, List<string> Keys) ScanReply(byte[] reply)
+    {
+        var text = System.Text.Encoding.Latin1.GetString(reply);
+        var lines = new List<string>();
+        var position = 0;
+        while (position < text.Length)
+        {
+            var end = text.IndexOf("\r\n", position, StringComparison.Ordinal);
+            var line = text[position..end];
+            position = end + 2;
+            if (line[0] == '$')
+            {
+                var length = int.Parse(line.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+                lines.Add(text.Substring(position, length));
+                position += length + 2;
+            }
+        }
+
+        return (lines[0], [.. lines.Skip(1).Select(k => RespWire.Show(System.Text.Encoding.Latin1.GetBytes(k)))]);
+    }
+
     /// <summary>Runs one lane; null when every reply matched, else what differed first and the commands before it.</summary>
     private async Task<string?> RunLaneAsync(int seed, int lane, CommandGenerator generator, int count)
     {
@@ -66,6 +130,21 @@ public sealed class RedisDifferentialTests(DifferentialFixture fixture, ITestOut
             }
 
             sent += batch.Count;
+            if (generator.NextFullScan() is { } scan)
+            {
+                var (expected, actual) = (await FullScanAsync(redis, scan), await FullScanAsync(host, scan));
+                if (expected != actual)
+                {
+                    return $"seed {seed} lane {lane}: a full SCAN {string.Join(' ', scan)} after command #{sent - 1} found other keys\n  redis: {expected}\n" +
+                        $"  host:  {actual}\n  before it:\n    {string.Join("\n    ", history)}";
+                }
+
+                var found = expected.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+                Interlocked.Increment(ref fullScans);
+                Interlocked.Add(ref fullScanKeys, found);
+                history.Enqueue($"(full SCAN {string.Join(' ', scan)} → {found} keys on both)");
+                if (history.Count > 12) history.Dequeue();
+            }
         }
 
         if (explained > 0) output.WriteLine($"seed {seed} lane {lane}: {explained} known differences");
