@@ -131,7 +131,12 @@ public sealed partial class KvClient : IKvClient
     public async Task<IReadOnlyList<KvReply>> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        return await Task.WhenAll(keys.Select(key => GetAsync(key, cancellationToken))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(keys.Select(key => GetAsync(key, cancellationToken))).ConfigureAwait(false);
+        // Redis's MGET answers nil for a key holding another type, not WRONGTYPE.
+        for (var i = 0; i < replies.Length; i++)
+            if (replies[i] is KvReply.Error { Code: KvErrorCode.CommandError } error && error.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+                replies[i] = new KvReply.Value(null);
+        return replies;
     }
 
     /// <inheritdoc />

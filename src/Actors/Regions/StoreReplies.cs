@@ -115,8 +115,9 @@ internal static class StoreReplies
         KvResult.IntegerResult integer => new KvReply.Integer(integer.Value),
         KvResult.StatusResult status => new KvReply.Status(status.Text),
         KvResult.ErrorResult error => new KvReply.Error(KvErrorCode.CommandError, error.Message),
+        KvResult.DoubleResult number => new KvReply.Double(number.Value),
         KvResult.ArrayResult { Items: null } => new KvReply.Array(null),
-        KvResult.ArrayResult array => new KvReply.Array([.. array.Items.Select(ToKvReply)]),
+        KvResult.ArrayResult array => new KvReply.Array([.. array.Items.Select(ToKvReply)], array.Shape),
         _ => new KvReply.Error(KvErrorCode.InvalidRequest, $"unexpected result {result.GetType().Name}"),
     };
 

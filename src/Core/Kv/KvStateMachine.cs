@@ -335,9 +335,20 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             return new KvResult.InvalidCommand($"'{KeyText.Quote(args[0])}' is not a Redis {(readOnly ? "read" : "write")} of this build");
         if (!spec.ArityAccepts(args.Length)) return RedisErrors.WrongArity(spec.Name);
         var keyspace = new RedisKeyspace(this, now, seed, readOnly);
-        var result = spec.Execute(keyspace, args);
-        keyspace.Settle();
-        return result;
+        try
+        {
+            return spec.Execute(keyspace, args);
+        }
+        catch (Exception e) when (e is not (OutOfMemoryException or InvalidOperationException))
+        {
+            // An executor bug must not stop every replica on the same entry: the failure is deterministic (same entry,
+            // same state everywhere), so answering it as an error keeps the replicas equal. Broken invariants still throw.
+            return new KvResult.ErrorResult($"ERR internal error in '{spec.Name}': {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            if (!readOnly) keyspace.Settle();
+        }
     }
 
     /// <summary>The live entry at <paramref name="key"/> for the Redis keyspace (expired = absent).</summary>

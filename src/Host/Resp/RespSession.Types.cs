@@ -1,5 +1,5 @@
-using System.Collections.Immutable;
 using AkkaRaft.Actors.Kv;
+using AkkaRaft.Core.Kv;
 using AkkaRaft.Core.Kv.Redis;
 
 namespace AkkaRaft.Host.Resp;
@@ -8,21 +8,15 @@ namespace AkkaRaft.Host.Resp;
 internal sealed partial class RespSession
 {
     /// <summary>
-    /// Runs a command of <see cref="RedisCommandTable"/>: arity and argument errors are answered here without a round trip
-    /// (in order with the pending replies), everything else goes to the region holding the keys, pipelined like GET/SET.
+    /// Runs a command of <see cref="RedisCommandTable"/>: arity errors are answered here; argument errors (syntax, not a
+    /// number) by the client without going through a region (<see cref="IKvClient.ExecuteAsync"/>); everything else goes
+    /// to the region holding the keys, pipelined like GET/SET, replies in command order.
     /// </summary>
     private async ValueTask ExecuteTypedAsync(RedisCommandSpec spec, byte[][] arguments)
     {
         if (!spec.ArityAccepts(arguments.Length))
         {
             await ReplyErrorAsync($"ERR wrong number of arguments for '{spec.Name}' command");
-            return;
-        }
-
-        var args = ImmutableArray.Create(arguments);
-        if (RedisCommandTable.ArgumentError(args) is { } argumentError)
-        {
-            await ReplyErrorAsync(argumentError);
             return;
         }
 
@@ -42,6 +36,27 @@ internal sealed partial class RespSession
                 break;
             case KvReply.Array { Items: null }:
                 writer.WriteNullArray();
+                break;
+            case KvReply.Double number:
+                writer.WriteDouble(RedisText.Double(number.Number));
+                break;
+            case KvReply.Array { Shape: ArrayShape.Map } map:
+                writer.WriteMapHeader(map.Items.Count / 2);
+                foreach (var item in map.Items) WriteKvReply(item);
+                break;
+            case KvReply.Array { Shape: ArrayShape.Set } set:
+                writer.WriteSetHeader(set.Items.Count);
+                foreach (var item in set.Items) WriteKvReply(item);
+                break;
+            case KvReply.Array { Shape: ArrayShape.Pairs } pairs when writer.Protocol == 3:
+                // RESP3 nests each member with its score.
+                writer.WriteArrayHeader(pairs.Items.Count / 2);
+                for (var i = 0; i + 1 < pairs.Items.Count; i += 2)
+                {
+                    writer.WriteArrayHeader(2);
+                    WriteKvReply(pairs.Items[i]);
+                    WriteKvReply(pairs.Items[i + 1]);
+                }
                 break;
             case KvReply.Array array:
                 writer.WriteArrayHeader(array.Items.Count);

@@ -47,6 +47,28 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_typed_reply_tree_crosses_nodes_intact_and_maps_to_the_callers_reply()
+    {
+        var tree = new AkkaRaft.Core.Kv.KvResult.ArrayResult(
+        [
+            new AkkaRaft.Core.Kv.KvResult.ValueResult("f"u8.ToArray()),
+            new AkkaRaft.Core.Kv.KvResult.ArrayResult(null),
+            new AkkaRaft.Core.Kv.KvResult.ErrorResult("WRONGTYPE Operation against a key holding the wrong kind of value"),
+            new AkkaRaft.Core.Kv.KvResult.StatusResult("zset"),
+        ]);
+        var reply = new StoreReply(StoreReplyKind.Reply, AkkaRaft.Core.Kv.Redis.RedisReplyCodec.Encode(tree), 0, 0, [], "") { RequestId = 5 };
+        var copy = RoundTripWire(reply);
+        Assert.Equal(StoreReplyKind.Reply, copy.Kind);
+        var mapped = Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Array>(StoreReplies.ToKvReply(copy));
+        Assert.Equal("f"u8.ToArray(), Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Value>(mapped.Items![0]).Data);
+        Assert.Null(Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Array>(mapped.Items[1]).Items);
+        Assert.Equal(AkkaRaft.Actors.Kv.KvErrorCode.CommandError, Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Error>(mapped.Items[2]).Code);
+        Assert.Equal(new AkkaRaft.Actors.Kv.KvReply.Status("zset"), mapped.Items[3]);
+        var garbled = StoreReplies.ToKvReply(reply with { Value = [1, 99] });
+        Assert.Equal(AkkaRaft.Actors.Kv.KvErrorCode.InvalidRequest, Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Error>(garbled).Code);
+    }
+
+    [Fact]
     public void Malformed_store_payloads_are_refused_with_a_serialization_error()
     {
         var serializer = (StoreWireSerializer)Sys.Serialization.FindSerializerForType(typeof(StoreReply));

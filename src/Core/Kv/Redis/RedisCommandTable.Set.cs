@@ -49,7 +49,7 @@ public static partial class RedisCommandTable
     private static KvResult SMembers(RedisKeyspace ks, ImmutableArray<byte[]> a)
     {
         if (ks.Find(a[1], out RedisSet? set) is { } error) return error;
-        return RedisArgs.BulkArray(set?.Members ?? []);
+        return RedisArgs.BulkArray(set?.Members ?? [], ArrayShape.Set);
     }
 
     private static KvResult SIsMember(RedisKeyspace ks, ImmutableArray<byte[]> a)
@@ -99,10 +99,10 @@ public static partial class RedisCommandTable
             count = n;
         }
         if (ks.Find(a[1], out RedisSet? set, forWrite: true) is { } error) return error;
-        if (set is null) return count is null ? new KvResult.ValueResult(null) : new KvResult.ArrayResult([]);
+        if (set is null) return count is null ? new KvResult.ValueResult(null) : new KvResult.ArrayResult([], ArrayShape.Set);
         var chosen = Choose(set.Members, ks.Seed, count ?? 1);
         foreach (var member in chosen) set.Remove(member);
-        return count is null ? new KvResult.ValueResult(chosen[0]) : RedisArgs.BulkArray(chosen);
+        return count is null ? new KvResult.ValueResult(chosen[0]) : RedisArgs.BulkArray(chosen, ArrayShape.Set);
     }
 
     private static KvResult SRandMember(RedisKeyspace ks, ImmutableArray<byte[]> a)
@@ -140,7 +140,7 @@ public static partial class RedisCommandTable
             SetOperation.Union => sets.Where(s => s is not null).SelectMany(s => s!.Members).Distinct(Regions.ByteKeyComparer.Instance),
             _ => sets[0] is null ? [] : sets[0]!.Members.Where(m => sets.Skip(1).All(s => s is null || !s.Contains(m))),
         };
-        return RedisArgs.BulkArray(result.ToList());
+        return RedisArgs.BulkArray(result.ToList(), ArrayShape.Set);
     }
 
     private static KvResult SScan(RedisKeyspace ks, ImmutableArray<byte[]> a)
