@@ -221,12 +221,7 @@ internal sealed partial class RespSession
             }
 
             writer.WriteArrayHeader(replies.Count);
-            foreach (var reply in replies)
-            {
-                // MGET answers nil for a key of another type, as Redis does, not the WRONGTYPE of a GET.
-                if (reply is KvReply.Error { Message: var message } && message.StartsWith("WRONGTYPE", StringComparison.Ordinal)) writer.WriteNull();
-                else WriteKvReply(reply);
-            }
+            foreach (var reply in replies) WriteKvReply(reply);
             await FlushIfLargeAsync();
         }
 
