@@ -30,8 +30,17 @@ public sealed class RedisServerProcess : IAsyncDisposable
     public static async Task<RedisServerProcess> StartAsync()
     {
         var port = FreePort();
-        var process = ChildProcess.Start("redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+        ChildProcess process;
+        try
+        {
+            process = ChildProcess.Start("redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", Path.GetTempPath()]);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException("redis-server is not installed: ./test.sh installs it (Debian package redis-server)", e);
+        }
+
         try
         {
             var version = await Eventually.UntilAsync(async _ =>
