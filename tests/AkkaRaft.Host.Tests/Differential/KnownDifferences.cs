@@ -32,14 +32,14 @@ public static class KnownDifferences
         if (verb.Equals("RANDOMKEY", StringComparison.OrdinalIgnoreCase) && reply.Length > 0 && reply[0] == (byte)'$' && reply[1] != (byte)'-') return "$some key"u8.ToArray();
         var pairs = verb.Equals("HGETALL", StringComparison.OrdinalIgnoreCase);
         if (!pairs && !UnorderedReplies.Contains(verb)) return reply;
-        if (reply.Length == 0 || reply[0] != (byte)'*') return reply;
+        if (reply.Length == 0 || reply[0] is not ((byte)'*' or (byte)'~' or (byte)'%')) return reply;
         var elements = SplitFlatArray(reply);
         if (elements is null) return reply;
         var groups = pairs
             ? elements.Chunk(2).Select(p => p.SelectMany(e => e).ToArray()).ToList()
             : elements;
         groups.Sort((a, b) => a.AsSpan().SequenceCompareTo(b));
-        return [.. System.Text.Encoding.ASCII.GetBytes($"*{elements.Count}\r\n"), .. groups.SelectMany(g => g)];
+        return [reply[0], .. System.Text.Encoding.ASCII.GetBytes($"{(reply[0] == (byte)'%' ? elements.Count / 2 : elements.Count)}\r\n"), .. groups.SelectMany(g => g)];
     }
 
     /// <summary>Why <paramref name="hostReply"/> may differ from <paramref name="redisReply"/> for <paramref name="command"/>; null when it may not.</summary>
@@ -50,13 +50,13 @@ public static class KnownDifferences
     {
         var span = reply.AsSpan();
         var headerEnd = span.IndexOf("\r\n"u8);
-        var count = int.Parse(span[1..headerEnd], provider: System.Globalization.CultureInfo.InvariantCulture);
+        var count = int.Parse(span[1..headerEnd], provider: System.Globalization.CultureInfo.InvariantCulture) * (reply[0] == (byte)'%' ? 2 : 1);
         var position = headerEnd + 2;
         var elements = new List<byte[]>();
         for (var i = 0; i < count; i++)
         {
             var length = RespWire.Measure(span[position..]);
-            if (length < 0 || span[position] is not ((byte)'$' or (byte)':')) return null;
+            if (length < 0 || span[position] is not ((byte)'$' or (byte)':' or (byte)',')) return null;
             elements.Add(span.Slice(position, length).ToArray());
             position += length;
         }
