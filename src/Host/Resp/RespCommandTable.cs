@@ -21,8 +21,17 @@ internal static class RespCommandTable
     private static readonly string[] NoAuth = ["noscript", "loading", "stale", "fast", "no-auth"];
     private static readonly string[] Admin = ["admin", "noscript", "loading", "stale"];
 
-    /// <summary>All commands, in the order COMMAND lists them.</summary>
+    /// <summary>All commands, in the order COMMAND lists them: those of <see cref="RespCommandKind"/>, then the typed keyspace.</summary>
     public static IReadOnlyList<RespCommandInfo> All { get; } =
+    [
+        .. Builtin,
+        // Hashes, lists, sets, sorted sets, expiry, more strings: executed through RespSession.Types.
+        .. AkkaRaft.Core.Kv.Redis.RedisCommandTable.All.Select(c =>
+            new RespCommandInfo(c.Name, c.Arity, c.IsWrite ? Write : ["readonly"], c.FirstKey, c.LastKey, c.Step, c.Group, c.Summary)),
+    ];
+
+    /// <summary>The commands of <see cref="RespCommandKind"/>, in its order.</summary>
+    private static RespCommandInfo[] Builtin =>
     [
         new("ping", -1, Connection, 0, 0, 0, "connection", "Returns the server's liveliness response."),
         new("echo", 2, Connection, 0, 0, 0, "connection", "Returns the given string."),
@@ -54,9 +63,6 @@ internal static class RespCommandTable
         new("randomkey", 1, ["readonly"], 0, 0, 0, "keyspace", "Returns a random key."),
         new("flushdb", -1, ["write"], 0, 0, 0, "server", "Removes every key, region by region through Raft; refused unless akka-raft.host.allow-flush is on."),
         new("flushall", -1, ["write"], 0, 0, 0, "server", "Same as FLUSHDB (there is one database)."),
-        // The typed keyspace (hashes, lists, sets, sorted sets, expiry, more strings): executed through RespSession.Types.
-        .. AkkaRaft.Core.Kv.Redis.RedisCommandTable.All.Select(c =>
-            new RespCommandInfo(c.Name, c.Arity, c.IsWrite ? Write : ["readonly"], c.FirstKey, c.LastKey, c.Step, c.Group, c.Summary)),
     ];
 
     /// <summary>Recognizes a command name (ASCII, any case) without allocating.</summary>
@@ -107,7 +113,7 @@ internal static class RespCommandTable
     }
 
     /// <summary>The description of a recognized command.</summary>
-    public static RespCommandInfo Describe(RespCommandKind kind) => All[(int)kind];
+    public static RespCommandInfo Describe(RespCommandKind kind) => All[(int)kind]; // Builtin comes first in All
 
     private static readonly Dictionary<string, RespCommandInfo> ByName = All.ToDictionary(c => c.Name, StringComparer.OrdinalIgnoreCase);
 
