@@ -32,7 +32,8 @@ public sealed class CommandGenerator
     /// <summary>A stream for <paramref name="lane"/> of <paramref name="seed"/>; <paramref name="wholeKeyspace"/> adds commands over every key (DBSIZE).</summary>
     public CommandGenerator(int seed, int lane, bool wholeKeyspace)
     {
-        random = new Random(HashCode.Combine(seed, lane) ^ seed);
+        // Not HashCode.Combine: it is salted per process, and a seed must give the same stream in every run.
+        random = new Random(unchecked((seed * 1_000_003) + lane));
         this.wholeKeyspace = wholeKeyspace;
         var pool = new List<byte[]>();
         foreach (var letter in "ahmsz")
