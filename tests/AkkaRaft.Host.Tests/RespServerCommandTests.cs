@@ -64,7 +64,7 @@ public sealed class RespServerCommandTests : IClassFixture<SharedRespServer>
     [InlineData(new[] { "DECRBY", "k", "-9223372036854775808" }, "-ERR decrement would overflow")]
     [InlineData(new[] { "SELECT", "1" }, "-ERR DB index is out of range")]
     [InlineData(new[] { "SELECT", "0" }, "+OK")]
-    [InlineData(new[] { "FLUSHALL", "now", "x" }, "-ERR unknown command 'FLUSHALL', with args beginning with: 'now' 'x' ")]
+    [InlineData(new[] { "SWAPDB", "now", "x" }, "-ERR unknown command 'SWAPDB', with args beginning with: 'now' 'x' ")]
     [InlineData(new[] { "AUTH", "secret" }, "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")]
     [InlineData(new[] { "HELLO", "4" }, "-NOPROTO unsupported protocol version")]
     public async Task InvalidCommandsGetRedisStyleErrorsAndTheConnectionStaysUsable(string[] command, string expected)

@@ -62,6 +62,12 @@ public abstract record KvReply
     public sealed record Status(string Text) : KvReply;
 }
 
+/// <summary>
+/// One page of a key scan: the keys found, where the scan goes on (<see cref="NextStartKey"/>, null at the end of the
+/// keyspace), or the error that stopped it.
+/// </summary>
+public sealed record KeyScanPage(IReadOnlyList<byte[]> Keys, byte[]? NextStartKey, KvReply.Error? Error = null);
+
 /// <summary>Summary of one region as the router sees it (for INFO, admin APIs and dashboards).</summary>
 public sealed record RegionSummary(ulong Id, byte[] StartKey, byte[] EndKey, string Epoch, ulong LeaderStore, IReadOnlyList<ulong> Stores, long ApproximateSizeBytes);
 
@@ -113,6 +119,26 @@ public interface IKvClient : IAsyncDisposable
 
     /// <summary>The regions as currently known.</summary>
     Task<IReadOnlyList<RegionSummary>> RegionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Live keys in key order from <paramref name="startKey"/> within the one region holding it (a linearizable read on its
+    /// leader): at most <paramref name="limit"/> keys visited, after skipping <paramref name="skip"/> stored entries, of
+    /// <paramref name="type"/> only when given. <see cref="KeyScanPage.NextStartKey"/> says where to go on (null: the end of
+    /// the keyspace), so a walk stays valid when regions split or merge between pages.
+    /// </summary>
+    Task<KeyScanPage> ScanRegionAsync(byte[] startKey, int limit, string? type = null, long skip = 0, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new KeyScanPage([], null, new KvReply.Error(KvErrorCode.InvalidRequest, "this client cannot scan keys")));
+
+    /// <summary>A live key chosen at random over all regions (RANDOMKEY); nil when there is none.</summary>
+    Task<KvReply> RandomKeyAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<KvReply>(new KvReply.Error(KvErrorCode.InvalidRequest, "this client cannot pick random keys"));
+
+    /// <summary>
+    /// FLUSHDB: empties every region, each through its own Raft log (atomic per region, not across regions); the answer is
+    /// OK once every region applied it.
+    /// </summary>
+    Task<KvReply> FlushAllAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<KvReply>(new KvReply.Error(KvErrorCode.InvalidRequest, "this client cannot flush"));
 
     /// <summary>Default for clients that hold nothing to release (test doubles).</summary>
     ValueTask IAsyncDisposable.DisposeAsync() => ValueTask.CompletedTask;

@@ -22,7 +22,7 @@ namespace AkkaRaft.Actors.Regions;
 /// replica) names the id. A full table answers ServerIsBusy without sending; a call without a reply by its attempt
 /// timeout ends as an unknown outcome (write) or a retry (read).
 /// </remarks>
-internal sealed class KvClient : IKvClient
+internal sealed partial class KvClient : IKvClient
 {
     private static int _inboxes;
     private readonly IActorRef _store;
@@ -154,19 +154,8 @@ internal sealed class KvClient : IKvClient
     /// <inheritdoc />
     public async Task<KvReply> CountKeysAsync(CancellationToken cancellationToken = default)
     {
-        var deadline = StartDeadline();
-        var regions = await LookupAllAsync(deadline, cancellationToken).ConfigureAwait(false);
-        if (regions is null) return new KvReply.Error(KvErrorCode.Unavailable, "placement did not answer within the deadline");
-        var counts = await Task.WhenAll(regions.Select(d => d.ToRegion()).Select(region =>
-            CallAsync([region.StartKey], r => new StoreRequest(0, r.Id, null, r.Epoch.ConfVersion, r.Epoch.Version), false, deadline, cancellationToken)))
-            .ConfigureAwait(false);
-        long total = 0;
-        foreach (var count in counts)
-        {
-            if (count is not { Kind: StoreReplyKind.Integer }) return StoreReplies.ToKvReply(count ?? StoreReply.Of(StoreReplyKind.Retry, "regions changed while counting"));
-            total += count.Number;
-        }
-        return new KvReply.Integer(total);
+        var counts = await CountPerRegionAsync(StartDeadline(), cancellationToken).ConfigureAwait(false);
+        return counts.Error is { } error ? StoreReplies.ToKvReply(error) : new KvReply.Integer(counts.Regions.Sum(c => c.Count));
     }
 
     /// <inheritdoc />

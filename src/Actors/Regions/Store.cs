@@ -273,7 +273,8 @@ internal sealed partial class Store : ReceiveActor, IWithTimers
             Answer(request, new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(region)], $"count at v{request.ConfVersion}/{request.Version} does not match the current {region}"));
             return;
         }
-        _coordinator.Tell(new ReadRequest(region.Id, sm => new KvResult.IntegerResult(((KvStateMachine)sm).KeyCount)), RouteOf(request, region, isWrite: false));
+        var now = ExpiryNowMs();
+        _coordinator.Tell(new ReadRequest(region.Id, sm => new KvResult.IntegerResult(((KvStateMachine)sm).CountLiveKeys(now))), RouteOf(request, region, isWrite: false));
     }
 
     /// <summary>Where the replica's answer goes: through a route straight to the requester (the router's inbox).</summary>

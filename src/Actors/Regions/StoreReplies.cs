@@ -90,6 +90,8 @@ internal static class StoreReplies
         KvResult.OkResult or KvResult.SplitResult => StoreReply.Of(StoreReplyKind.Ok, ""),
         KvResult.ValueResult value => new StoreReply(StoreReplyKind.Value, value.Data, 0, 0, [], ""),
         KvResult.IntegerResult integer => new StoreReply(StoreReplyKind.Integer, null, integer.Value, 0, [], ""),
+        // A page of keys travels as one value (the reply's wire shape stays as it is); the router that asked decodes it.
+        KvResult.KeyPage page => new StoreReply(StoreReplyKind.Value, page.Encode(), 0, 0, [], ""),
         KvResult.KeyNotInRegion notIn => new StoreReply(StoreReplyKind.KeyNotInRegion, null, 0, 0, [RegionDescriptor.From(notIn.Region)], notIn.ToString()),
         KvResult.EpochNotMatch stale => new StoreReply(StoreReplyKind.EpochNotMatch, null, 0, 0, [RegionDescriptor.From(stale.Current)], stale.ToString()),
         KvResult.NotAnInteger => StoreReply.Of(StoreReplyKind.NotAnInteger, "value is not an integer or out of range"),

@@ -25,6 +25,9 @@ internal static class KvCommandCodec
         Split = 7,
         RedisRead = 8,
         RedisWrite = 9,
+        // Keyspace commands keep their own range, away from the data types' op codes.
+        Scan = 16,
+        Flush = 17,
     }
 
     /// <summary>Most arguments one Redis command may carry (the verb included); a longer vector is refused, not truncated.</summary>
@@ -96,6 +99,14 @@ internal static class KvCommandCodec
                 writer.WriteVarUInt((ulong)split.NewPeerIds.Length);
                 foreach (var peerId in split.NewPeerIds) writer.WriteVarUInt(peerId);
                 break;
+            case ScanCommand scan:
+                writer.WriteBytes(scan.StartKey);
+                writer.WriteVarInt(scan.Limit);
+                writer.WriteVarInt(scan.Skip);
+                writer.WriteBytes(System.Text.Encoding.UTF8.GetBytes(scan.TypeFilter ?? ""));
+                break;
+            case FlushCommand:
+                break;
         }
         return writer.ToArray();
     }
@@ -142,6 +153,18 @@ internal static class KvCommandCodec
                 var pairs = ImmutableArray.CreateBuilder<KeyValue>(pairCount);
                 for (var i = 0; i < pairCount; i++) pairs.Add(new KeyValue(reader.ReadBytes("key"), reader.ReadBytes("value")));
                 command = new MSetCommand(regionId, epoch, nowMs, pairs.MoveToImmutable());
+                break;
+            case OpCode.Scan:
+                var startKey = reader.ReadBytes("start key");
+                var limit = reader.ReadVarInt("limit");
+                if (limit is < 1 or > int.MaxValue) throw reader.Fail($"scan limit {limit} is not between 1 and {int.MaxValue}");
+                var skip = reader.ReadVarInt("skip");
+                if (skip < 0) throw reader.Fail($"scan skip {skip} is negative");
+                var type = System.Text.Encoding.UTF8.GetString(reader.ReadSpan("type filter"));
+                command = new ScanCommand(regionId, epoch, startKey, (int)limit, skip, type.Length == 0 ? null : type);
+                break;
+            case OpCode.Flush:
+                command = new FlushCommand(regionId, epoch, nowMs);
                 break;
             case OpCode.RedisRead:
                 command = new RedisReadCommand(regionId, epoch, ReadArgs(ref reader));
@@ -199,6 +222,8 @@ internal static class KvCommandCodec
                 foreach (var key in Redis.RedisCommandTable.KeysOf(ReadArgs(ref reader)))
                     if (!region.Contains(key)) return key;
                 return null;
+            case OpCode.Scan or OpCode.Flush:
+                return null; // no keys: the epoch check alone keeps them to the region
             case OpCode.Get or OpCode.Set or OpCode.IncrBy or OpCode.Split:
                 return Outside(reader.ReadSpan("key"), region);
             case OpCode.Exists or OpCode.Delete:
@@ -243,9 +268,11 @@ internal static class KvCommandCodec
         if (version != FormatVersion)
             throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
         var op = (OpCode)reader.ReadByte("op code");
-        if (op is < OpCode.Get or > OpCode.RedisWrite) throw reader.Fail($"unknown op code {(byte)op}");
+        if (op is (< OpCode.Get or > OpCode.RedisWrite) and not (OpCode.Scan or OpCode.Flush)) throw reader.Fail($"unknown op code {(byte)op}");
         return op;
     }
+
+    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead or OpCode.Scan;
 
     private static byte[]? Outside(ReadOnlySpan<byte> key, Region region) => region.Contains(key) ? null : key.ToArray();
 
@@ -260,6 +287,8 @@ internal static class KvCommandCodec
         SplitCommand => OpCode.Split,
         RedisReadCommand => OpCode.RedisRead,
         RedisWriteCommand => OpCode.RedisWrite,
+        ScanCommand => OpCode.Scan,
+        FlushCommand => OpCode.Flush,
         _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
     };
 
@@ -275,6 +304,7 @@ internal static class KvCommandCodec
             SplitCommand { NewPeerIds.IsDefault: true } => "has no new peer ids",
             RedisReadCommand { Args.IsDefaultOrEmpty: true } or RedisWriteCommand { Args.IsDefaultOrEmpty: true } => "needs at least the verb",
             RedisReadCommand { Args.Length: > MaxRedisArgs } or RedisWriteCommand { Args.Length: > MaxRedisArgs } => $"has more than {MaxRedisArgs} arguments",
+            ScanCommand { Limit: < 1 } or ScanCommand { Skip: < 0 } => "needs a positive limit and a skip of at least 0",
             _ => null,
         };
         if (problem is not null) throw new ArgumentException($"{command.GetType().Name} {problem}", nameof(command));
@@ -286,7 +316,6 @@ internal static class KvCommandCodec
         foreach (var key in keys) writer.WriteBytes(key);
     }
 
-    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead;
 
     private static ImmutableArray<byte[]> ReadArgs(ref WireReader reader)
     {

@@ -47,6 +47,49 @@ internal abstract record KvResult
     /// <summary>An integer reply (DEL, EXISTS, INCRBY).</summary>
     public sealed record IntegerResult(long Value) : KvResult;
 
+    /// <summary>
+    /// A page of a region's keys in order (SCAN); <see cref="ResumeAt"/> is the first stored key not visited yet, null when
+    /// the page reached the region's end.
+    /// </summary>
+    public sealed record KeyPage(System.Collections.Immutable.ImmutableArray<byte[]> Keys, byte[]? ResumeAt) : KvResult
+    {
+        /// <summary>Content equality.</summary>
+        public bool Equals(KeyPage? other) =>
+            other is not null && Keys.Length == other.Keys.Length && Keys.Zip(other.Keys).All(p => ByteKeyComparer.Instance.Equals(p.First, p.Second))
+            && ByteKeyComparer.Instance.Equals(ResumeAt, other.ResumeAt);
+
+        /// <inheritdoc />
+        public override int GetHashCode() => HashCode.Combine(Keys.Length, ResumeAt?.Length ?? -1);
+
+        /// <summary>The page as bytes (a key count, the keys, then the resume key if any), for replies that carry one value.</summary>
+        public byte[] Encode()
+        {
+            var writer = new WireWriter();
+            writer.WriteVarUInt((ulong)Keys.Length);
+            foreach (var key in Keys) writer.WriteBytes(key);
+            writer.WriteByte(ResumeAt is null ? (byte)0 : (byte)1);
+            if (ResumeAt is not null) writer.WriteBytes(ResumeAt);
+            return writer.ToArray();
+        }
+
+        /// <summary>Reads what <see cref="Encode"/> wrote; throws <see cref="KvCodecException"/> on anything else.</summary>
+        public static KeyPage Decode(ReadOnlySpan<byte> data)
+        {
+            var reader = new WireReader(data, "key page");
+            var count = reader.ReadCount("key count", minBytesPerItem: 1);
+            var keys = System.Collections.Immutable.ImmutableArray.CreateBuilder<byte[]>(count);
+            for (var i = 0; i < count; i++) keys.Add(reader.ReadBytes("key"));
+            var resumeAt = reader.ReadByte("has resume key") switch
+            {
+                0 => null,
+                1 => reader.ReadBytes("resume key"),
+                var flag => throw reader.Fail($"unknown resume flag {flag}"),
+            };
+            reader.EnsureEnd();
+            return new KeyPage(keys.MoveToImmutable(), resumeAt);
+        }
+    }
+
     /// <summary>Right-hand region created by an applied split, with its data; the runtime starts a replica from it.</summary>
     public sealed record SplitResult(Region Left, Region Right, KvStateMachine RightHalf) : KvResult;
 

@@ -112,6 +112,7 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
             MSetCommand mset => ExecuteMSet(mset),
             SplitCommand split => ExecuteSplit(split),
             RedisWriteCommand redis => ExecuteRedis(redis.Args, now, RedisKeyspace.SeedOf(index, command.NowMs), readOnly: false),
+            FlushCommand => ExecuteFlush(),
             _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
         };
     }
@@ -172,6 +173,8 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
                 foreach (var key in exists.KeyList)
                     if (TryGetLive(key, now, out _)) count++;
                 return new KvResult.IntegerResult(count);
+            case ScanCommand scan:
+                return ExecuteScan(scan, now);
             default:
                 return new KvResult.InvalidCommand($"unknown read {command.GetType().Name}");
         }
@@ -366,13 +369,16 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
     private void Put(byte[] key, StoredValue value)
     {
         if (_entries.TryGetValue(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        else _keySetVersion++;
         _entries[key] = value;
         ApproximateSizeBytes += Cost(key, value);
     }
 
     private void Remove(byte[] key)
     {
-        if (_entries.Remove(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        if (!_entries.Remove(key, out var old)) return;
+        ApproximateSizeBytes -= Cost(key, old);
+        _keySetVersion++;
     }
 
     private static long Cost(byte[] key, StoredValue value) => key.Length + value.SizeBytes + EntryOverheadBytes;

@@ -8,7 +8,7 @@ internal static class EndpointSecurity
 {
     /// <summary>
     /// <paramref name="endpoints"/> with the RESP password and the admin token (see <see cref="SecretSource"/> for where each
-    /// may come from) and the RESP limits of <c>akka-raft.host</c> (max-clients, idle-timeout, auth-timeout).
+    /// may come from) and the RESP limits of <c>akka-raft.host</c> (max-clients, idle-timeout, auth-timeout, allow-flush).
     /// </summary>
     /// <exception cref="ArgumentException">A secret file cannot be read or is empty, or a limit is out of range.</exception>
     public static EndpointOptions Apply(
@@ -24,6 +24,7 @@ internal static class EndpointSecurity
             if (config.HasPath("akka-raft.host.max-clients")) limits = limits with { MaxClients = config.GetInt("akka-raft.host.max-clients") };
             if (config.HasPath("akka-raft.host.idle-timeout")) limits = limits with { IdleTimeout = config.GetTimeSpan("akka-raft.host.idle-timeout") };
             if (config.HasPath("akka-raft.host.auth-timeout")) limits = limits with { AuthTimeout = config.GetTimeSpan("akka-raft.host.auth-timeout") };
+            if (config.HasPath("akka-raft.host.allow-flush")) limits = limits with { AllowFlush = config.GetBoolean("akka-raft.host.allow-flush") };
         }
         var result = endpoints with { Password = password, AdminToken = adminToken, RespLimits = limits };
         try

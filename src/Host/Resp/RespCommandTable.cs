@@ -5,6 +5,7 @@ internal enum RespCommandKind
 {
     Unknown = -1,
     Ping, Echo, Hello, Auth, Select, Quit, Client, Set, Get, Del, Exists, Mget, Mset, Incr, Incrby, Decr, Decrby, Dbsize, Info, Command, Config, Unlink, Setnx, Setex, Psetex,
+    Scan, Keys, Randomkey, Flushdb, Flushall,
 }
 
 /// <summary>What COMMAND reports about one command: Redis-style arity (negative = at least) and key positions.</summary>
@@ -57,13 +58,18 @@ internal static class RespCommandTable
         new("setnx", 3, WriteFast, 1, 1, 1, "string", "Sets a key only when it does not exist; 1 if set, else 0."),
         new("setex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in seconds."),
         new("psetex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in milliseconds."),
+        new("scan", -2, ["readonly"], 0, 0, 0, "keyspace", "Pages through the keys of all regions in key order; the cursor stands for a key position, valid across splits."),
+        new("keys", 2, ["readonly"], 0, 0, 0, "keyspace", "Returns the keys matching a pattern, over all regions (at most 1000000)."),
+        new("randomkey", 1, ["readonly"], 0, 0, 0, "keyspace", "Returns a random key."),
+        new("flushdb", -1, ["write"], 0, 0, 0, "server", "Removes every key, region by region through Raft; refused unless akka-raft.host.allow-flush is on."),
+        new("flushall", -1, ["write"], 0, 0, 0, "server", "Same as FLUSHDB (there is one database)."),
     ];
 
     /// <summary>Recognizes a command name (ASCII, any case) without allocating.</summary>
     public static RespCommandKind Recognize(ReadOnlySpan<byte> name)
     {
-        if (name.Length is 0 or > 8) return RespCommandKind.Unknown;
-        Span<char> upper = stackalloc char[8];
+        if (name.Length is 0 or > 9) return RespCommandKind.Unknown;
+        Span<char> upper = stackalloc char[9];
         for (var i = 0; i < name.Length; i++)
         {
             var b = name[i];
@@ -97,6 +103,11 @@ internal static class RespCommandTable
             "SETNX" => RespCommandKind.Setnx,
             "SETEX" => RespCommandKind.Setex,
             "PSETEX" => RespCommandKind.Psetex,
+            "SCAN" => RespCommandKind.Scan,
+            "KEYS" => RespCommandKind.Keys,
+            "RANDOMKEY" => RespCommandKind.Randomkey,
+            "FLUSHDB" => RespCommandKind.Flushdb,
+            "FLUSHALL" => RespCommandKind.Flushall,
             _ => RespCommandKind.Unknown,
         };
     }

@@ -44,6 +44,9 @@ internal sealed record RespServerOptions
     /// <summary>With a password, a connection not authenticated this long after it opened is closed; zero turns this off.</summary>
     public TimeSpan AuthTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>FLUSHDB and FLUSHALL remove every key only when this is on (<c>akka-raft.host.allow-flush</c>, default off).</summary>
+    public bool AllowFlush { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when a bound is not positive or the bounds contradict each other.</summary>
     public void Validate()
     {

@@ -31,6 +31,9 @@ internal sealed class RespServerState
     /// <summary>The endpoint's settings.</summary>
     public RespServerOptions Options { get; }
 
+    /// <summary>The SCAN cursors handed out by this endpoint.</summary>
+    internal ScanCursorTable ScanCursors { get; } = new();
+
     /// <summary>When the endpoint was created.</summary>
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 

@@ -128,21 +128,14 @@ internal sealed partial class RespSession
                 return true;
             case RespCommandKind.Setex:
             case RespCommandKind.Psetex:
-                if (!TryParseInteger(arguments[2], out var ttl))
+                if (TryParseExpiry(arguments[2], kind == RespCommandKind.Setex ? 1000L : 1L, info.Name, out var ttlMs) is { } expiryError)
                 {
-                    await ReplyErrorAsync("ERR value is not an integer or out of range");
-                    return true;
-                }
-
-                var unit = kind == RespCommandKind.Setex ? 1000L : 1L;
-                if (ttl <= 0 || ttl > long.MaxValue / unit)
-                {
-                    await ReplyErrorAsync($"ERR invalid expire time in '{info.Name}' command");
+                    await ReplyErrorAsync(expiryError);
                     return true;
                 }
 
                 await ReserveKeysAsync(arguments, 1, 1, 1);
-                Enqueue(client.SetAsync(arguments[1], arguments[3], new SetOptions(ExpireAfterMs: ttl * unit), connectionClosed), isWrite: true);
+                Enqueue(client.SetAsync(arguments[1], arguments[3], new SetOptions(ExpireAfterMs: ttlMs), connectionClosed), isWrite: true);
                 return true;
             case RespCommandKind.Mget:
                 await ReserveKeysAsync(arguments, 1, 1, arguments.Length - 1);
@@ -176,6 +169,9 @@ internal sealed partial class RespSession
             case RespCommandKind.Dbsize:
                 await DrainAsync();
                 WriteKvReply(await AwaitReplyAsync(client.CountKeysAsync(connectionClosed), isWrite: false));
+                return true;
+            case RespCommandKind.Scan or RespCommandKind.Keys or RespCommandKind.Randomkey or RespCommandKind.Flushdb or RespCommandKind.Flushall:
+                await ExecuteKeyspaceCommandAsync(kind, arguments);
                 return true;
             default:
                 await DrainAsync(); // connection commands see (and may change) the state after everything before them
@@ -268,33 +264,61 @@ internal sealed partial class RespSession
         Enqueue(client.IncrementAsync(arguments[1], delta, connectionClosed), isWrite: true);
     }
 
-    /// <summary>SET key value [NX|XX] [GET] [EX seconds|PX milliseconds]; null when valid, else the error reply.</summary>
+    /// <summary>
+    /// SET key value [NX|XX] [GET] [EX seconds|PX milliseconds]; null when valid, else the error reply. Read as Redis 7 reads it:
+    /// EX/PX take the next argument whatever it is, may repeat (the last wins) but not mix, and the number is judged only
+    /// once every option parsed, so a syntax error wins over a bad number.
+    /// </summary>
     internal static string? TryParseSetOptions(byte[][] arguments, out SetOptions options)
     {
         options = default;
-        long? expireMs = null;
+        byte[]? expiry = null;
+        var expiryUnit = 0L; // 1000 for EX, 1 for PX, 0 while neither was given
         bool nx = false, xx = false, get = false;
         for (var i = 3; i < arguments.Length; i++)
         {
             var option = Encoding.ASCII.GetString(arguments[i]).ToUpperInvariant();
+            var hasNext = i + 1 < arguments.Length;
             switch (option)
             {
                 case "NX" when !xx: nx = true; break;
                 case "XX" when !nx: xx = true; break;
                 case "GET": get = true; break;
-                case "EX" or "PX" when expireMs == null && i + 1 < arguments.Length:
-                    if (!TryParseInteger(arguments[++i], out var amount)) return "ERR value is not an integer or out of range";
-                    var factor = option == "EX" ? 1000L : 1L;
-                    if (amount <= 0 || amount > long.MaxValue / factor) return "ERR invalid expire time in 'set' command";
-                    expireMs = amount * factor;
+                case "EX" when expiryUnit != 1 && hasNext:
+                    (expiryUnit, expiry) = (1000, arguments[++i]);
+                    break;
+                case "PX" when expiryUnit != 1000 && hasNext:
+                    (expiryUnit, expiry) = (1, arguments[++i]);
                     break;
                 default:
                     return "ERR syntax error";
             }
         }
 
+        long? expireMs = null;
+        if (expiry != null)
+        {
+            var error = TryParseExpiry(expiry, expiryUnit, "set", out var ms);
+            if (error != null) return error;
+            expireMs = ms;
+        }
+
         options = new SetOptions(expireMs, nx, xx, get);
         return null;
+    }
+
+    /// <summary>
+    /// A relative expiry in <paramref name="unit"/> ms (1000 = seconds); null when valid, else the error reply. As in Redis, it
+    /// must be positive and, counted from now, still fit a signed 64-bit millisecond time.
+    /// </summary>
+    internal static string? TryParseExpiry(byte[] text, long unit, string command, out long milliseconds)
+    {
+        milliseconds = 0;
+        if (!TryParseInteger(text, out var amount)) return "ERR value is not an integer or out of range";
+        var invalid = $"ERR invalid expire time in '{command}' command";
+        if (amount <= 0 || amount > long.MaxValue / unit) return invalid;
+        milliseconds = amount * unit;
+        return milliseconds > long.MaxValue - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() ? invalid : null;
     }
 
     /// <summary>Waits for the pending commands first when the pipeline is full or a key is still in flight, then claims the keys.</summary>
@@ -382,10 +406,14 @@ internal sealed partial class RespSession
 
     private static string ExceptionMessage(Exception e) => e is OperationCanceledException ? "ERR request cancelled" : "ERR internal error: " + e.Message;
 
+    /// <summary>Redis's integer rule (string2ll): optional '-', then "0" or digits without a leading zero; no '+', spaces or "-0".</summary>
     internal static bool TryParseInteger(ReadOnlySpan<byte> text, out long value)
     {
         value = 0;
-        return text.Length is > 0 and <= 20 && text[0] != (byte)'+' && Utf8Parser.TryParse(text, out value, out var used) && used == text.Length;
+        if (text.Length is 0 or > 20) return false;
+        var digits = text[0] == (byte)'-' ? text[1..] : text;
+        if (digits.IsEmpty || digits[0] is < (byte)'0' or > (byte)'9' || (digits[0] == (byte)'0' && text.Length > 1)) return false;
+        return Utf8Parser.TryParse(text, out value, out var used) && used == text.Length;
     }
 
     private static string UnknownCommandMessage(byte[][] arguments)
