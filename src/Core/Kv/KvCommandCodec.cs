@@ -25,7 +25,12 @@ public static class KvCommandCodec
         Split = 7,
         RedisRead = 8,
         RedisWrite = 9,
+        PurgeExpired = 10,
+        Transaction = 11,
     }
+
+    /// <summary>Most keys a transaction may watch.</summary>
+    public const int MaxWatchedKeys = 4096;
 
     /// <summary>Most arguments one Redis command may carry (the verb included); a longer vector is refused, not truncated.</summary>
     public const int MaxRedisArgs = 1 << 20;
@@ -90,6 +95,20 @@ public static class KvCommandCodec
             case RedisWriteCommand redisWrite:
                 WriteKeyList(writer, redisWrite.Args);
                 break;
+            case PurgeExpiredCommand purge:
+                WriteKeyList(writer, purge.KeyList);
+                break;
+            case TransactionCommand transaction:
+                writer.WriteVarUInt((ulong)transaction.Commands.Length);
+                foreach (var args in transaction.Commands) WriteKeyList(writer, args);
+                var watches = transaction.Watches.IsDefault ? [] : transaction.Watches;
+                writer.WriteVarUInt((ulong)watches.Length);
+                foreach (var watched in watches)
+                {
+                    writer.WriteBytes(watched.Key);
+                    writer.WriteVarUInt(watched.Stamp);
+                }
+                break;
             case SplitCommand split:
                 writer.WriteBytes(split.SplitKey);
                 writer.WriteVarUInt(split.NewRegionId);
@@ -149,6 +168,14 @@ public static class KvCommandCodec
             case OpCode.RedisWrite:
                 command = new RedisWriteCommand(regionId, epoch, nowMs, ReadArgs(ref reader));
                 break;
+            case OpCode.PurgeExpired:
+                var purged = ReadKeyList(ref reader);
+                if (purged.Length > PurgeExpiredCommand.MaxKeys) throw reader.Fail($"{purged.Length} keys to purge exceed {PurgeExpiredCommand.MaxKeys}");
+                command = new PurgeExpiredCommand(regionId, epoch, nowMs, purged);
+                break;
+            case OpCode.Transaction:
+                command = ReadTransaction(ref reader, regionId, epoch, nowMs);
+                break;
             default: // OpCode.Split
                 var splitKey = reader.ReadBytes("split key");
                 var newRegionId = reader.ReadVarUInt("new region id");
@@ -199,6 +226,10 @@ public static class KvCommandCodec
                 foreach (var key in Redis.RedisCommandTable.KeysOf(ReadArgs(ref reader)))
                     if (!region.Contains(key)) return key;
                 return null;
+            case OpCode.PurgeExpired or OpCode.Transaction:
+                foreach (var key in Decode(data).Keys)
+                    if (!region.Contains(key)) return key;
+                return null;
             case OpCode.Get or OpCode.Set or OpCode.IncrBy or OpCode.Split:
                 return Outside(reader.ReadSpan("key"), region);
             case OpCode.Exists or OpCode.Delete:
@@ -243,7 +274,7 @@ public static class KvCommandCodec
         if (version != FormatVersion)
             throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
         var op = (OpCode)reader.ReadByte("op code");
-        if (op is < OpCode.Get or > OpCode.RedisWrite) throw reader.Fail($"unknown op code {(byte)op}");
+        if (op is < OpCode.Get or > OpCode.Transaction) throw reader.Fail($"unknown op code {(byte)op}");
         return op;
     }
 
@@ -260,6 +291,8 @@ public static class KvCommandCodec
         SplitCommand => OpCode.Split,
         RedisReadCommand => OpCode.RedisRead,
         RedisWriteCommand => OpCode.RedisWrite,
+        PurgeExpiredCommand => OpCode.PurgeExpired,
+        TransactionCommand => OpCode.Transaction,
         _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
     };
 
@@ -275,6 +308,12 @@ public static class KvCommandCodec
             SplitCommand { NewPeerIds.IsDefault: true } => "has no new peer ids",
             RedisReadCommand { Args.IsDefaultOrEmpty: true } or RedisWriteCommand { Args.IsDefaultOrEmpty: true } => "needs at least the verb",
             RedisReadCommand { Args.Length: > MaxRedisArgs } or RedisWriteCommand { Args.Length: > MaxRedisArgs } => $"has more than {MaxRedisArgs} arguments",
+            PurgeExpiredCommand { KeyList.IsDefaultOrEmpty: true } => "needs at least one key",
+            PurgeExpiredCommand { KeyList.Length: > PurgeExpiredCommand.MaxKeys } => $"has more than {PurgeExpiredCommand.MaxKeys} keys",
+            TransactionCommand { Commands.IsDefault: true } => "has no command list",
+            TransactionCommand { Commands.Length: > TransactionCommand.MaxCommands } => $"has more than {TransactionCommand.MaxCommands} commands",
+            TransactionCommand { Watches.Length: > MaxWatchedKeys } => $"watches more than {MaxWatchedKeys} keys",
+            TransactionCommand t when t.Commands.Any(c => c.IsDefaultOrEmpty || c.Length > MaxRedisArgs) => "has a command without its verb or with too many arguments",
             _ => null,
         };
         if (problem is not null) throw new ArgumentException($"{command.GetType().Name} {problem}", nameof(command));
@@ -296,6 +335,19 @@ public static class KvCommandCodec
         var args = ImmutableArray.CreateBuilder<byte[]>(count);
         for (var i = 0; i < count; i++) args.Add(reader.ReadBytes("argument"));
         return args.MoveToImmutable();
+    }
+
+    private static TransactionCommand ReadTransaction(ref WireReader reader, ulong regionId, RegionEpoch epoch, long nowMs)
+    {
+        var count = reader.ReadCount("transaction command count", minBytesPerItem: 2);
+        if (count > TransactionCommand.MaxCommands) throw reader.Fail($"{count} queued commands exceed {TransactionCommand.MaxCommands}");
+        var commands = ImmutableArray.CreateBuilder<ImmutableArray<byte[]>>(count);
+        for (var i = 0; i < count; i++) commands.Add(ReadArgs(ref reader));
+        var watchCount = reader.ReadCount("watched key count", minBytesPerItem: 2);
+        if (watchCount > MaxWatchedKeys) throw reader.Fail($"{watchCount} watched keys exceed {MaxWatchedKeys}");
+        var watches = ImmutableArray.CreateBuilder<WatchedKey>(watchCount);
+        for (var i = 0; i < watchCount; i++) watches.Add(new WatchedKey(reader.ReadBytes("watched key"), reader.ReadVarUInt("watch stamp")));
+        return new TransactionCommand(regionId, epoch, nowMs, commands.MoveToImmutable(), watches.MoveToImmutable());
     }
 
     private static ImmutableArray<byte[]> ReadKeyList(ref WireReader reader)

@@ -104,7 +104,8 @@ public sealed partial class KvStateMachine : IRaftStateMachine
     {
         if (Check(command) is { } rejection) return rejection;
         var now = LogicalNowMs = Math.Max(LogicalNowMs, command.NowMs);
-        return command switch
+        _applyingIndex = index;
+        var result = command switch
         {
             SetCommand set => ExecuteSet(set, now),
             DeleteCommand delete => ExecuteDelete(delete, now),
@@ -112,8 +113,12 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             MSetCommand mset => ExecuteMSet(mset),
             SplitCommand split => ExecuteSplit(split),
             RedisWriteCommand redis => ExecuteRedis(redis.Args, now, RedisKeyspace.SeedOf(index, command.NowMs), readOnly: false),
+            PurgeExpiredCommand purge => ExecutePurgeExpired(purge, now),
+            TransactionCommand transaction => ExecuteTransaction(transaction, now, index),
             _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
         };
+        StampKeys(command, index);
+        return result;
     }
 
     /// <summary>
@@ -365,14 +370,23 @@ public sealed partial class KvStateMachine : IRaftStateMachine
 
     private void Put(byte[] key, StoredValue value)
     {
-        if (_entries.TryGetValue(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        StoredValue? previous = null;
+        if (_entries.TryGetValue(key, out var old))
+        {
+            ApproximateSizeBytes -= Cost(key, old);
+            previous = old;
+        }
         _entries[key] = value;
         ApproximateSizeBytes += Cost(key, value);
+        IndexExpiry(key, previous, value);
     }
 
     private void Remove(byte[] key)
     {
-        if (_entries.Remove(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        if (!_entries.Remove(key, out var old)) return;
+        ApproximateSizeBytes -= Cost(key, old);
+        IndexExpiry(key, old, null);
+        ForgetStamp(key, old);
     }
 
     private static long Cost(byte[] key, StoredValue value) => key.Length + value.SizeBytes + EntryOverheadBytes;
