@@ -22,7 +22,7 @@ namespace AkkaRaft.Actors.Regions;
 /// replica) names the id. A full table answers ServerIsBusy without sending; a call without a reply by its attempt
 /// timeout ends as an unknown outcome (write) or a retry (read).
 /// </remarks>
-public sealed class KvClient : IKvClient
+public sealed partial class KvClient : IKvClient
 {
     private static int _inboxes;
     private readonly IActorRef _store;

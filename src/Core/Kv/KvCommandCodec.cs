@@ -27,6 +27,7 @@ public static class KvCommandCodec
         RedisWrite = 9,
         PurgeExpired = 10,
         Transaction = 11,
+        WatchStamps = 12,
     }
 
     /// <summary>Most keys a transaction may watch.</summary>
@@ -97,6 +98,9 @@ public static class KvCommandCodec
                 break;
             case PurgeExpiredCommand purge:
                 WriteKeyList(writer, purge.KeyList);
+                break;
+            case WatchStampsCommand watch:
+                WriteKeyList(writer, watch.KeyList);
                 break;
             case TransactionCommand transaction:
                 writer.WriteVarUInt((ulong)transaction.Commands.Length);
@@ -176,6 +180,11 @@ public static class KvCommandCodec
             case OpCode.Transaction:
                 command = ReadTransaction(ref reader, regionId, epoch, nowMs);
                 break;
+            case OpCode.WatchStamps:
+                var watched = ReadKeyList(ref reader);
+                if (watched.Length > MaxWatchedKeys) throw reader.Fail($"{watched.Length} watched keys exceed {MaxWatchedKeys}");
+                command = new WatchStampsCommand(regionId, epoch, watched);
+                break;
             default: // OpCode.Split
                 var splitKey = reader.ReadBytes("split key");
                 var newRegionId = reader.ReadVarUInt("new region id");
@@ -226,7 +235,7 @@ public static class KvCommandCodec
                 foreach (var key in Redis.RedisCommandTable.KeysOf(ReadArgs(ref reader)))
                     if (!region.Contains(key)) return key;
                 return null;
-            case OpCode.PurgeExpired or OpCode.Transaction:
+            case OpCode.PurgeExpired or OpCode.Transaction or OpCode.WatchStamps:
                 foreach (var key in Decode(data).Keys)
                     if (!region.Contains(key)) return key;
                 return null;
@@ -274,7 +283,7 @@ public static class KvCommandCodec
         if (version != FormatVersion)
             throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
         var op = (OpCode)reader.ReadByte("op code");
-        if (op is < OpCode.Get or > OpCode.Transaction) throw reader.Fail($"unknown op code {(byte)op}");
+        if (op is < OpCode.Get or > OpCode.WatchStamps) throw reader.Fail($"unknown op code {(byte)op}");
         return op;
     }
 
@@ -293,6 +302,7 @@ public static class KvCommandCodec
         RedisWriteCommand => OpCode.RedisWrite,
         PurgeExpiredCommand => OpCode.PurgeExpired,
         TransactionCommand => OpCode.Transaction,
+        WatchStampsCommand => OpCode.WatchStamps,
         _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
     };
 
@@ -311,6 +321,8 @@ public static class KvCommandCodec
             PurgeExpiredCommand { KeyList.IsDefaultOrEmpty: true } => "needs at least one key",
             PurgeExpiredCommand { KeyList.Length: > PurgeExpiredCommand.MaxKeys } => $"has more than {PurgeExpiredCommand.MaxKeys} keys",
             TransactionCommand { Commands.IsDefault: true } => "has no command list",
+            WatchStampsCommand { KeyList.IsDefaultOrEmpty: true } => "needs at least one key",
+            WatchStampsCommand { KeyList.Length: > MaxWatchedKeys } => $"watches more than {MaxWatchedKeys} keys",
             TransactionCommand { Commands.Length: > TransactionCommand.MaxCommands } => $"has more than {TransactionCommand.MaxCommands} commands",
             TransactionCommand { Watches.Length: > MaxWatchedKeys } => $"watches more than {MaxWatchedKeys} keys",
             TransactionCommand t when t.Commands.Any(c => c.IsDefaultOrEmpty || c.Length > MaxRedisArgs) => "has a command without its verb or with too many arguments",
@@ -325,7 +337,7 @@ public static class KvCommandCodec
         foreach (var key in keys) writer.WriteBytes(key);
     }
 
-    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead;
+    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead or OpCode.WatchStamps;
 
     private static ImmutableArray<byte[]> ReadArgs(ref WireReader reader)
     {

@@ -172,6 +172,8 @@ public sealed partial class KvStateMachine : IRaftStateMachine
                 return value.Value is byte[] bytes ? new KvResult.ValueResult((byte[])bytes.Clone()) : RedisErrors.WrongType;
             case RedisReadCommand redis:
                 return ExecuteRedis(redis.Args, now, RedisKeyspace.SeedOf(AppliedIndex, now), readOnly: true);
+            case WatchStampsCommand watch:
+                return new KvResult.ArrayResult([.. watch.KeyList.Select(key => new KvResult.IntegerResult(unchecked((long)WatchStampOf(key, now))))]);
             case ExistsCommand exists:
                 long count = 0;
                 foreach (var key in exists.KeyList)

@@ -41,3 +41,19 @@ public sealed record TransactionCommand(
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Commands.Length, Watches.Length);
 }
+
+/// <summary>WATCH's read: the modification stamps of keys of one region, served on the leader; answers an array of integers (the stamps' bits).</summary>
+public sealed record WatchStampsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> KeyList) : KvReadCommand(RegionId, Epoch)
+{
+    /// <inheritdoc />
+    protected override string Verb => "WATCH";
+
+    /// <inheritdoc />
+    public override IEnumerable<byte[]> Keys => KeyList;
+
+    /// <summary>Content equality.</summary>
+    public bool Equals(WatchStampsCommand? other) => other is not null && base.Equals(other) && SameKeys(KeyList, other.KeyList);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), KeyList.Length);
+}
