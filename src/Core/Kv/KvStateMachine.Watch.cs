@@ -31,10 +31,17 @@ public sealed partial class KvStateMachine
     }
 
     /// <summary>After a write at <paramref name="index"/>: its keys that exist now carry the index as their stamp.</summary>
-    private void StampKeys(KvWriteCommand command, ulong index)
+    private void StampKeys(KvWriteCommand command, KvResult result, ulong index)
     {
-        if (command is SplitCommand or PurgeExpiredCommand) return;
-        foreach (var key in command.Keys)
+        var written = command switch
+        {
+            SplitCommand or PurgeExpiredCommand => [],
+            // A rejected or aborted transaction wrote nothing; its reads and its watched keys are not writes.
+            TransactionCommand when result is not KvResult.ArrayResult { Items: not null } => [],
+            TransactionCommand transaction => transaction.Commands.SelectMany(TransactionVerbs.WrittenKeysOf),
+            _ => command.Keys,
+        };
+        foreach (var key in written)
             if (_entries.ContainsKey(key)) _modifiedAt[key] = index;
     }
 

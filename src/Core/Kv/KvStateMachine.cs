@@ -117,7 +117,7 @@ public sealed partial class KvStateMachine : IRaftStateMachine
             TransactionCommand transaction => ExecuteTransaction(transaction, now, index),
             _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
         };
-        StampKeys(command, index);
+        StampKeys(command, result, index);
         return result;
     }
 

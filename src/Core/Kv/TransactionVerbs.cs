@@ -56,6 +56,14 @@ public static class TransactionVerbs
         return keys;
     }
 
+    /// <summary>The keys a queueable command may change: none for a read (GET, EXISTS, MGET, HGET, ...), PING or ECHO.</summary>
+    public static IEnumerable<byte[]> WrittenKeysOf(ImmutableArray<byte[]> args)
+    {
+        if (args.IsDefaultOrEmpty) return [];
+        if (Redis.RedisCommandTable.Find(args[0]) is { } spec) return spec.IsWrite ? Redis.RedisCommandTable.KeysOf(args) : [];
+        return NameOf(args[0]) is "get" or "exists" or "mget" or "ping" or "echo" ? [] : KeysOf(args);
+    }
+
     private static string Upper(ReadOnlySpan<byte> verb)
     {
         if (verb.Length is 0 or > 24) return "";

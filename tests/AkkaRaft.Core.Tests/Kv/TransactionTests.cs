@@ -93,6 +93,18 @@ public class TransactionTests
     }
 
     [Fact]
+    public void Reads_watched_keys_and_aborted_transactions_do_not_move_stamps()
+    {
+        var t = new RedisTranscript();
+        t.Run("SET a 1");
+        t.Run("HSET h f v");
+        var (a, h) = (t.Harness.Machine.WatchStampOf(K("a"), t.NowMs), t.Harness.Machine.WatchStampOf(K("h"), t.NowMs));
+        Assert.Equal("[\"1\", \"v\", :1, [\"1\"]]", RedisTranscript.Render(t.Harness.Apply(Exec(t.NowMs, [new WatchedKey(K("h"), h)], "GET a", "HGET h f", "EXISTS a", "MGET a"))));
+        Assert.Equal("nil-array", RedisTranscript.Render(t.Harness.Apply(Exec(t.NowMs, [new WatchedKey(K("h"), h + 1)], "SET a 2"))));
+        Assert.Equal((a, h), (t.Harness.Machine.WatchStampOf(K("a"), t.NowMs), t.Harness.Machine.WatchStampOf(K("h"), t.NowMs)));
+    }
+
+    [Fact]
     public void Watch_of_an_absent_key_sees_it_created_and_deleted_again()
     {
         var t = new RedisTranscript();
