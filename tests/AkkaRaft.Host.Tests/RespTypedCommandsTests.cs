@@ -118,4 +118,26 @@ public sealed class RespTypedCommandsTests(EmbeddedHostFixture fixture)
         Assert.Equal("[$a, $b]", await connection.CommandAsync("LRANGE", "apple:raw", "0", "-1"));
         Assert.Equal("+list", await connection.CommandAsync("TYPE", "apple:raw"));
     }
+
+    [Fact]
+    public async Task Resp3SendsMapsSetsScorePairsAndDoublesAsRedis7Does()
+    {
+        await using var connection = await RawRespConnection.ConnectAsync(host.RespPort);
+        await connection.CommandAsync("HELLO", "3");
+        await connection.CommandAsync("DEL", "apple:r3h", "apple:r3s", "apple:r3z");
+        await connection.CommandAsync("HSET", "apple:r3h", "a", "1");
+        await connection.CommandAsync("SADD", "apple:r3s", "x");
+        await connection.CommandAsync("ZADD", "apple:r3z", "1", "a", "2.5", "b", "3", "c");
+
+        Assert.Equal("{$a: $1}", await connection.CommandAsync("HGETALL", "apple:r3h"));
+        Assert.Equal("[$x]", await connection.CommandAsync("SMEMBERS", "apple:r3s"));
+        Assert.Equal(",2.5", await connection.CommandAsync("ZSCORE", "apple:r3z", "b"));
+        Assert.Equal("[[$a, ,1], [$b, ,2.5], [$c, ,3]]", await connection.CommandAsync("ZRANGE", "apple:r3z", "0", "-1", "WITHSCORES"));
+        Assert.Equal("[$a, ,1]", await connection.CommandAsync("ZPOPMIN", "apple:r3z"));
+        Assert.Equal("[[$b, ,2.5]]", await connection.CommandAsync("ZPOPMIN", "apple:r3z", "1"));
+        Assert.Equal("[,3, (nil)]", await connection.CommandAsync("ZMSCORE", "apple:r3z", "c", "x"));
+        await connection.CommandAsync("HELLO", "2");
+        Assert.Equal("$3", await connection.CommandAsync("ZSCORE", "apple:r3z", "c"));
+        Assert.Equal("[$c, $3]", await connection.CommandAsync("ZRANGE", "apple:r3z", "0", "-1", "WITHSCORES"));
+    }
 }

@@ -49,8 +49,14 @@ public abstract record KvReply
     /// <summary>A failure the caller can act on; <see cref="Message"/> is for humans.</summary>
     public sealed record Error(KvErrorCode Code, string Message) : KvReply;
 
-    /// <summary>An array of replies (HGETALL, LRANGE, ...); <see cref="Items"/> null is Redis's nil array.</summary>
-    public sealed record Array(IReadOnlyList<KvReply>? Items) : KvReply;
+    /// <summary>
+    /// An array of replies (HGETALL, LRANGE, ...); <see cref="Items"/> null is Redis's nil array. <see cref="Shape"/> says
+    /// how RESP3 sends it (map, set, pairs); RESP2 sends the flat array.
+    /// </summary>
+    public sealed record Array(IReadOnlyList<KvReply>? Items, Core.Kv.ArrayShape Shape = Core.Kv.ArrayShape.List) : KvReply;
+
+    /// <summary>A score (ZSCORE, WITHSCORES): a bulk string in RESP2, a double in RESP3.</summary>
+    public sealed record Double(double Number) : KvReply;
 
     /// <summary>A status line other than OK (TYPE's <c>hash</c>).</summary>
     public sealed record Status(string Text) : KvReply;

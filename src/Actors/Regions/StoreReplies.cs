@@ -17,6 +17,13 @@ namespace AkkaRaft.Actors.Regions;
 /// </summary>
 internal static class StoreReplies
 {
+    /// <summary>
+    /// Largest encoded reply tree a region answers with (below the default 4 MiB remoting frame, which would drop a larger
+    /// reply on its way to another node's router). A larger one (HGETALL of a huge hash) is answered with an error that
+    /// says to read the collection in parts, never dropped.
+    /// </summary>
+    public const int MaxReplyBytes = 3 * 1024 * 1024;
+
     /// <summary>Errors that say the router's view (region, epoch, leader) is outdated or a store is overloaded: certainly not applied, so retried.</summary>
     public static bool IsRoutingError(StoreReplyKind kind) => kind is StoreReplyKind.NotLeader or StoreReplyKind.RegionNotFound
         or StoreReplyKind.KeyNotInRegion or StoreReplyKind.EpochNotMatch or StoreReplyKind.ServerIsBusy or StoreReplyKind.Retry;
@@ -88,9 +95,14 @@ internal static class StoreReplies
         KvResult.NotAnInteger => StoreReply.Of(StoreReplyKind.NotAnInteger, "value is not an integer or out of range"),
         KvResult.Overflow => StoreReply.Of(StoreReplyKind.Overflow, "increment or decrement would overflow"),
         KvResult.InvalidCommand invalid => StoreReply.Of(StoreReplyKind.InvalidRequest, invalid.Reason),
-        KvResult reply when RedisReplyCodec.CanEncode(reply) => new StoreReply(StoreReplyKind.Reply, RedisReplyCodec.Encode(reply), 0, 0, [], ""),
+        KvResult reply when RedisReplyCodec.CanEncode(reply) => ReplyTree(RedisReplyCodec.Encode(reply), region),
         _ => StoreReply.Of(StoreReplyKind.InvalidRequest, $"[region {region.Id}] unexpected result {result?.GetType().Name ?? "null"}"),
     };
+
+    private static StoreReply ReplyTree(byte[] encoded, Region region) => encoded.Length <= MaxReplyBytes
+        ? new StoreReply(StoreReplyKind.Reply, encoded, 0, 0, [], "")
+        : new StoreReply(StoreReplyKind.Reply, RedisReplyCodec.Encode(new KvResult.ErrorResult(
+            $"ERR [region {region.Id}] reply of {encoded.Length} bytes exceeds the {MaxReplyBytes} bytes a reply may carry; read the collection in parts (LRANGE, ZRANGE ranges)")), 0, 0, [], "");
 
     /// <summary>Decodes a reply tree carried by a <see cref="StoreReplyKind.Reply"/>.</summary>
     private static KvReply FromReplyTree(byte[]? encoded)
@@ -113,8 +125,9 @@ internal static class StoreReplies
         KvResult.IntegerResult integer => new KvReply.Integer(integer.Value),
         KvResult.StatusResult status => new KvReply.Status(status.Text),
         KvResult.ErrorResult error => new KvReply.Error(KvErrorCode.CommandError, error.Message),
+        KvResult.DoubleResult number => new KvReply.Double(number.Value),
         KvResult.ArrayResult { Items: null } => new KvReply.Array(null),
-        KvResult.ArrayResult array => new KvReply.Array([.. array.Items.Select(ToKvReply)]),
+        KvResult.ArrayResult array => new KvReply.Array([.. array.Items.Select(ToKvReply)], array.Shape),
         _ => new KvReply.Error(KvErrorCode.InvalidRequest, $"unexpected result {result.GetType().Name}"),
     };
 

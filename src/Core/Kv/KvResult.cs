@@ -2,6 +2,19 @@ using AkkaRaft.Core.Regions;
 
 namespace AkkaRaft.Core.Kv;
 
+/// <summary>How RESP3 sends an array reply; RESP2 sends every shape as the flat array.</summary>
+public enum ArrayShape : byte
+{
+    /// <summary>A plain array.</summary>
+    List = 0,
+    /// <summary>Field, value, field, value...: a RESP3 map (HGETALL).</summary>
+    Map = 1,
+    /// <summary>Unordered distinct members: a RESP3 set (SMEMBERS).</summary>
+    Set = 2,
+    /// <summary>Member, score, member, score...: in RESP3 an array of two-element arrays (WITHSCORES).</summary>
+    Pairs = 3,
+}
+
 /// <summary>The answer to a KV command: a value or a typed error the caller can act on (never an exception).</summary>
 public abstract record KvResult
 {
@@ -97,12 +110,21 @@ public abstract record KvResult
     /// <summary>A status line other than OK (TYPE's <c>hash</c>).</summary>
     public sealed record StatusResult(string Text) : KvResult;
 
-    /// <summary>An array of replies; <see cref="Items"/> null is Redis's nil array.</summary>
-    public sealed record ArrayResult(IReadOnlyList<KvResult>? Items) : KvResult
+    /// <summary>
+    /// A score (ZSCORE, WITHSCORES): RESP2 sends it as a bulk string in Redis's %.17g form, RESP3 as a double.
+    /// </summary>
+    public sealed record DoubleResult(double Value) : KvResult;
+
+    /// <summary>
+    /// An array of replies; <see cref="Items"/> null is Redis's nil array. <see cref="Shape"/> is how RESP3 sends it
+    /// (RESP2 always sends the flat array).
+    /// </summary>
+    public sealed record ArrayResult(IReadOnlyList<KvResult>? Items, ArrayShape Shape = ArrayShape.List) : KvResult
     {
         /// <summary>Element-wise equality.</summary>
         public bool Equals(ArrayResult? other) =>
-            other is not null && (Items is null ? other.Items is null : other.Items is not null && Items.SequenceEqual(other.Items));
+            other is not null && Shape == other.Shape
+            && (Items is null ? other.Items is null : other.Items is not null && Items.SequenceEqual(other.Items));
 
         /// <inheritdoc />
         public override int GetHashCode() => Items?.Count ?? -1;

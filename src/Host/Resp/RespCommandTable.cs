@@ -20,8 +20,17 @@ internal static class RespCommandTable
     private static readonly string[] NoAuth = ["noscript", "loading", "stale", "fast", "no-auth"];
     private static readonly string[] Admin = ["admin", "noscript", "loading", "stale"];
 
-    /// <summary>All commands, in the order COMMAND lists them.</summary>
+    /// <summary>All commands, in the order COMMAND lists them: those of <see cref="RespCommandKind"/>, then the typed keyspace.</summary>
     public static IReadOnlyList<RespCommandInfo> All { get; } =
+    [
+        .. Builtin,
+        // Hashes, lists, sets, sorted sets, expiry, more strings: executed through RespSession.Types.
+        .. AkkaRaft.Core.Kv.Redis.RedisCommandTable.All.Select(c =>
+            new RespCommandInfo(c.Name, c.Arity, c.IsWrite ? Write : ["readonly"], c.FirstKey, c.LastKey, c.Step, c.Group, c.Summary)),
+    ];
+
+    /// <summary>The commands of <see cref="RespCommandKind"/>, in its order.</summary>
+    private static RespCommandInfo[] Builtin =>
     [
         new("ping", -1, Connection, 0, 0, 0, "connection", "Returns the server's liveliness response."),
         new("echo", 2, Connection, 0, 0, 0, "connection", "Returns the given string."),
@@ -48,9 +57,6 @@ internal static class RespCommandTable
         new("setnx", 3, WriteFast, 1, 1, 1, "string", "Sets a key only when it does not exist; 1 if set, else 0."),
         new("setex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in seconds."),
         new("psetex", 4, Write, 1, 1, 1, "string", "Sets a key with an expiry in milliseconds."),
-        // The typed keyspace (hashes, lists, sets, sorted sets, expiry, more strings): executed through RespSession.Types.
-        .. AkkaRaft.Core.Kv.Redis.RedisCommandTable.All.Select(c =>
-            new RespCommandInfo(c.Name, c.Arity, c.IsWrite ? Write : ["readonly"], c.FirstKey, c.LastKey, c.Step, c.Group, c.Summary)),
     ];
 
     /// <summary>Recognizes a command name (ASCII, any case) without allocating.</summary>
@@ -96,7 +102,7 @@ internal static class RespCommandTable
     }
 
     /// <summary>The description of a recognized command.</summary>
-    public static RespCommandInfo Describe(RespCommandKind kind) => All[(int)kind];
+    public static RespCommandInfo Describe(RespCommandKind kind) => All[(int)kind]; // Builtin comes first in All
 
     private static readonly Dictionary<string, RespCommandInfo> ByName = All.ToDictionary(c => c.Name, StringComparer.OrdinalIgnoreCase);
 

@@ -51,6 +51,16 @@ public sealed class RespReplyWriter
     /// <summary>The null reply: $-1 in RESP2, _ in RESP3.</summary>
     public void WriteNull() => output.Write(Protocol == 3 ? "_\r\n"u8 : "$-1\r\n"u8);
 
+    /// <summary>A set header (~n in RESP3, an array in RESP2).</summary>
+    public void WriteSetHeader(int count) => WriteHeader(Protocol == 3 ? (byte)'~' : (byte)'*', count);
+
+    /// <summary>A score: a bulk string in RESP2, a double (,1.5) in RESP3; <paramref name="text"/> is Redis's rendering.</summary>
+    public void WriteDouble(string text)
+    {
+        if (Protocol == 3) WriteLine((byte)',', text);
+        else WriteBulk(text);
+    }
+
     /// <summary>The nil array: *-1 in RESP2, _ in RESP3.</summary>
     public void WriteNullArray() => output.Write(Protocol == 3 ? "_\r\n"u8 : "*-1\r\n"u8);
 

@@ -1,4 +1,5 @@
 using AkkaRaft.Actors.Kv;
+using AkkaRaft.Core.Kv;
 using AkkaRaft.Core.Kv.Redis;
 
 namespace AkkaRaft.Host.Resp;
@@ -35,6 +36,27 @@ internal sealed partial class RespSession
                 break;
             case KvReply.Array { Items: null }:
                 writer.WriteNullArray();
+                break;
+            case KvReply.Double number:
+                writer.WriteDouble(RedisText.Double(number.Number));
+                break;
+            case KvReply.Array { Shape: ArrayShape.Map } map:
+                writer.WriteMapHeader(map.Items.Count / 2);
+                foreach (var item in map.Items) WriteKvReply(item);
+                break;
+            case KvReply.Array { Shape: ArrayShape.Set } set:
+                writer.WriteSetHeader(set.Items.Count);
+                foreach (var item in set.Items) WriteKvReply(item);
+                break;
+            case KvReply.Array { Shape: ArrayShape.Pairs } pairs when writer.Protocol == 3:
+                // RESP3 nests each member with its score.
+                writer.WriteArrayHeader(pairs.Items.Count / 2);
+                for (var i = 0; i + 1 < pairs.Items.Count; i += 2)
+                {
+                    writer.WriteArrayHeader(2);
+                    WriteKvReply(pairs.Items[i]);
+                    WriteKvReply(pairs.Items[i + 1]);
+                }
                 break;
             case KvReply.Array array:
                 writer.WriteArrayHeader(array.Items.Count);

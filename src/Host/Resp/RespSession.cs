@@ -357,7 +357,7 @@ internal sealed partial class RespSession
             case KvReply.Value value: writer.WriteBulk(value.Data); break;
             case KvReply.Integer integer: writer.WriteInteger(integer.Number); break;
             case KvReply.Error error: writer.WriteError(ErrorReplyText(error)); break;
-            case KvReply.Array or KvReply.Status: WriteTypedReply(reply); break;
+            case KvReply.Array or KvReply.Status or KvReply.Double: WriteTypedReply(reply); break;
             default: throw new InvalidOperationException($"unknown KV reply {reply.GetType().Name}");
         }
     }

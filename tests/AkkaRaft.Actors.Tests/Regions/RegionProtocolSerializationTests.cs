@@ -69,6 +69,16 @@ public sealed class RegionProtocolSerializationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_reply_tree_too_large_for_a_remoting_frame_is_answered_as_an_error_not_dropped()
+    {
+        var big = new AkkaRaft.Core.Kv.KvResult.ArrayResult([.. Enumerable.Range(0, 4).Select(_ => (AkkaRaft.Core.Kv.KvResult)new AkkaRaft.Core.Kv.KvResult.ValueResult(new byte[1024 * 1024]))]);
+        var reply = StoreReplies.FromReplica(new AkkaRaft.Actors.Runtime.ReadSucceeded(Sample.Id, big), Sample, 1, isWrite: false);
+        var error = Assert.IsType<AkkaRaft.Actors.Kv.KvReply.Error>(StoreReplies.ToKvReply(reply));
+        Assert.Contains($"exceeds the {StoreReplies.MaxReplyBytes} bytes", error.Message);
+        Assert.True(RoundTripWire(reply).Value!.Length < 1024);
+    }
+
+    [Fact]
     public void Malformed_store_payloads_are_refused_with_a_serialization_error()
     {
         var serializer = (StoreWireSerializer)Sys.Serialization.FindSerializerForType(typeof(StoreReply));

@@ -84,7 +84,7 @@ internal static class RedisArgs
     }
 
     /// <summary>A score as a bulk reply.</summary>
-    public static KvResult.ValueResult DoubleReply(double value) => new(Encoding.ASCII.GetBytes(FormatDouble(value)));
+    public static KvResult.DoubleResult DoubleReply(double value) => new(value);
 
     /// <summary>
     /// INCRBYFLOAT's sum and rendering, digit for digit as Redis's (long double sum, "%.17Lf" with trailing zeros cut):
@@ -101,10 +101,18 @@ internal static class RedisArgs
     public static KvResult.ValueResult Bulk(string text) => new(Encoding.UTF8.GetBytes(text));
 
     /// <summary>An array of bulk replies.</summary>
-    public static KvResult.ArrayResult BulkArray(IEnumerable<byte[]?> items) => new([.. items.Select(i => (KvResult)new KvResult.ValueResult(i))]);
+    public static KvResult.ArrayResult BulkArray(IEnumerable<byte[]?> items, ArrayShape shape = ArrayShape.List) =>
+        new([.. items.Select(i => (KvResult)new KvResult.ValueResult(i))], shape);
 
     /// <summary>Redis's list/rank index normalization: negative counts from the end.</summary>
     public static long Normalize(long index, long count) => index < 0 ? index + count : index;
+}
+
+/// <summary>Redis's number texts, for front ends that render replies.</summary>
+public static class RedisText
+{
+    /// <summary>A score as Redis prints it (%.17g; inf, -inf, nan; 0 for -0).</summary>
+    public static string Double(double value) => RedisArgs.FormatDouble(value);
 }
 
 /// <summary>Kinds of lex range ends.</summary>

@@ -86,7 +86,7 @@ public static partial class RedisCommandTable
             if (fields) items.Add(new KvResult.ValueResult(field));
             if (values) items.Add(new KvResult.ValueResult(value));
         }
-        return new KvResult.ArrayResult(items);
+        return new KvResult.ArrayResult(items, fields && values ? ArrayShape.Map : ArrayShape.List);
     }
 
     private static KvResult HIncrBy(RedisKeyspace ks, ImmutableArray<byte[]> a)

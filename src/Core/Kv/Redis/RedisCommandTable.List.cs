@@ -22,6 +22,7 @@ public static partial class RedisCommandTable
         Write("linsert", 5, 1, 1, 1, "list", "Inserts before or after a pivot.", LInsert),
         Read("lpos", -3, 1, 1, 1, "list", "Indexes of matching elements.", LPos),
         Write("lmove", 5, 1, 2, 1, "list", "Pops from one list and pushes to another (both in one region).", LMove),
+        Write("rpoplpush", 3, 1, 2, 1, "list", "LMOVE source destination RIGHT LEFT (old name).", (ks, a) => LMove(ks, [a[0], a[1], a[2], "RIGHT"u8.ToArray(), "LEFT"u8.ToArray()])),
     ];
 
     private static KvResult Push(RedisKeyspace ks, ImmutableArray<byte[]> a, bool head, bool onlyIfExists)

@@ -18,6 +18,10 @@ public static partial class RedisCommandTable
         Read("sinter", -2, 1, -1, 1, "set", "Intersection of sets (keys in one region).", (ks, a) => Combine(ks, a, SetOperation.Intersect)),
         Read("sunion", -2, 1, -1, 1, "set", "Union of sets (keys in one region).", (ks, a) => Combine(ks, a, SetOperation.Union)),
         Read("sdiff", -2, 1, -1, 1, "set", "Difference of sets (keys in one region).", (ks, a) => Combine(ks, a, SetOperation.Difference)),
+        Write("smove", 4, 1, 2, 1, "set", "Moves a member between sets (both in one region).", SMove),
+        Write("sinterstore", -3, 1, -1, 1, "set", "Stores an intersection (keys in one region).", (ks, a) => CombineStore(ks, a, SetOperation.Intersect)),
+        Write("sunionstore", -3, 1, -1, 1, "set", "Stores a union (keys in one region).", (ks, a) => CombineStore(ks, a, SetOperation.Union)),
+        Write("sdiffstore", -3, 1, -1, 1, "set", "Stores a difference (keys in one region).", (ks, a) => CombineStore(ks, a, SetOperation.Difference)),
         Read("sscan", -3, 1, 1, 1, "set", "Iterates members (one pass: cursor 0 answers everything).", SScan),
     ];
 
@@ -49,7 +53,7 @@ public static partial class RedisCommandTable
     private static KvResult SMembers(RedisKeyspace ks, ImmutableArray<byte[]> a)
     {
         if (ks.Find(a[1], out RedisSet? set) is { } error) return error;
-        return RedisArgs.BulkArray(set?.Members ?? []);
+        return RedisArgs.BulkArray(set?.Members ?? [], ArrayShape.Set);
     }
 
     private static KvResult SIsMember(RedisKeyspace ks, ImmutableArray<byte[]> a)
@@ -99,10 +103,10 @@ public static partial class RedisCommandTable
             count = n;
         }
         if (ks.Find(a[1], out RedisSet? set, forWrite: true) is { } error) return error;
-        if (set is null) return count is null ? new KvResult.ValueResult(null) : new KvResult.ArrayResult([]);
+        if (set is null) return count is null ? new KvResult.ValueResult(null) : new KvResult.ArrayResult([], ArrayShape.Set);
         var chosen = Choose(set.Members, ks.Seed, count ?? 1);
         foreach (var member in chosen) set.Remove(member);
-        return count is null ? new KvResult.ValueResult(chosen[0]) : RedisArgs.BulkArray(chosen);
+        return count is null ? new KvResult.ValueResult(chosen[0]) : RedisArgs.BulkArray(chosen, ArrayShape.Set);
     }
 
     private static KvResult SRandMember(RedisKeyspace ks, ImmutableArray<byte[]> a)
@@ -140,7 +144,31 @@ public static partial class RedisCommandTable
             SetOperation.Union => sets.Where(s => s is not null).SelectMany(s => s!.Members).Distinct(Regions.ByteKeyComparer.Instance),
             _ => sets[0] is null ? [] : sets[0]!.Members.Where(m => sets.Skip(1).All(s => s is null || !s.Contains(m))),
         };
-        return RedisArgs.BulkArray(result.ToList());
+        return RedisArgs.BulkArray(result.ToList(), ArrayShape.Set);
+    }
+
+    private static KvResult SMove(RedisKeyspace ks, ImmutableArray<byte[]> a)
+    {
+        if (ks.Find(a[1], out RedisSet? source, forWrite: true) is { } error) return error;
+        if (ks.Find(a[2], out RedisSet? _) is { } destinationError) return destinationError;
+        if (source is null || !source.Contains(a[3])) return new KvResult.IntegerResult(0);
+        if (Regions.ByteKeyComparer.Instance.Equals(a[1], a[2])) return new KvResult.IntegerResult(1);
+        source.Remove(a[3]);
+        if (ks.FindOrCreate(a[2], out RedisSet destination) is { } createError) return createError;
+        destination.Add(a[3]);
+        return new KvResult.IntegerResult(1);
+    }
+
+    private static KvResult CombineStore(RedisKeyspace ks, ImmutableArray<byte[]> a, SetOperation operation)
+    {
+        var combined = Combine(ks, [a[0], .. a.Skip(2)], operation);
+        if (combined is not KvResult.ArrayResult { Items: { } members }) return combined;
+        ks.Delete(a[1]);
+        if (members.Count == 0) return new KvResult.IntegerResult(0);
+        var set = new RedisSet();
+        foreach (var member in members) set.Add(((KvResult.ValueResult)member).Data!);
+        ks.Put(a[1], new StoredValue(set, null));
+        return new KvResult.IntegerResult(set.Count);
     }
 
     private static KvResult SScan(RedisKeyspace ks, ImmutableArray<byte[]> a)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text;
 
 namespace AkkaRaft.Core.Kv.Redis;
 
@@ -232,14 +233,15 @@ public static partial class RedisCommandTable
             items.Add(new KvResult.ValueResult(member.Member));
             if (withScores) items.Add(RedisArgs.DoubleReply(member.Score));
         }
-        return new KvResult.ArrayResult(items);
+        return new KvResult.ArrayResult(items, withScores ? ArrayShape.Pairs : ArrayShape.List);
     }
 
     private static KvResult ZPop(RedisKeyspace ks, ImmutableArray<byte[]> a, bool max)
     {
         if (a.Length > 3) return RedisErrors.Syntax;
         long count = 1;
-        if (a.Length == 3)
+        var countGiven = a.Length == 3;
+        if (countGiven)
         {
             if (!RedisArgs.TryInteger(a[2], out count) || count < 0) return RedisErrors.MustBePositive;
         }
@@ -251,7 +253,9 @@ public static partial class RedisCommandTable
             zset.Remove(next.Member);
             popped.Add(next);
         }
-        return ScoredReply(popped, withScores: true);
+        // RESP3: with a count, pairs; without, the one member and its score flat (as Redis 7 answers).
+        var reply = ScoredReply(popped, withScores: true);
+        return countGiven ? reply : reply with { Shape = ArrayShape.List };
     }
 
     private static KvResult ZRemRangeByScore(RedisKeyspace ks, ImmutableArray<byte[]> a)
@@ -296,7 +300,7 @@ public static partial class RedisCommandTable
             {
                 if (!options.Matches(member.Member)) continue;
                 items.Add(new KvResult.ValueResult(member.Member));
-                items.Add(RedisArgs.DoubleReply(member.Score));
+                items.Add(new KvResult.ValueResult(Encoding.ASCII.GetBytes(RedisArgs.FormatDouble(member.Score))));
             }
         }
         return ScanOptions.Reply(items);

@@ -18,6 +18,7 @@ public static partial class RedisCommandTable
         Write("getdel", 2, 1, 1, 1, "string", "Returns a string and deletes it.", GetDel),
         Write("getex", -2, 1, 1, 1, "string", "Returns a string and sets or clears its expiry.", GetEx),
         Write("incrbyfloat", 3, 1, 1, 1, "string", "Increments a float value.", IncrByFloat),
+        Write("getset", 3, 1, 1, 1, "string", "Sets a string and returns the old one (clears the expiry).", GetSet),
         Write("msetnx", -3, 1, -1, 2, "string", "Sets several keys only if none exists (keys in one region).", MSetNx),
     ];
 
@@ -120,6 +121,13 @@ public static partial class RedisCommandTable
         var expiry = ks.TryGet(a[1], out var stored) ? stored.ExpireAtMs : null;
         ks.Put(a[1], new StoredValue(sum, expiry));
         return new KvResult.ValueResult(sum);
+    }
+
+    private static KvResult GetSet(RedisKeyspace ks, ImmutableArray<byte[]> a)
+    {
+        if (ks.FindString(a[1], out var old) is { } error) return error;
+        ks.Put(a[1], new StoredValue(a[2], null));
+        return new KvResult.ValueResult(old);
     }
 
     private static KvResult MSetNx(RedisKeyspace ks, ImmutableArray<byte[]> a)

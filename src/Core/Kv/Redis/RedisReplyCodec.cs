@@ -26,12 +26,14 @@ public static class RedisReplyCodec
         Error = 6,
         Array = 7,
         NilArray = 8,
+        Double = 9,
     }
 
     /// <summary>True for the results this codec carries (the reply tree; not routing errors or split results).</summary>
     public static bool CanEncode(KvResult result) => result switch
     {
-        KvResult.OkResult or KvResult.ValueResult or KvResult.IntegerResult or KvResult.StatusResult or KvResult.ErrorResult => true,
+        KvResult.OkResult or KvResult.ValueResult or KvResult.IntegerResult or KvResult.StatusResult or KvResult.ErrorResult or KvResult.DoubleResult => true,
+        KvResult.ArrayResult { Shape: > ArrayShape.Pairs } => false,
         KvResult.ArrayResult array => array.Items is null || array.Items.All(CanEncode),
         _ => false,
     };
@@ -88,8 +90,15 @@ public static class RedisReplyCodec
             case KvResult.ArrayResult { Items: null }:
                 writer.WriteByte((byte)Tag.NilArray);
                 break;
+            case KvResult.DoubleResult number:
+                writer.WriteByte((byte)Tag.Double);
+                writer.WriteVarUInt((ulong)BitConverter.DoubleToInt64Bits(number.Value));
+                break;
+            case KvResult.ArrayResult { Shape: > ArrayShape.Pairs } array:
+                throw new ArgumentException($"unknown array shape {(byte)array.Shape}", nameof(result));
             case KvResult.ArrayResult array:
                 writer.WriteByte((byte)Tag.Array);
+                writer.WriteByte((byte)array.Shape);
                 writer.WriteVarUInt((ulong)array.Items.Count);
                 foreach (var item in array.Items) Write(writer, item, depth + 1);
                 break;
@@ -114,11 +123,14 @@ public static class RedisReplyCodec
                 if (flags > 1) throw reader.Fail($"unknown error flags 0x{flags:x2}");
                 return new KvResult.ErrorResult(Encoding.UTF8.GetString(reader.ReadSpan("error")), flags == 1);
             case Tag.NilArray: return new KvResult.ArrayResult(null);
+            case Tag.Double: return new KvResult.DoubleResult(BitConverter.Int64BitsToDouble((long)reader.ReadVarUInt("double")));
             case Tag.Array:
+                var shape = reader.ReadByte("array shape");
+                if (shape > (byte)ArrayShape.Pairs) throw reader.Fail($"unknown array shape {shape}");
                 var count = reader.ReadCount("array length", minBytesPerItem: 1);
                 var items = new KvResult[count];
                 for (var i = 0; i < count; i++) items[i] = Read(ref reader, depth + 1);
-                return new KvResult.ArrayResult(items);
+                return new KvResult.ArrayResult(items, (ArrayShape)shape);
             default:
                 throw reader.Fail($"unknown reply tag {(byte)tag}");
         }

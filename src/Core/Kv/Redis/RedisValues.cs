@@ -40,46 +40,56 @@ internal abstract class RedisCollection
     public abstract RedisCollection Clone();
 }
 
-/// <summary>A hash: field → value, fields compared by content.</summary>
+/// <summary>
+/// A hash: field → value, fields compared by content, enumerated in insertion order (a changed value keeps its place,
+/// a deleted field leaves no hole), as Redis's small hashes are. So HGETALL answers in the same order on every replica,
+/// including one restored from a snapshot (written in this order).
+/// </summary>
 internal sealed class RedisHash : RedisCollection
 {
-    private readonly Dictionary<byte[], byte[]> _fields;
+    private readonly Dictionary<byte[], LinkedListNode<KeyValuePair<byte[], byte[]>>> _index;
+    private readonly LinkedList<KeyValuePair<byte[], byte[]>> _order = new();
 
-    public RedisHash() => _fields = new Dictionary<byte[], byte[]>(ByteKeyComparer.Instance);
+    public RedisHash() => _index = new Dictionary<byte[], LinkedListNode<KeyValuePair<byte[], byte[]>>>(ByteKeyComparer.Instance);
 
-    private RedisHash(RedisHash other)
+    private RedisHash(RedisHash other) : this()
     {
-        _fields = new Dictionary<byte[], byte[]>(other._fields, ByteKeyComparer.Instance);
-        SizeBytes = other.SizeBytes;
+        foreach (var (field, value) in other.Fields) Set(field, value);
     }
 
     public override RedisType Type => RedisType.Hash;
 
-    public override int Count => _fields.Count;
+    public override int Count => _index.Count;
 
-    /// <summary>Fields in the dictionary's order (stable for one history of operations: deterministic on every replica).</summary>
-    public IEnumerable<KeyValuePair<byte[], byte[]>> Fields => _fields;
+    /// <summary>Fields in insertion order.</summary>
+    public IEnumerable<KeyValuePair<byte[], byte[]>> Fields => _order;
 
-    public bool TryGet(byte[] field, out byte[] value) => _fields.TryGetValue(field, out value!);
+    public bool TryGet(byte[] field, out byte[] value)
+    {
+        var found = _index.TryGetValue(field, out var node);
+        value = found ? node!.Value.Value : null!;
+        return found;
+    }
 
     /// <summary>Sets a field; true when it was new.</summary>
     public bool Set(byte[] field, byte[] value)
     {
-        if (_fields.TryGetValue(field, out var old))
+        if (_index.TryGetValue(field, out var node))
         {
-            SizeBytes += value.Length - old.Length;
-            _fields[field] = value;
+            SizeBytes += value.Length - node.Value.Value.Length;
+            node.Value = new KeyValuePair<byte[], byte[]>(node.Value.Key, value);
             return false;
         }
-        _fields.Add(field, value);
+        _index.Add(field, _order.AddLast(new KeyValuePair<byte[], byte[]>(field, value)));
         SizeBytes += field.Length + value.Length + ElementOverheadBytes;
         return true;
     }
 
     public bool Remove(byte[] field)
     {
-        if (!_fields.Remove(field, out var old)) return false;
-        SizeBytes -= field.Length + old.Length + ElementOverheadBytes;
+        if (!_index.Remove(field, out var node)) return false;
+        _order.Remove(node);
+        SizeBytes -= field.Length + node.Value.Value.Length + ElementOverheadBytes;
         return true;
     }
 
@@ -145,38 +155,52 @@ internal sealed class RedisList : RedisCollection
     public override RedisCollection Clone() => new RedisList(this);
 }
 
-/// <summary>A set of distinct members compared by content.</summary>
+/// <summary>
+/// A set of distinct members compared by content. Enumerated as Redis's small sets are: a set of only integers (at most
+/// <see cref="MaxIntegerSetEntries"/>, Redis's intset) in ascending numeric order, any other in insertion order (Redis
+/// 7.2's listpack); so SMEMBERS answers in the same order on every replica, including one restored from a snapshot.
+/// </summary>
 internal sealed class RedisSet : RedisCollection
 {
-    private readonly HashSet<byte[]> _members;
+    /// <summary>Redis's set-max-intset-entries default.</summary>
+    public const int MaxIntegerSetEntries = 512;
 
-    public RedisSet() => _members = new HashSet<byte[]>(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], LinkedListNode<byte[]>> _index;
+    private readonly LinkedList<byte[]> _order = new();
+    private int _nonIntegers;
 
-    private RedisSet(RedisSet other)
+    public RedisSet() => _index = new Dictionary<byte[], LinkedListNode<byte[]>>(ByteKeyComparer.Instance);
+
+    private RedisSet(RedisSet other) : this()
     {
-        _members = new HashSet<byte[]>(other._members, ByteKeyComparer.Instance);
-        SizeBytes = other.SizeBytes;
+        foreach (var member in other._order) Add(member);
     }
 
     public override RedisType Type => RedisType.Set;
 
-    public override int Count => _members.Count;
+    public override int Count => _index.Count;
 
-    /// <summary>Members in the set's order (deterministic for one history of operations).</summary>
-    public IEnumerable<byte[]> Members => _members;
+    /// <summary>Members: ascending numbers for a small all-integer set, else insertion order.</summary>
+    public IEnumerable<byte[]> Members => _nonIntegers == 0 && _index.Count <= MaxIntegerSetEntries
+        ? _order.OrderBy(m => { KvStateMachine.TryParseInteger(m, out var n); return n; })
+        : _order;
 
-    public bool Contains(byte[] member) => _members.Contains(member);
+    public bool Contains(byte[] member) => _index.ContainsKey(member);
 
     public bool Add(byte[] member)
     {
-        if (!_members.Add(member)) return false;
+        if (_index.ContainsKey(member)) return false;
+        _index.Add(member, _order.AddLast(member));
+        if (!KvStateMachine.TryParseInteger(member, out _)) _nonIntegers++;
         SizeBytes += member.Length + ElementOverheadBytes;
         return true;
     }
 
     public bool Remove(byte[] member)
     {
-        if (!_members.Remove(member)) return false;
+        if (!_index.Remove(member, out var node)) return false;
+        _order.Remove(node);
+        if (!KvStateMachine.TryParseInteger(member, out _)) _nonIntegers--;
         SizeBytes -= member.Length + ElementOverheadBytes;
         return true;
     }

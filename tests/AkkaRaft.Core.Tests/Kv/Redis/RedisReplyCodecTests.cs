@@ -9,15 +9,16 @@ public class RedisReplyCodecTests
     private static KvResult RandomReply(Random random, int depth = 0)
     {
         byte[] Bytes() { var b = new byte[random.Next(0, 20)]; random.NextBytes(b); return b; }
-        return random.Next(depth < 3 ? 8 : 6) switch
+        return random.Next(depth < 3 ? 9 : 7) switch
         {
+            6 => new KvResult.DoubleResult(random.Next(5) switch { 0 => double.PositiveInfinity, 1 => double.NegativeInfinity, _ => random.NextDouble() * 1e6 - 5e5 }),
             0 => KvResult.Ok,
             1 => new KvResult.ValueResult(random.Next(4) == 0 ? null : Bytes()),
             2 => new KvResult.IntegerResult(random.NextInt64(long.MinValue, long.MaxValue)),
             3 => new KvResult.StatusResult(Convert.ToBase64String(Bytes())),
             4 => new KvResult.ErrorResult("ERR " + Convert.ToBase64String(Bytes()), random.Next(2) == 0),
             5 => new KvResult.ArrayResult(null),
-            _ => new KvResult.ArrayResult([.. Enumerable.Range(0, random.Next(0, 5)).Select(_ => RandomReply(random, depth + 1))]),
+            _ => new KvResult.ArrayResult([.. Enumerable.Range(0, random.Next(0, 5)).Select(_ => RandomReply(random, depth + 1))], (ArrayShape)random.Next(4)),
         };
     }
 

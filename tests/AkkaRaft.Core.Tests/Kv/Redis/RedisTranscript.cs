@@ -46,6 +46,7 @@ internal sealed class RedisTranscript
         KvResult.StatusResult status => "+" + status.Text,
         KvResult.ValueResult { Data: null } => "nil",
         KvResult.ValueResult value => "\"" + Encoding.Latin1.GetString(value.Data) + "\"",
+        KvResult.DoubleResult number => "\"" + RedisText.Double(number.Value) + "\"",
         KvResult.IntegerResult integer => ":" + integer.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
         KvResult.ErrorResult error => "!" + error.Message,
         KvResult.NotAnInteger => "!ERR value is not an integer or out of range",

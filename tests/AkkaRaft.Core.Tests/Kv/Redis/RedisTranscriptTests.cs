@@ -13,6 +13,9 @@ public class RedisTranscriptTests
     [InlineData("set.txt")]
     [InlineData("zset.txt")]
     [InlineData("keys.txt")]
+    [InlineData("more.txt")]
+    [InlineData("order.txt")]
+    [InlineData("intset.txt")]
     public void State_machine_answers_every_command_of_the_transcript_as_redis_server_did(string file)
     {
         var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Kv", "Redis", "testdata", file));
