@@ -114,6 +114,22 @@ public interface IKvClient : IAsyncDisposable
     Task<KvReply> ExecuteAsync(IReadOnlyList<byte[]> arguments, CancellationToken cancellationToken = default) =>
         Task.FromResult<KvReply>(new KvReply.Error(KvErrorCode.InvalidRequest, "this client does not execute typed commands"));
 
+    /// <summary>
+    /// WATCH: reads the modification stamps of <paramref name="keys"/> (all in one region) on the region's leader, for a
+    /// later <see cref="ExecuteTransactionAsync"/>.
+    /// </summary>
+    Task<KvWatch> WatchAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default) =>
+        Task.FromResult(KvWatch.Failed(new KvReply.Error(KvErrorCode.InvalidRequest, "this client does not support WATCH")));
+
+    /// <summary>
+    /// MULTI ... EXEC: <paramref name="commands"/> (argument vectors, verb first; see <see cref="Core.Kv.TransactionVerbs"/>)
+    /// applied in order as one entry of one region: an <see cref="KvReply.Array"/> with one reply per command (an error among
+    /// them does not stop the others), or a nil array when a key of <paramref name="watch"/> changed since it was watched.
+    /// Keys of several regions (or watched keys of another region) give a <c>CROSSSLOT</c> <see cref="KvErrorCode.CommandError"/>.
+    /// </summary>
+    Task<KvReply> ExecuteTransactionAsync(IReadOnlyList<IReadOnlyList<byte[]>> commands, KvWatch? watch = null, CancellationToken cancellationToken = default) =>
+        Task.FromResult<KvReply>(new KvReply.Error(KvErrorCode.InvalidRequest, "this client does not execute transactions"));
+
     /// <summary>Number of keys over all regions (DBSIZE; approximate while writes are in flight).</summary>
     Task<KvReply> CountKeysAsync(CancellationToken cancellationToken = default);
 

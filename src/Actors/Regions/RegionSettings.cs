@@ -49,6 +49,12 @@ internal sealed record RegionSettings
     /// <summary>How often a store checks the sizes of the regions it leads (akka-raft.region.split-check-interval).</summary>
     public required TimeSpan SplitCheckInterval { get; init; }
 
+    /// <summary>How often a store looks for expired keys in the awake regions it leads (<c>akka-raft.region.expiry-sweep-interval</c>).</summary>
+    public TimeSpan ExpirySweepInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most expired keys one sweep removes per region (<c>akka-raft.region.expiry-sweep-keys</c>); more wait for the next round.</summary>
+    public int ExpirySweepKeys { get; init; } = 1000;
+
     /// <summary>Largest proposal (<c>akka-raft.max-entry-bytes</c>): the router refuses a larger command before sending it anywhere.</summary>
     public long MaxEntryBytes { get; init; } = 512 * 1024;
 
@@ -98,6 +104,8 @@ internal sealed record RegionSettings
             MaxBackoff = Duration(full, "akka-raft.router.max-backoff"),
             SplitSizeBytes = Bytes(full, "akka-raft.region.split-size", minimum: 1024),
             SplitCheckInterval = Duration(full, "akka-raft.region.split-check-interval"),
+            ExpirySweepInterval = Duration(full, "akka-raft.region.expiry-sweep-interval"),
+            ExpirySweepKeys = PositiveInt(full, "akka-raft.region.expiry-sweep-keys"),
             MaxEntryBytes = full.GetByteSize("akka-raft.max-entry-bytes") ?? 512 * 1024,
             ScheduleInterval = Duration(full, "akka-raft.scheduler.interval"),
             StoreDownAfter = Duration(full, "akka-raft.scheduler.store-down-after"),

@@ -90,6 +90,7 @@ internal sealed partial class Store : ReceiveActor, IWithTimers
         Receive<GetHostedRegions>(_ => Sender.Tell(new HostedRegions(_storeId, [.. _regions.Values.OrderBy(r => r.Id)])));
         Receive<PlacementReported>(OnPlacementReported);
         ReceiveSplitMessages();
+        ReceiveExpiryMessages();
         ReceiveClockMessages();
         // Last: cluster membership, associations and other stores' hellos; a store met for the first time has its clock
         // measured at once. The transport knows of a loss first: the directory answers requests for that store Retry at once
@@ -117,6 +118,7 @@ internal sealed partial class Store : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(LayoutTimer, LoadLayout.Instance, TimeSpan.Zero, _settings.PlacementStatusInterval);
         Timers.StartPeriodicTimer(HeartbeatTimer, HeartbeatTick.Instance, _settings.HeartbeatInterval);
         StartSplitChecks();
+        StartExpirySweeps();
         StartClockProbes();
         _directory.Start();
     }

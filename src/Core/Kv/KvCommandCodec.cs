@@ -25,10 +25,16 @@ internal static class KvCommandCodec
         Split = 7,
         RedisRead = 8,
         RedisWrite = 9,
+        PurgeExpired = 10,
+        Transaction = 11,
+        WatchStamps = 12,
         // Keyspace commands keep their own range, away from the data types' op codes.
         Scan = 16,
         Flush = 17,
     }
+
+    /// <summary>Most keys a transaction may watch.</summary>
+    public const int MaxWatchedKeys = 4096;
 
     /// <summary>Most arguments one Redis command may carry (the verb included); a longer vector is refused, not truncated.</summary>
     public const int MaxRedisArgs = 1 << 20;
@@ -92,6 +98,23 @@ internal static class KvCommandCodec
                 break;
             case RedisWriteCommand redisWrite:
                 WriteKeyList(writer, redisWrite.Args);
+                break;
+            case PurgeExpiredCommand purge:
+                WriteKeyList(writer, purge.KeyList);
+                break;
+            case WatchStampsCommand watch:
+                WriteKeyList(writer, watch.KeyList);
+                break;
+            case TransactionCommand transaction:
+                writer.WriteVarUInt((ulong)transaction.Commands.Length);
+                foreach (var args in transaction.Commands) WriteKeyList(writer, args);
+                var watches = transaction.Watches.IsDefault ? [] : transaction.Watches;
+                writer.WriteVarUInt((ulong)watches.Length);
+                foreach (var watched in watches)
+                {
+                    writer.WriteBytes(watched.Key);
+                    writer.WriteVarUInt(watched.Stamp);
+                }
                 break;
             case SplitCommand split:
                 writer.WriteBytes(split.SplitKey);
@@ -172,6 +195,19 @@ internal static class KvCommandCodec
             case OpCode.RedisWrite:
                 command = new RedisWriteCommand(regionId, epoch, nowMs, ReadArgs(ref reader));
                 break;
+            case OpCode.PurgeExpired:
+                var purged = ReadKeyList(ref reader);
+                if (purged.Length > PurgeExpiredCommand.MaxKeys) throw reader.Fail($"{purged.Length} keys to purge exceed {PurgeExpiredCommand.MaxKeys}");
+                command = new PurgeExpiredCommand(regionId, epoch, nowMs, purged);
+                break;
+            case OpCode.Transaction:
+                command = ReadTransaction(ref reader, regionId, epoch, nowMs);
+                break;
+            case OpCode.WatchStamps:
+                var watched = ReadKeyList(ref reader);
+                if (watched.Length > MaxWatchedKeys) throw reader.Fail($"{watched.Length} watched keys exceed {MaxWatchedKeys}");
+                command = new WatchStampsCommand(regionId, epoch, watched);
+                break;
             default: // OpCode.Split
                 var splitKey = reader.ReadBytes("split key");
                 var newRegionId = reader.ReadVarUInt("new region id");
@@ -224,6 +260,10 @@ internal static class KvCommandCodec
                 return null;
             case OpCode.Scan or OpCode.Flush:
                 return null; // no keys: the epoch check alone keeps them to the region
+            case OpCode.PurgeExpired or OpCode.Transaction or OpCode.WatchStamps:
+                foreach (var key in Decode(data).Keys)
+                    if (!region.Contains(key)) return key;
+                return null;
             case OpCode.Get or OpCode.Set or OpCode.IncrBy or OpCode.Split:
                 return Outside(reader.ReadSpan("key"), region);
             case OpCode.Exists or OpCode.Delete:
@@ -268,11 +308,11 @@ internal static class KvCommandCodec
         if (version != FormatVersion)
             throw reader.Fail($"unsupported format version {version} (this build reads {FormatVersion})");
         var op = (OpCode)reader.ReadByte("op code");
-        if (op is (< OpCode.Get or > OpCode.RedisWrite) and not (OpCode.Scan or OpCode.Flush)) throw reader.Fail($"unknown op code {(byte)op}");
+        if (op is (< OpCode.Get or > OpCode.WatchStamps) and not (OpCode.Scan or OpCode.Flush)) throw reader.Fail($"unknown op code {(byte)op}");
         return op;
     }
 
-    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead or OpCode.Scan;
+    private static bool IsRead(OpCode op) => op is OpCode.Get or OpCode.Exists or OpCode.RedisRead or OpCode.Scan or OpCode.WatchStamps;
 
     private static byte[]? Outside(ReadOnlySpan<byte> key, Region region) => region.Contains(key) ? null : key.ToArray();
 
@@ -289,6 +329,9 @@ internal static class KvCommandCodec
         RedisWriteCommand => OpCode.RedisWrite,
         ScanCommand => OpCode.Scan,
         FlushCommand => OpCode.Flush,
+        PurgeExpiredCommand => OpCode.PurgeExpired,
+        TransactionCommand => OpCode.Transaction,
+        WatchStampsCommand => OpCode.WatchStamps,
         _ => throw new ArgumentException($"no encoding for {command.GetType().Name}", nameof(command)),
     };
 
@@ -305,6 +348,14 @@ internal static class KvCommandCodec
             RedisReadCommand { Args.IsDefaultOrEmpty: true } or RedisWriteCommand { Args.IsDefaultOrEmpty: true } => "needs at least the verb",
             RedisReadCommand { Args.Length: > MaxRedisArgs } or RedisWriteCommand { Args.Length: > MaxRedisArgs } => $"has more than {MaxRedisArgs} arguments",
             ScanCommand { Limit: < 1 } or ScanCommand { Skip: < 0 } => "needs a positive limit and a skip of at least 0",
+            PurgeExpiredCommand { KeyList.IsDefaultOrEmpty: true } => "needs at least one key",
+            PurgeExpiredCommand { KeyList.Length: > PurgeExpiredCommand.MaxKeys } => $"has more than {PurgeExpiredCommand.MaxKeys} keys",
+            TransactionCommand { Commands.IsDefault: true } => "has no command list",
+            WatchStampsCommand { KeyList.IsDefaultOrEmpty: true } => "needs at least one key",
+            WatchStampsCommand { KeyList.Length: > MaxWatchedKeys } => $"watches more than {MaxWatchedKeys} keys",
+            TransactionCommand { Commands.Length: > TransactionCommand.MaxCommands } => $"has more than {TransactionCommand.MaxCommands} commands",
+            TransactionCommand { Watches.Length: > MaxWatchedKeys } => $"watches more than {MaxWatchedKeys} keys",
+            TransactionCommand t when t.Commands.Any(c => c.IsDefaultOrEmpty || c.Length > MaxRedisArgs) => "has a command without its verb or with too many arguments",
             _ => null,
         };
         if (problem is not null) throw new ArgumentException($"{command.GetType().Name} {problem}", nameof(command));
@@ -325,6 +376,19 @@ internal static class KvCommandCodec
         var args = ImmutableArray.CreateBuilder<byte[]>(count);
         for (var i = 0; i < count; i++) args.Add(reader.ReadBytes("argument"));
         return args.MoveToImmutable();
+    }
+
+    private static TransactionCommand ReadTransaction(ref WireReader reader, ulong regionId, RegionEpoch epoch, long nowMs)
+    {
+        var count = reader.ReadCount("transaction command count", minBytesPerItem: 2);
+        if (count > TransactionCommand.MaxCommands) throw reader.Fail($"{count} queued commands exceed {TransactionCommand.MaxCommands}");
+        var commands = ImmutableArray.CreateBuilder<ImmutableArray<byte[]>>(count);
+        for (var i = 0; i < count; i++) commands.Add(ReadArgs(ref reader));
+        var watchCount = reader.ReadCount("watched key count", minBytesPerItem: 2);
+        if (watchCount > MaxWatchedKeys) throw reader.Fail($"{watchCount} watched keys exceed {MaxWatchedKeys}");
+        var watches = ImmutableArray.CreateBuilder<WatchedKey>(watchCount);
+        for (var i = 0; i < watchCount; i++) watches.Add(new WatchedKey(reader.ReadBytes("watched key"), reader.ReadVarUInt("watch stamp")));
+        return new TransactionCommand(regionId, epoch, nowMs, commands.MoveToImmutable(), watches.MoveToImmutable());
     }
 
     private static ImmutableArray<byte[]> ReadKeyList(ref WireReader reader)

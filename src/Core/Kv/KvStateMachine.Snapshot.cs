@@ -10,13 +10,14 @@ namespace AkkaRaft.Core.Kv;
 /// entry count, entries in key order, then an FNV-1a 64 checksum of everything before it. Version 1 entries are strings:
 /// (key, value, flags, [expiry]). Version 2 entries are typed: (key, flags, [expiry], type, payload) where the payload is
 /// the string's bytes, or a count and the hash's field/value pairs, the list's items, the set's members, or the sorted
-/// set's member/score pairs (score as 8 little-endian bytes). Version 1 is still read.
+/// set's member/score pairs (score as 8 little-endian bytes). Version 3 adds the WATCH stamps after the entries (see
+/// KvStateMachine.Watch.cs). Versions 1 and 2 are still read (with no stamps).
 /// Expired entries are left out: the logical clock in the snapshot already hides them.
 /// </remarks>
 internal sealed partial class KvStateMachine
 {
     /// <summary>The snapshot format version written; restoring any other fails.</summary>
-    public const byte SnapshotFormatVersion = 2;
+    public const byte SnapshotFormatVersion = 3;
 
     /// <summary>The oldest snapshot format version still restored (strings only).</summary>
     public const byte OldestSnapshotFormatVersion = 1;
@@ -43,6 +44,7 @@ internal sealed partial class KvStateMachine
             if (value.ExpireAtMs is { } expireAt) writer.WriteVarInt(expireAt);
             WriteTypedValue(writer, value.Value);
         }
+        WriteStamps(writer, live);
         Span<byte> checksum = stackalloc byte[ChecksumBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(checksum, Fnv1a64(writer.Written));
         writer.WriteRaw(checksum);
@@ -69,9 +71,12 @@ internal sealed partial class KvStateMachine
         LogicalNowMs = state.LogicalNowMs;
         _entries = state.Entries;
         ApproximateSizeBytes = state.Size;
+        RebuildExpiryIndex();
+        (_lastRemovalIndex, _modifiedAt) = (state.LastRemovalIndex, state.Stamps);
     }
 
-    private readonly record struct DecodedSnapshot(ulong AppliedIndex, Region Region, long LogicalNowMs, SortedDictionary<byte[], StoredValue> Entries, long Size);
+    private readonly record struct DecodedSnapshot(
+        ulong AppliedIndex, Region Region, long LogicalNowMs, SortedDictionary<byte[], StoredValue> Entries, long Size, ulong LastRemovalIndex, Dictionary<byte[], ulong> Stamps);
 
     /// <summary>Decodes the body after the magic; checks structure, ordering and ranges, not the checksum.</summary>
     private static DecodedSnapshot DecodeSnapshotBody(ReadOnlySpan<byte> body)
@@ -106,8 +111,9 @@ internal sealed partial class KvStateMachine
             size += Cost(key, stored);
             previous = key;
         }
+        var (lastRemoval, stamps) = version >= 3 ? ReadStamps(ref reader, entries) : (0UL, new Dictionary<byte[], ulong>(ByteKeyComparer.Instance));
         reader.EnsureEnd();
-        return new DecodedSnapshot(appliedIndex, region, logicalNowMs, entries, size);
+        return new DecodedSnapshot(appliedIndex, region, logicalNowMs, entries, size, lastRemoval, stamps);
     }
 
     private static void WriteTypedValue(WireWriter writer, object value)

@@ -104,7 +104,8 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
     {
         if (Check(command) is { } rejection) return rejection;
         var now = LogicalNowMs = Math.Max(LogicalNowMs, command.NowMs);
-        return command switch
+        _applyingIndex = index;
+        var result = command switch
         {
             SetCommand set => ExecuteSet(set, now),
             DeleteCommand delete => ExecuteDelete(delete, now),
@@ -113,8 +114,12 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
             SplitCommand split => ExecuteSplit(split),
             RedisWriteCommand redis => ExecuteRedis(redis.Args, now, RedisKeyspace.SeedOf(index, command.NowMs), readOnly: false),
             FlushCommand => ExecuteFlush(),
+            PurgeExpiredCommand purge => ExecutePurgeExpired(purge, now),
+            TransactionCommand transaction => ExecuteTransaction(transaction, now, index),
             _ => new KvResult.InvalidCommand($"unknown write {command.GetType().Name}"),
         };
+        StampKeys(command, result, index);
+        return result;
     }
 
     /// <summary>
@@ -168,6 +173,8 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
                 return value.Value is byte[] bytes ? new KvResult.ValueResult((byte[])bytes.Clone()) : RedisErrors.WrongType;
             case RedisReadCommand redis:
                 return ExecuteRedis(redis.Args, now, RedisKeyspace.SeedOf(AppliedIndex, now), readOnly: true);
+            case WatchStampsCommand watch:
+                return new KvResult.ArrayResult([.. watch.KeyList.Select(key => new KvResult.IntegerResult(unchecked((long)WatchStampOf(key, now))))]);
             case ExistsCommand exists:
                 long count = 0;
                 foreach (var key in exists.KeyList)
@@ -368,10 +375,16 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
 
     private void Put(byte[] key, StoredValue value)
     {
-        if (_entries.TryGetValue(key, out var old)) ApproximateSizeBytes -= Cost(key, old);
+        StoredValue? previous = null;
+        if (_entries.TryGetValue(key, out var old))
+        {
+            ApproximateSizeBytes -= Cost(key, old);
+            previous = old;
+        }
         else _keySetVersion++;
         _entries[key] = value;
         ApproximateSizeBytes += Cost(key, value);
+        IndexExpiry(key, previous, value);
     }
 
     private void Remove(byte[] key)
@@ -379,6 +392,8 @@ internal sealed partial class KvStateMachine : IRaftStateMachine
         if (!_entries.Remove(key, out var old)) return;
         ApproximateSizeBytes -= Cost(key, old);
         _keySetVersion++;
+        IndexExpiry(key, old, null);
+        ForgetStamp(key, old);
     }
 
     private static long Cost(byte[] key, StoredValue value) => key.Length + value.SizeBytes + EntryOverheadBytes;

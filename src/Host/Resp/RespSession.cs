@@ -71,6 +71,8 @@ internal sealed partial class RespSession
             return true;
         }
 
+        if (await TryExecuteTransactionalAsync(arguments)) return true;
+
         if (kind == RespCommandKind.Unknown && AkkaRaft.Core.Kv.Redis.RedisCommandTable.Find(arguments[0]) is { } typed)
         {
             await ExecuteTypedAsync(typed, arguments);
