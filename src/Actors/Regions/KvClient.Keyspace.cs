@@ -8,7 +8,7 @@ namespace AkkaRaft.Actors.Regions;
 /// Keyspace-wide requests: they walk the regions in key order, each step asking the region that holds the walk's current
 /// key and going on from that region's end, so a split or merge between steps neither skips nor repeats a range.
 /// </summary>
-public sealed partial class KvClient
+internal sealed partial class KvClient
 {
     /// <summary>Attempts of RANDOMKEY to land on a live key before it takes the first key of the keyspace.</summary>
     private const int RandomKeyAttempts = 3;

@@ -9,7 +9,7 @@ namespace AkkaRaft.Actors.Regions;
 /// WATCH and MULTI/EXEC through the router: a transaction is one <see cref="TransactionCommand"/> in the one region that
 /// holds all its keys (and its watched keys); keys of several regions are refused as Redis Cluster refuses several slots.
 /// </summary>
-public sealed partial class KvClient
+internal sealed partial class KvClient
 {
     /// <summary>
     /// The stamp a transaction carries for a watched key when its region changed (split, merge) since the WATCH: no key

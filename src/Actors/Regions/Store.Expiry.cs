@@ -14,7 +14,7 @@ namespace AkkaRaft.Actors.Regions;
 /// status look first, then a read in place, neither of which wakes a group): a sleeping region is swept in the first round
 /// after something wakes it. One sweep per region at a time.
 /// </summary>
-public sealed partial class Store
+internal sealed partial class Store
 {
     private const string ExpirySweepTimer = "expiry-sweep";
     // Regions with a sweep in flight; bounded by the regions this store hosts.
@@ -22,7 +22,11 @@ public sealed partial class Store
 
     private void ReceiveExpiryMessages()
     {
-        Receive<ExpirySweepTick>(_ => SweepExpired());
+        // One look at the coordinator's awake set per round: with thousands of sleeping regions a round costs one ask, not one per region.
+        Receive<ExpirySweepTick>(_ => _coordinator.Ask<HostedGroups>(GetHostedGroups.Instance, _replicaTimeout)
+            .ContinueWith(t => t.IsCompletedSuccessfully ? new ExpirySweepAwake(t.Result.AwakeGroupIds) : new ExpirySweepAwake([]), TaskScheduler.Default)
+            .PipeTo(Self));
+        Receive<ExpirySweepAwake>(awake => SweepExpired(awake.GroupIds));
         Receive<ExpirySweepDone>(done =>
         {
             _sweeping.Remove(done.RegionId);
@@ -34,14 +38,15 @@ public sealed partial class Store
     private void StartExpirySweeps() =>
         Timers.StartPeriodicTimer(ExpirySweepTimer, ExpirySweepTick.Instance, _settings.ExpirySweepInterval);
 
-    private void SweepExpired()
+    private void SweepExpired(IReadOnlyList<ulong> awakeGroupIds)
     {
+        var awake = awakeGroupIds.ToHashSet();
         var coordinator = _coordinator;
         var timeout = _replicaTimeout;
         var max = _settings.ExpirySweepKeys;
         var maxBatchBytes = Math.Max(1024, _settings.MaxEntryBytes / 2);
         var now = ExpiryNowMs();
-        foreach (var region in _regions.Values.Where(r => !_splitting.Contains(r.Id) && !_sweeping.Contains(r.Id)))
+        foreach (var region in _regions.Values.Where(r => awake.Contains(r.Id) && !_splitting.Contains(r.Id) && !_sweeping.Contains(r.Id)))
         {
             var id = region.Id;
             _sweeping.Add(id);
@@ -96,6 +101,8 @@ public sealed partial class Store
     {
         public static ExpirySweepTick Instance { get; } = new();
     }
+
+    private sealed record ExpirySweepAwake(IReadOnlyList<ulong> GroupIds) : INoSerializationVerificationNeeded;
 
     private sealed record ExpirySweepDone(ulong RegionId, long Removed, string? Failure) : INoSerializationVerificationNeeded;
 }

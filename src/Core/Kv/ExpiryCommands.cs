@@ -8,7 +8,7 @@ namespace AkkaRaft.Core.Kv;
 /// removed only if it is still expired by the state machine's clock then (a key set again in between survives), so every
 /// replica removes the same keys. Answers the number removed.
 /// </summary>
-public sealed record PurgeExpiredCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<byte[]> KeyList)
+internal sealed record PurgeExpiredCommand(ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<byte[]> KeyList)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <summary>Most keys one purge may name; the sweep proposes larger finds in several commands.</summary>

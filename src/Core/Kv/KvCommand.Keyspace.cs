@@ -8,7 +8,7 @@ namespace AkkaRaft.Core.Kv;
 /// (a Redis type name such as "string"). Answered with <see cref="KvResult.KeyPage"/>. Names no keys, so no key check:
 /// the epoch check alone keeps it to the range the router chose.
 /// </summary>
-public sealed record ScanCommand(ulong RegionId, RegionEpoch Epoch, byte[] StartKey, int Limit, long Skip = 0, string? TypeFilter = null)
+internal sealed record ScanCommand(ulong RegionId, RegionEpoch Epoch, byte[] StartKey, int Limit, long Skip = 0, string? TypeFilter = null)
     : KvReadCommand(RegionId, Epoch)
 {
     /// <inheritdoc />
@@ -27,7 +27,7 @@ public sealed record ScanCommand(ulong RegionId, RegionEpoch Epoch, byte[] Start
 }
 
 /// <summary>FLUSHDB for one region: removes every key of the region, proposed through Raft so every replica empties it at the same index.</summary>
-public sealed record FlushCommand(ulong RegionId, RegionEpoch Epoch, long NowMs) : KvWriteCommand(RegionId, Epoch, NowMs)
+internal sealed record FlushCommand(ulong RegionId, RegionEpoch Epoch, long NowMs) : KvWriteCommand(RegionId, Epoch, NowMs)
 {
     /// <inheritdoc />
     protected override string Verb => "FLUSH";

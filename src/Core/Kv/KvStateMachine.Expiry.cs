@@ -4,7 +4,7 @@ namespace AkkaRaft.Core.Kv;
 /// Active expiry on the state machine: an index of the entries that carry an expiry, ordered by it, so the leader finds
 /// the expired ones in O(log n + found) without scanning the keyspace, and the conditional removal its purge proposes.
 /// </summary>
-public sealed partial class KvStateMachine
+internal sealed partial class KvStateMachine
 {
     // Invariant: holds (expiry, key) for exactly the entries of _entries that have an expiry.
     private SortedSet<(long ExpireAtMs, byte[] Key)> _expiring = new(ExpiryOrder.Instance);

@@ -4,7 +4,7 @@ using AkkaRaft.Core.Regions;
 namespace AkkaRaft.Core.Kv;
 
 /// <summary>Keyspace-wide reads and writes of a region: scanning its keys in order, counting live keys, flushing.</summary>
-public sealed partial class KvStateMachine
+internal sealed partial class KvStateMachine
 {
     /// <summary>Most keys one scan answers, whatever limit it asks for (bounds the reply).</summary>
     public const int MaxScanLimit = 10_000;

@@ -8,7 +8,7 @@ namespace AkkaRaft.Core.Kv;
 /// MULTI/EXEC on the state machine: the queued commands run in order within one apply, so no other write of the region
 /// comes between them; WATCH stamps decide first whether they run at all.
 /// </summary>
-public sealed partial class KvStateMachine
+internal sealed partial class KvStateMachine
 {
     private KvResult ExecuteTransaction(TransactionCommand transaction, long now, ulong index)
     {

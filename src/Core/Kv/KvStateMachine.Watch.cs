@@ -11,7 +11,7 @@ namespace AkkaRaft.Core.Kv;
 /// of absent keys; a spurious abort is allowed (Redis has them too), a missed change is not.
 /// Stamps are part of the snapshot (format 3), so every replica judges an EXEC alike.
 /// </summary>
-public sealed partial class KvStateMachine
+internal sealed partial class KvStateMachine
 {
     /// <summary>Set in the stamp of a key that does not exist.</summary>
     public const ulong AbsentStampFlag = 1UL << 63;

@@ -18,7 +18,7 @@ public readonly record struct WatchedKey(byte[] Key, ulong Stamp)
 /// answering an array with one reply each (a runtime error such as WRONGTYPE is one element; the others still apply).
 /// When a watched key's stamp differs at apply time nothing runs and the answer is Redis's nil array.
 /// </summary>
-public sealed record TransactionCommand(
+internal sealed record TransactionCommand(
     ulong RegionId, RegionEpoch Epoch, long NowMs, ImmutableArray<ImmutableArray<byte[]>> Commands, ImmutableArray<WatchedKey> Watches)
     : KvWriteCommand(RegionId, Epoch, NowMs)
 {
@@ -43,7 +43,7 @@ public sealed record TransactionCommand(
 }
 
 /// <summary>WATCH's read: the modification stamps of keys of one region, served on the leader; answers an array of integers (the stamps' bits).</summary>
-public sealed record WatchStampsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> KeyList) : KvReadCommand(RegionId, Epoch)
+internal sealed record WatchStampsCommand(ulong RegionId, RegionEpoch Epoch, ImmutableArray<byte[]> KeyList) : KvReadCommand(RegionId, Epoch)
 {
     /// <inheritdoc />
     protected override string Verb => "WATCH";

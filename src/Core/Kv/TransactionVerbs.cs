@@ -8,7 +8,7 @@ namespace AkkaRaft.Core.Kv;
 /// key commands that have dedicated records (GET, SET, DEL, INCRBY, MSET, ...) and PING/ECHO. Arity and key positions
 /// follow Redis (negative arity = at least, the verb counted; last key -1 = the last argument).
 /// </summary>
-public static class TransactionVerbs
+internal static class TransactionVerbs
 {
     private sealed record Basic(string Name, int Arity, int FirstKey, int LastKey, int Step);
 

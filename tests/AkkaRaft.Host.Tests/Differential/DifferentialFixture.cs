@@ -9,7 +9,7 @@ public sealed class DifferentialFixture : IAsyncLifetime
     public RedisServerProcess Redis { get; private set; } = null!;
 
     /// <summary>The server under test.</summary>
-    public EmbeddedHost Host { get; private set; } = null!;
+    internal EmbeddedHost Host { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {

@@ -12,10 +12,6 @@ namespace AkkaRaft.Host.Tests.Differential;
 /// (Redis's cursors are hash positions, the host's stand for key positions). Randomized commands (SPOP, SRANDMEMBER) and TTL/PTTL (their answer depends on
 /// when each server runs them) are left out of the byte comparison.</item>
 /// </list>
-/// Reported, not yet fixed (the generator leaves these inputs out; put them back once fixed): floats of the typed keyspace
-/// are read more strictly than Redis's strtod: ZADD/ZINCRBY/ZCOUNT/ZRANGEBYSCORE refuse hexadecimal ("0x10" is 16 in Redis),
-/// score ranges refuse "" (0 in Redis) and leading spaces, and ZADD/ZINCRBY accept "1e400" (Redis: "value is not a valid
-/// float", strtod's ERANGE).
 /// </summary>
 public static class KnownDifferences
 {

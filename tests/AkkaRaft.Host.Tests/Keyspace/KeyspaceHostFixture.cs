@@ -10,10 +10,10 @@ public sealed class KeyspaceHostFixture : IAsyncLifetime
     private readonly string dataDir = EmbeddedHost.NewDataDir();
 
     /// <summary>The host; set once started.</summary>
-    public EmbeddedHost Host { get; private set; } = null!;
+    internal EmbeddedHost Host { get; private set; } = null!;
 
     /// <summary>Endpoints on free loopback ports with FLUSHDB and FLUSHALL allowed.</summary>
-    public static EndpointOptions FlushAllowed { get; } =
+    internal static EndpointOptions FlushAllowed { get; } =
         new EndpointOptions(0, 0, null, IPAddress.Loopback) { RespLimits = new RespServerOptions { AllowFlush = true } };
 
     public async Task InitializeAsync() => Host = await EmbeddedHost.StartAsync(dataDir, endpoints: FlushAllowed);

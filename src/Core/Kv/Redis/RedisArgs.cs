@@ -16,30 +16,123 @@ internal static class RedisArgs
     /// <summary>Redis's string2ll: optional '-', digits, no '+', spaces or leading zeros, within 64 bits.</summary>
     public static bool TryInteger(byte[] argument, out long value) => KvStateMachine.TryParseInteger(argument, out value);
 
-    /// <summary>Redis's strtod rule for scores and increments: no leading space, no trailing bytes, inf allowed, nan refused.</summary>
+    /// <summary>
+    /// Redis's rule for scores and increments (getDoubleFromObject): at most 128 bytes, no leading space, strtod must read
+    /// every byte, the empty string, a result out of double's range (ERANGE: overflow, or underflow to zero) and nan are
+    /// refused. As with strtod, hexadecimal ("0x10", "0x1p4") is a number.
+    /// </summary>
     public static bool TryDouble(ReadOnlySpan<byte> argument, out double value)
     {
         value = 0;
-        if (argument.Length is 0 or > 128 || argument[0] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f')
-            return false;
-        var text = Encoding.ASCII.GetString(argument);
-        var unsigned = text.TrimStart('+', '-');
-        if (unsigned.Length < text.Length - 1) return false;
-        if (unsigned.Equals("inf", StringComparison.OrdinalIgnoreCase) || unsigned.Equals("infinity", StringComparison.OrdinalIgnoreCase))
-        {
-            value = text[0] == '-' ? double.NegativeInfinity : double.PositiveInfinity;
-            return true;
-        }
-        if (unsigned.Length == 0 || !(char.IsAsciiDigit(unsigned[0]) || unsigned[0] == '.')) return false;
-        return double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
-            CultureInfo.InvariantCulture, out value) && !double.IsNaN(value);
+        if (argument.Length is 0 or > 128 || IsCSpace(argument[0])) return false;
+        return TryStrtod(argument, out value, out var outOfRange) && !outOfRange && !double.IsNaN(value);
     }
 
-    /// <summary>A score bound: <c>-inf</c>, <c>+inf</c>, <c>1.5</c> or exclusive <c>(1.5</c>.</summary>
+    /// <summary>
+    /// A score bound: <c>-inf</c>, <c>+inf</c>, <c>1.5</c> or exclusive <c>(1.5</c> (zslParseRange: strtod reading every byte;
+    /// leading spaces, overflow and the empty string, read as 0, allowed; nan refused).
+    /// </summary>
     public static bool TryScoreBound(byte[] argument, out double value, out bool exclusive)
     {
         exclusive = argument.Length > 0 && argument[0] == (byte)'(';
-        return TryDouble(argument.AsSpan(exclusive ? 1 : 0), out value);
+        return TryStrtod(argument.AsSpan(exclusive ? 1 : 0), out value, out _) && !double.IsNaN(value);
+    }
+
+    private static bool IsCSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
+
+    /// <summary>
+    /// C's strtod when the whole input must be consumed: leading white space, a sign, then inf/infinity/nan, a hexadecimal
+    /// float (0x, optional point, optional binary exponent p) or a decimal one. No conversion at all (the empty string)
+    /// leaves 0 and nothing unread, as strtod does. <paramref name="outOfRange"/> is strtod's ERANGE.
+    /// </summary>
+    private static bool TryStrtod(ReadOnlySpan<byte> text, out double value, out bool outOfRange)
+    {
+        value = 0;
+        outOfRange = false;
+        if (text.Length == 0) return true;
+        var i = 0;
+        while (i < text.Length && IsCSpace(text[i])) i++;
+        var negative = false;
+        if (i < text.Length && text[i] is (byte)'+' or (byte)'-') negative = text[i++] == (byte)'-';
+        var rest = Encoding.ASCII.GetString(text[i..]);
+        if (rest.Equals("inf", StringComparison.OrdinalIgnoreCase) || rest.Equals("infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            value = negative ? double.NegativeInfinity : double.PositiveInfinity;
+            return true;
+        }
+        if (rest.Equals("nan", StringComparison.OrdinalIgnoreCase))
+        {
+            value = double.NaN;
+            return true;
+        }
+        double magnitude;
+        if (rest.Length > 2 && rest[0] == '0' && rest[1] is 'x' or 'X')
+        {
+            if (!TryHexFloat(rest.AsSpan(2), out magnitude)) return false;
+        }
+        else
+        {
+            if (!IsDecimalFloat(rest)) return false;
+            magnitude = double.Parse(rest, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture);
+            outOfRange = double.IsInfinity(magnitude) || (magnitude == 0 && rest.TakeWhile(c => c is not ('e' or 'E')).Any(c => c is >= '1' and <= '9'));
+        }
+        value = negative ? -magnitude : magnitude;
+        return true;
+    }
+
+    /// <summary>digits [. digits] [e [sign] digits] with at least one mantissa digit, nothing else.</summary>
+    private static bool IsDecimalFloat(string text)
+    {
+        var i = 0;
+        var digits = 0;
+        while (i < text.Length && char.IsAsciiDigit(text[i])) { i++; digits++; }
+        if (i < text.Length && text[i] == '.')
+        {
+            i++;
+            while (i < text.Length && char.IsAsciiDigit(text[i])) { i++; digits++; }
+        }
+        if (digits == 0) return false;
+        if (i < text.Length && text[i] is 'e' or 'E')
+        {
+            i++;
+            if (i < text.Length && text[i] is '+' or '-') i++;
+            var exponentDigits = 0;
+            while (i < text.Length && char.IsAsciiDigit(text[i])) { i++; exponentDigits++; }
+            if (exponentDigits == 0) return false;
+        }
+        return i == text.Length;
+    }
+
+    /// <summary>hexdigits [. hexdigits] [p [sign] digits] after "0x", at least one hex digit, nothing else.</summary>
+    private static bool TryHexFloat(ReadOnlySpan<char> text, out double value)
+    {
+        value = 0;
+        var i = 0;
+        var digits = 0;
+        var exponent = 0L;
+        for (var fraction = false; i < text.Length; i++)
+        {
+            if (text[i] == '.' && !fraction) { fraction = true; continue; }
+            if (!char.IsAsciiHexDigit(text[i])) break;
+            value = (value * 16) + Convert.ToInt32(text[i].ToString(), 16);
+            if (fraction) exponent -= 4;
+            digits++;
+        }
+        if (digits == 0) return false;
+        if (i < text.Length && text[i] is 'p' or 'P')
+        {
+            i++;
+            var sign = 1;
+            if (i < text.Length && text[i] is '+' or '-') sign = text[i++] == '-' ? -1 : 1;
+            var start = i;
+            var binary = 0L;
+            while (i < text.Length && char.IsAsciiDigit(text[i])) binary = Math.Min((binary * 10) + (text[i++] - '0'), 100_000);
+            if (i == start) return false;
+            exponent += sign * binary;
+        }
+        if (i != text.Length) return false;
+        value = Math.ScaleB(value, (int)Math.Clamp(exponent, -100_000, 100_000));
+        return true;
     }
 
     /// <summary>A score range from ZRANGEBYSCORE's min and max.</summary>
