@@ -10,30 +10,36 @@ public sealed class GroupRecreationTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<ulong, ulong> SinglePeer = new() { [1] = 1 };
 
-    [Fact]
-    public async Task Create_right_after_remove_waits_for_the_old_replica_to_stop_and_recovers_its_journal()
+    /// <summary>A state machine factory that keeps every machine it made, newest last (lock the list to read it).</summary>
+    private static (List<RecordingStateMachine> Machines, Func<RecordingStateMachine> NewMachine) RecordedMachines()
     {
-        var node = AkkaRaftExtension.Get(Sys).StartNode(1);
         var machines = new List<RecordingStateMachine>();
-        RecordingStateMachine NewMachine()
+        return (machines, () =>
         {
             var machine = new RecordingStateMachine();
             lock (machines) machines.Add(machine);
             return machine;
-        }
-        await node.CreateGroupAsync(5, 1, SinglePeer, NewMachine);
+        });
+    }
+
+    [Fact]
+    public async Task Create_right_after_remove_waits_for_the_old_replica_to_stop_and_recovers_its_journal()
+    {
+        var node = AkkaRaftExtension.Get(Sys).StartNode(1);
+        var (machines, newMachine) = RecordedMachines();
+        await node.CreateGroupAsync(5, 1, SinglePeer, newMachine);
         await ProposeUntilSucceeded(node, "first");
 
         // Back to back, with no chance for the old replica to finish stopping in between.
         node.Coordinator.Tell(new RemoveGroup(5), TestActor);
-        node.Coordinator.Tell(new CreateGroup(5, 1, SinglePeer, NewMachine), TestActor);
+        node.Coordinator.Tell(new CreateGroup(5, 1, SinglePeer, newMachine), TestActor);
 
         await ExpectMsgAsync<GroupRemoved>();
         Assert.Equal(new GroupCreated(5, 1), await ExpectMsgAsync<GroupCreated>(TimeSpan.FromSeconds(10)));
         await ProposeUntilSucceeded(node, "second");
         lock (machines) Assert.Equal(["first", "second"], machines[^1].CommandsSoFar());
         // The coordinator survived: a second group still works.
-        await node.CreateGroupAsync(6, 1, SinglePeer, NewMachine);
+        await node.CreateGroupAsync(6, 1, SinglePeer, newMachine);
         await ProposeUntilSucceeded(node, "other", group: 6);
     }
 
@@ -41,14 +47,8 @@ public sealed class GroupRecreationTests(ITestOutputHelper output)
     public async Task A_crashed_replica_comes_back_from_its_journal_and_one_removed_during_its_restart_backoff_stays_removed()
     {
         var node = AkkaRaftExtension.Get(Sys).StartNode(1);
-        var machines = new List<RecordingStateMachine>();
-        RecordingStateMachine NewMachine()
-        {
-            var machine = new RecordingStateMachine();
-            lock (machines) machines.Add(machine);
-            return machine;
-        }
-        await node.CreateGroupAsync(5, 1, SinglePeer, NewMachine);
+        var (machines, newMachine) = RecordedMachines();
+        await node.CreateGroupAsync(5, 1, SinglePeer, newMachine);
         await ProposeUntilSucceeded(node, "first");
 
         // A crash: the coordinator restarts the replica (same name, no supervisor actor in between) from the journal.
@@ -67,12 +67,12 @@ public sealed class GroupRecreationTests(ITestOutputHelper output)
         node.Coordinator.Tell(new RemoveGroup(5), TestActor);
         await ExpectMsgAsync<GroupRemoved>();
         Assert.IsType<ProposeFailed>(await node.ProposeAsync(5, "lost"u8.ToArray(), TimeSpan.FromSeconds(5)));
-        node.Coordinator.Tell(new CreateGroup(5, 1, SinglePeer, NewMachine), TestActor);
+        node.Coordinator.Tell(new CreateGroup(5, 1, SinglePeer, newMachine), TestActor);
         Assert.Equal(new GroupCreated(5, 1), await ExpectMsgAsync<GroupCreated>(TimeSpan.FromSeconds(10)));
         await ProposeUntilSucceeded(node, "third");
         lock (machines) Assert.Equal(["first", "second", "third"], machines[^1].CommandsSoFar());
         // No restart fired later into the new replica's name (that would crash the coordinator): a second group still works.
-        await node.CreateGroupAsync(6, 1, SinglePeer, NewMachine);
+        await node.CreateGroupAsync(6, 1, SinglePeer, newMachine);
         await ProposeUntilSucceeded(node, "other", group: 6);
         await ProposeUntilSucceeded(node, "fourth");
     }
