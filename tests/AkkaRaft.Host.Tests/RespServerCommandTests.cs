@@ -183,6 +183,8 @@ public sealed class RespServerCommandTests : IClassFixture<SharedRespServer>
         Assert.Equal("[[$get, :2, [+readonly, +fast], :1, :1, :1, [], [], [], []], (nil)]", info);
         Assert.StartsWith("[$get, [$summary, ", await connection.CommandAsync("COMMAND", "DOCS", "get"));
         Assert.StartsWith("[[$ping, :-1, ", await connection.CommandAsync("COMMAND"));
+        Assert.StartsWith("[[$watch, :-2, [", await connection.CommandAsync("COMMAND", "INFO", "watch"));
+        Assert.StartsWith("[[$multi, :1, [", await connection.CommandAsync("COMMAND", "INFO", "multi"));
     }
 
     [Fact]

@@ -28,6 +28,12 @@ internal static class RespCommandTable
         // Hashes, lists, sets, sorted sets, expiry, more strings: executed through RespSession.Types.
         .. AkkaRaft.Core.Kv.Redis.RedisCommandTable.All.Select(c =>
             new RespCommandInfo(c.Name, c.Arity, c.IsWrite ? Write : ["readonly"], c.FirstKey, c.LastKey, c.Step, c.Group, c.Summary)),
+        // Transactions: executed through RespSession.Transactions.
+        new("multi", 1, ["noscript", "loading", "stale", "fast"], 0, 0, 0, "transactions", "Starts a transaction (its keys must lie in one region)."),
+        new("exec", 1, ["noscript", "loading", "stale"], 0, 0, 0, "transactions", "Applies the queued commands as one Raft entry, or nil when a watched key changed."),
+        new("discard", 1, ["noscript", "loading", "stale", "fast"], 0, 0, 0, "transactions", "Discards the queued commands."),
+        new("watch", -2, ["noscript", "loading", "stale", "fast"], 1, -1, 1, "transactions", "Watches keys: EXEC aborts if one changes first."),
+        new("unwatch", 1, ["noscript", "loading", "stale", "fast"], 0, 0, 0, "transactions", "Forgets the watched keys."),
     ];
 
     /// <summary>The commands of <see cref="RespCommandKind"/>, in its order.</summary>
