@@ -103,6 +103,8 @@ internal static class RedisArgs
         return i == text.Length;
     }
 
+    private static int HexDigitValue(char digit) => digit <= '9' ? digit - '0' : (digit | 0x20) - 'a' + 10;
+
     /// <summary>hexdigits [. hexdigits] [p [sign] digits] after "0x", at least one hex digit, nothing else.</summary>
     private static bool TryHexFloat(ReadOnlySpan<char> text, out double value)
     {
@@ -114,7 +116,7 @@ internal static class RedisArgs
         {
             if (text[i] == '.' && !fraction) { fraction = true; continue; }
             if (!char.IsAsciiHexDigit(text[i])) break;
-            value = (value * 16) + Convert.ToInt32(text[i].ToString(), 16);
+            value = (value * 16) + HexDigitValue(text[i]);
             if (fraction) exponent -= 4;
             digits++;
         }
